@@ -1,0 +1,28 @@
+/* Definitions shared by every file of the shim. */
+#ifndef LJMM_INTERNAL_H
+#define LJMM_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Everything is hidden (-fvisibility=hidden) except what carries this mark: the libc
+ * names we interpose and the public API of include/ljmm.h. */
+#define LJMM_EXPORT __attribute__((visibility("default")))
+
+#define LJMM_PAGE ((uintptr_t)4096)
+#define LJMM_PAGE_SHIFT 12
+#define LJMM_2G ((uintptr_t)1 << 31)
+
+#define LJMM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define LJMM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+static inline uintptr_t ljmm_page_down(uintptr_t a) { return a & ~(LJMM_PAGE - 1); }
+
+/* Round up; returns 0 when the rounding overflows (the kernel then answers ENOMEM). */
+static inline uintptr_t ljmm_page_up(uintptr_t a)
+{
+	uintptr_t r = (a + LJMM_PAGE - 1) & ~(LJMM_PAGE - 1);
+	return r < a ? 0 : r;
+}
+
+#endif

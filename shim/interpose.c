@@ -1,0 +1,68 @@
+/* The exported entry points: the libc names a program can bind to for mapping memory,
+ * and nothing else. Here, and only here, results become errno and MAP_FAILED.
+ *
+ * glibc 2.36 also exports __mmap and __munmap, but only at version GLIBC_PRIVATE,
+ * which programs cannot link against; glibc's own internal calls (malloc's mmap) bind
+ * inside libc and never reach any interposer. */
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+
+#include "alloc.h"
+#include "internal.h"
+#include "../include/ljmm.h"
+
+LJMM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	void *out;
+	int r = ljmm_alloc_mmap(addr, len, prot, flags, fd, (long)off, &out);
+	if (r) {
+		errno = -r;
+		return MAP_FAILED;
+	}
+	return out;
+}
+
+/* On x86-64 off_t is 64 bits, so mmap64 is the same call under another name. */
+LJMM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+	__attribute__((alias("mmap")));
+
+LJMM_EXPORT int munmap(void *addr, size_t len)
+{
+	int r = ljmm_alloc_munmap(addr, len);
+	if (r) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
+LJMM_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	void *new_addr = NULL, *out;
+	int r;
+	/* Like glibc, read the fifth argument only when MREMAP_FIXED says it exists. */
+	if (flags & MREMAP_FIXED) {
+		va_list ap;
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	r = ljmm_alloc_mremap(old, old_len, new_len, flags, new_addr, &out);
+	if (r) {
+		errno = -r;
+		return MAP_FAILED;
+	}
+	return out;
+}
+
+LJMM_EXPORT int ljmm_verify(void)
+{
+	int r = ljmm_alloc_verify();
+	if (r) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}

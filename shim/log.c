@@ -1,0 +1,125 @@
+/* Allocation-free text output (see log.h). */
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "sys.h"
+
+static int log_fd = 2;
+
+void ljmm_buf_init(ljmm_buf_t *b, char *storage, size_t cap)
+{
+	b->p = storage;
+	b->len = 0;
+	b->cap = cap;
+	b->truncated = 0;
+}
+
+void ljmm_buf_mem(ljmm_buf_t *b, const char *s, size_t n)
+{
+	size_t room = b->cap - b->len;
+	if (n > room) {
+		n = room;
+		b->truncated = 1;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+void ljmm_buf_str(ljmm_buf_t *b, const char *s) { ljmm_buf_mem(b, s, strlen(s)); }
+
+void ljmm_buf_u64(ljmm_buf_t *b, uint64_t v)
+{
+	char tmp[20];
+	size_t i = sizeof tmp;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	ljmm_buf_mem(b, tmp + i, sizeof tmp - i);
+}
+
+void ljmm_buf_i64(ljmm_buf_t *b, int64_t v)
+{
+	if (v < 0) {
+		ljmm_buf_mem(b, "-", 1);
+		ljmm_buf_u64(b, (uint64_t)0 - (uint64_t)v);
+	} else {
+		ljmm_buf_u64(b, (uint64_t)v);
+	}
+}
+
+void ljmm_buf_hex(ljmm_buf_t *b, uint64_t v)
+{
+	char tmp[18];
+	size_t i = sizeof tmp;
+	do {
+		tmp[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	tmp[--i] = 'x';
+	tmp[--i] = '0';
+	ljmm_buf_mem(b, tmp + i, sizeof tmp - i);
+}
+
+void ljmm_buf_mib(ljmm_buf_t *b, uint64_t bytes)
+{
+	/* Tenths of a MiB, rounded to nearest, without overflowing for any count. */
+	uint64_t tenths = (bytes >> 20) * 10 + (((bytes & 0xfffff) * 10 + (1u << 19)) >> 20);
+	ljmm_buf_u64(b, tenths / 10);
+	ljmm_buf_mem(b, ".", 1);
+	ljmm_buf_u64(b, tenths % 10);
+	ljmm_buf_str(b, " MiB");
+}
+
+int ljmm_buf_flush(const ljmm_buf_t *b, int fd)
+{
+	size_t off = 0;
+	while (off < b->len) {
+		long r = ljmm_sys_write(fd, b->p + off, b->len - off);
+		if (r == -EINTR)
+			continue;
+		if (r < 0)
+			return (int)r;
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+int ljmm_log_open(const char *path)
+{
+	if (!path || !*path) {
+		if (log_fd != 2)
+			ljmm_sys_close(log_fd);
+		log_fd = 2;
+		return 0;
+	}
+	long fd = ljmm_sys_open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0)
+		return (int)fd;
+	if (log_fd != 2)
+		ljmm_sys_close(log_fd);
+	log_fd = (int)fd;
+	return 0;
+}
+
+int ljmm_log_fd(void) { return log_fd; }
+
+void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap)
+{
+	ljmm_buf_init(b, storage, cap);
+	ljmm_buf_str(b, "ljmm[");
+	ljmm_buf_i64(b, ljmm_sys_getpid());
+	ljmm_buf_str(b, "]: ");
+}
+
+void ljmm_log_end(ljmm_buf_t *b)
+{
+	/* Keep room for the newline even when the text was cut. */
+	if (b->len == b->cap && b->cap)
+		b->len--;
+	ljmm_buf_mem(b, "\n", 1);
+	(void)ljmm_buf_flush(b, log_fd);
+}

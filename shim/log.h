@@ -1,0 +1,41 @@
+/* Allocation-free text output: a fixed buffer with append helpers, written with one
+ * write(2). Safe on every path of the shim, signal handlers included. */
+#ifndef LJMM_LOG_H
+#define LJMM_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+	char *p;
+	size_t len, cap;
+	int truncated;
+} ljmm_buf_t;
+
+/** Start an empty buffer over storage of cap bytes. */
+void ljmm_buf_init(ljmm_buf_t *b, char *storage, size_t cap);
+/** Append a NUL-terminated string (truncates silently at capacity). */
+void ljmm_buf_str(ljmm_buf_t *b, const char *s);
+/** Append at most n bytes of s. */
+void ljmm_buf_mem(ljmm_buf_t *b, const char *s, size_t n);
+/** Append an unsigned decimal number. */
+void ljmm_buf_u64(ljmm_buf_t *b, uint64_t v);
+/** Append a signed decimal number. */
+void ljmm_buf_i64(ljmm_buf_t *b, int64_t v);
+/** Append 0x-prefixed lower-case hexadecimal. */
+void ljmm_buf_hex(ljmm_buf_t *b, uint64_t v);
+/** Append a byte count in MiB with one decimal ("1017.3 MiB"). */
+void ljmm_buf_mib(ljmm_buf_t *b, uint64_t bytes);
+/** Write the whole buffer to fd, retrying short writes and EINTR; returns 0 or -errno. */
+int ljmm_buf_flush(const ljmm_buf_t *b, int fd);
+
+/** Open the log destination: path NULL or "" means stderr; returns 0 or -errno. */
+int ljmm_log_open(const char *path);
+/** The file descriptor diagnostics go to (2 until ljmm_log_open chose another). */
+int ljmm_log_fd(void);
+/** Start a log line "ljmm[pid]: " in b. */
+void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap);
+/** Finish the line with '\n' and write it to the log fd. */
+void ljmm_log_end(ljmm_buf_t *b);
+
+#endif

@@ -1,0 +1,97 @@
+/* Counters, the exit report and the public snapshot (see stats.h). */
+#include "stats.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "log.h"
+
+ljmm_stats_t ljmm_stats_live;
+
+LJMM_EXPORT int ljmm_stats_snapshot(ljmm_stats_t *out, size_t size)
+{
+	ljmm_stats_t copy;
+	const uint64_t *src = (const uint64_t *)&ljmm_stats_live;
+	uint64_t *dst = (uint64_t *)&copy;
+	if (!out) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof copy / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	memcpy(out, &copy, size < sizeof copy ? size : sizeof copy);
+	return 0;
+}
+
+LJMM_EXPORT const char *ljmm_version(void) { return LJMM_VERSION; }
+
+static void field(ljmm_buf_t *b, const char *name, uint64_t v)
+{
+	ljmm_buf_str(b, " ");
+	ljmm_buf_str(b, name);
+	ljmm_buf_str(b, "=");
+	ljmm_buf_u64(b, v);
+}
+
+void ljmm_stats_report(int fd)
+{
+	ljmm_stats_t s;
+	char storage[512];
+	ljmm_buf_t b;
+	(void)ljmm_stats_snapshot(&s, sizeof s);
+
+	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_buf_str(&b, "calls:");
+	field(&b, "mmap", s.mmap_calls);
+	field(&b, "munmap", s.munmap_calls);
+	field(&b, "mremap", s.mremap_calls);
+	field(&b, "map32", s.map32_calls);
+	field(&b, "kernel-served", s.kernel_served);
+	field(&b, "region-served", s.region_served);
+	ljmm_buf_str(&b, " (");
+	ljmm_buf_mib(&b, s.region_bytes_served);
+	ljmm_buf_str(&b, ")");
+	field(&b, "failed", s.failures);
+	field(&b, "signal-reentries", s.signal_reentries);
+	ljmm_buf_mem(&b, "\n", 1);
+	(void)ljmm_buf_flush(&b, fd);
+
+	ljmm_log_begin(&b, storage, sizeof storage);
+	if (s.region_hi) {
+		ljmm_buf_str(&b, "region [");
+		ljmm_buf_hex(&b, s.region_lo);
+		ljmm_buf_str(&b, ", ");
+		ljmm_buf_hex(&b, s.region_hi);
+		ljmm_buf_str(&b, "): in use ");
+		ljmm_buf_mib(&b, s.region_in_use);
+		ljmm_buf_str(&b, ", peak ");
+		ljmm_buf_mib(&b, s.region_peak);
+		field(&b, "free-extents", s.free_extents);
+		field(&b, "peak-extents", s.free_extents_peak);
+		field(&b, "resyncs", s.resyncs);
+		field(&b, "conflicts", s.conflicts);
+		field(&b, "dropped-bytes", s.dropped_bytes);
+	} else {
+		ljmm_buf_str(&b, "region: never needed (the kernel served every MAP_32BIT request)");
+	}
+	ljmm_buf_mem(&b, "\n", 1);
+	(void)ljmm_buf_flush(&b, fd);
+
+	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_buf_str(&b, "guard: ");
+	switch (s.guard_state) {
+	case LJMM_GUARD_STATE_OFF: ljmm_buf_str(&b, "off"); break;
+	case LJMM_GUARD_STATE_PENDING: ljmm_buf_str(&b, "lazy, not placed (region never used)"); break;
+	case LJMM_GUARD_STATE_PLACED: ljmm_buf_str(&b, "placed at "); ljmm_buf_hex(&b, s.guard_addr); break;
+	case LJMM_GUARD_STATE_NOT_NEEDED: ljmm_buf_str(&b, "not needed (brk heap above 2 GiB)"); break;
+	case LJMM_GUARD_STATE_OCCUPIED: ljmm_buf_str(&b, "not placed: a mapping already stands at "); ljmm_buf_hex(&b, s.guard_addr); break;
+	default: ljmm_buf_str(&b, "failed at "); ljmm_buf_hex(&b, s.guard_addr); break;
+	}
+	if (s.guard_reserve) {
+		ljmm_buf_str(&b, ", reserve ");
+		ljmm_buf_mib(&b, s.guard_reserve);
+	}
+	ljmm_buf_mem(&b, "\n", 1);
+	(void)ljmm_buf_flush(&b, fd);
+}

@@ -1,0 +1,20 @@
+/* Counters of what the shim did, the exit report and the public snapshot. */
+#ifndef LJMM_STATS_H
+#define LJMM_STATS_H
+
+#include <stdint.h>
+
+#include "../include/ljmm.h"
+
+/** The live counters; update with ljmm_stats_add, read with ljmm_stats_snapshot. */
+extern ljmm_stats_t ljmm_stats_live;
+
+/** Add n to a counter (relaxed atomic: counters need no ordering). */
+static inline void ljmm_stats_add(uint64_t *counter, uint64_t n) { __atomic_add_fetch(counter, n, __ATOMIC_RELAXED); }
+/** Store a value (relaxed atomic). */
+static inline void ljmm_stats_set(uint64_t *field, uint64_t v) { __atomic_store_n(field, v, __ATOMIC_RELAXED); }
+
+/** Write the exit report (three lines) to fd. */
+void ljmm_stats_report(int fd);
+
+#endif
