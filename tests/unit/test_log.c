@@ -1,0 +1,474 @@
+/* Unit tests for the allocation-free text output (shim/log.c): formatting, truncation, flush, log file. */
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+#define GUARD 0xa5
+
+typedef enum { F_U64, F_I64, F_HEX, F_MIB, F_STR } fmt_t;
+
+typedef struct {
+	fmt_t fmt;
+	uint64_t v;     /* the number (i64 values stored as their two's complement) */
+	const char *s;  /* for F_STR */
+	const char *want;
+} fmt_case_t;
+
+static void append(ljmm_buf_t *b, fmt_t fmt, uint64_t v, const char *s)
+{
+	switch (fmt) {
+	case F_U64: ljmm_buf_u64(b, v); break;
+	case F_I64: ljmm_buf_i64(b, (int64_t)v); break;
+	case F_HEX: ljmm_buf_hex(b, v); break;
+	case F_MIB: ljmm_buf_mib(b, v); break;
+	case F_STR: ljmm_buf_str(b, s); break;
+	}
+}
+
+static const fmt_case_t fmt_cases[] = {
+	{F_U64, 0, NULL, "0"},
+	{F_U64, 1, NULL, "1"},
+	{F_U64, 9, NULL, "9"},
+	{F_U64, 10, NULL, "10"},
+	{F_U64, 4096, NULL, "4096"},
+	{F_U64, 10000000000000000000ull, NULL, "10000000000000000000"},
+	{F_U64, UINT64_MAX, NULL, "18446744073709551615"},
+	{F_I64, 0, NULL, "0"},
+	{F_I64, 42, NULL, "42"},
+	{F_I64, (uint64_t)-1, NULL, "-1"},
+	{F_I64, (uint64_t)-10, NULL, "-10"},
+	{F_I64, (uint64_t)INT64_MAX, NULL, "9223372036854775807"},
+	{F_I64, (uint64_t)INT64_MIN, NULL, "-9223372036854775808"},
+	{F_I64, (uint64_t)(INT64_MIN + 1), NULL, "-9223372036854775807"},
+	{F_HEX, 0, NULL, "0x0"},
+	{F_HEX, 15, NULL, "0xf"},
+	{F_HEX, 16, NULL, "0x10"},
+	{F_HEX, 0xdeadbeef, NULL, "0xdeadbeef"},
+	{F_HEX, 0x7ffff000, NULL, "0x7ffff000"},
+	{F_HEX, UINT64_MAX, NULL, "0xffffffffffffffff"},
+	{F_HEX, 0x8000000000000000ull, NULL, "0x8000000000000000"},
+	{F_MIB, 0, NULL, "0.0 MiB"},
+	{F_MIB, 1048576, NULL, "1.0 MiB"},
+	{F_MIB, 1572864, NULL, "1.5 MiB"},
+	{F_MIB, 1048575, NULL, "1.0 MiB"},
+	{F_MIB, 52428, NULL, "0.0 MiB"},  /* just under 0.05 MiB */
+	{F_MIB, 52429, NULL, "0.1 MiB"},  /* just over */
+	{F_MIB, 996147, NULL, "0.9 MiB"},
+	{F_MIB, 996148, NULL, "1.0 MiB"},  /* rounds up into the next unit */
+	{F_MIB, 1101004, NULL, "1.0 MiB"},
+	{F_MIB, 1101005, NULL, "1.1 MiB"},
+	{F_MIB, 1066716365, NULL, "1017.3 MiB"},
+	{F_MIB, (uint64_t)1 << 31, NULL, "2048.0 MiB"},
+	{F_MIB, (uint64_t)1 << 50, NULL, "1073741824.0 MiB"},
+	{F_MIB, 1844674407370955162ull, NULL, "1759218604441.6 MiB"}, /* bytes * 10 would overflow */
+	{F_MIB, UINT64_MAX, NULL, "17592186044416.0 MiB"},
+	{F_STR, 0, "", ""},
+	{F_STR, 0, "hello", "hello"},
+};
+
+START_TEST(test_log_fd_defaults_to_stderr)
+{
+	ck_assert_int_eq(ljmm_log_fd(), 2);
+}
+END_TEST
+
+START_TEST(test_log_buf_formats)
+{
+	for (size_t i = 0; i < NELEM(fmt_cases); i++) {
+		char storage[64 + 1];
+		ljmm_buf_t b;
+		memset(storage, GUARD, sizeof storage);
+		ljmm_buf_init(&b, storage, 64);
+		append(&b, fmt_cases[i].fmt, fmt_cases[i].v, fmt_cases[i].s);
+		ck_assert_msg(b.len == strlen(fmt_cases[i].want) && memcmp(storage, fmt_cases[i].want, b.len) == 0,
+			      "case %zu: '%.*s', want '%s'", i, (int)b.len, storage, fmt_cases[i].want);
+		ck_assert_int_eq(b.truncated, 0);
+		/* Nothing is written past the text (no hidden terminator). */
+		for (size_t k = b.len; k < sizeof storage; k++)
+			ck_assert_msg((unsigned char)storage[k] == GUARD, "case %zu: byte %zu written", i, k);
+	}
+}
+END_TEST
+
+START_TEST(test_log_buf_appends_in_sequence)
+{
+	char storage[128];
+	ljmm_buf_t b;
+	ljmm_buf_init(&b, storage, sizeof storage);
+	ck_assert_uint_eq(b.len, 0);
+	ljmm_buf_str(&b, "served ");
+	ljmm_buf_mib(&b, 1572864);
+	ljmm_buf_str(&b, " at ");
+	ljmm_buf_hex(&b, 0x40000000);
+	ljmm_buf_mem(&b, ", n=12345", 4);
+	ljmm_buf_u64(&b, 7);
+	ljmm_buf_mem(&b, "a\0b", 3);
+	ljmm_buf_i64(&b, -3);
+	static const char want[] = "served 1.5 MiB at 0x40000000, n=7a\0b-3";
+	ck_assert_uint_eq(b.len, sizeof want - 1);
+	ck_assert_mem_eq(storage, want, sizeof want - 1);
+	ck_assert_int_eq(b.truncated, 0);
+}
+END_TEST
+
+/* Every capacity from 0 to past the end: a prefix of the full text, flagged when cut. */
+START_TEST(test_log_buf_truncates_at_every_capacity)
+{
+	static const char full[] = "hello12345678900xabc1.5 MiB-5";
+	const size_t flen = sizeof full - 1;
+	for (size_t cap = 0; cap <= flen + 3; cap++) {
+		char storage[64];
+		ljmm_buf_t b;
+		memset(storage, GUARD, sizeof storage);
+		ljmm_buf_init(&b, storage, cap);
+		ljmm_buf_str(&b, "hello");
+		ljmm_buf_u64(&b, 1234567890);
+		ljmm_buf_hex(&b, 0xabc);
+		ljmm_buf_mib(&b, 1572864);
+		ljmm_buf_i64(&b, -5);
+		size_t want = cap < flen ? cap : flen;
+		ck_assert_msg(b.len == want, "cap %zu: len %zu", cap, b.len);
+		ck_assert_msg(memcmp(storage, full, want) == 0, "cap %zu: '%.*s'", cap, (int)b.len, storage);
+		ck_assert_msg(b.truncated == (cap < flen), "cap %zu: truncated %d", cap, b.truncated);
+		for (size_t k = cap; k < sizeof storage; k++)
+			ck_assert_msg((unsigned char)storage[k] == GUARD, "cap %zu: byte %zu overwritten", cap, k);
+		/* Once cut, more text changes nothing. */
+		ljmm_buf_str(&b, "more");
+		if (cap < flen + 4)
+			ck_assert_int_eq(b.truncated, 1);
+		ck_assert_uint_le(b.len, cap);
+		ck_assert((unsigned char)storage[cap] == GUARD);
+	}
+}
+END_TEST
+
+static const struct {
+	fmt_t fmt;
+	uint64_t v;
+	const char *s;
+	size_t cap;
+	const char *want;
+	int truncated;
+} tight_cases[] = {
+	{F_U64, UINT64_MAX, NULL, 5, "18446", 1},
+	{F_U64, UINT64_MAX, NULL, 20, "18446744073709551615", 0},
+	{F_U64, UINT64_MAX, NULL, 19, "1844674407370955161", 1},
+	{F_U64, 0, NULL, 0, "", 1},
+	{F_U64, 0, NULL, 1, "0", 0},
+	{F_I64, (uint64_t)INT64_MIN, NULL, 1, "-", 1},
+	{F_I64, (uint64_t)INT64_MIN, NULL, 20, "-9223372036854775808", 0},
+	{F_I64, (uint64_t)-7, NULL, 2, "-7", 0},
+	{F_HEX, 0, NULL, 3, "0x0", 0},
+	{F_HEX, 0, NULL, 2, "0x", 1},
+	{F_HEX, UINT64_MAX, NULL, 18, "0xffffffffffffffff", 0},
+	{F_HEX, UINT64_MAX, NULL, 17, "0xfffffffffffffff", 1},
+	{F_MIB, 1572864, NULL, 4, "1.5 ", 1},
+	{F_MIB, 1572864, NULL, 7, "1.5 MiB", 0},
+	{F_STR, 0, "hello", 5, "hello", 0},
+	{F_STR, 0, "hello", 4, "hell", 1},
+	{F_STR, 0, "", 0, "", 0},
+};
+
+START_TEST(test_log_buf_truncation_table)
+{
+	for (size_t i = 0; i < NELEM(tight_cases); i++) {
+		char storage[32];
+		ljmm_buf_t b;
+		memset(storage, GUARD, sizeof storage);
+		ljmm_buf_init(&b, storage, tight_cases[i].cap);
+		append(&b, tight_cases[i].fmt, tight_cases[i].v, tight_cases[i].s);
+		ck_assert_msg(b.len == strlen(tight_cases[i].want) && memcmp(storage, tight_cases[i].want, b.len) == 0,
+			      "case %zu: '%.*s', want '%s'", i, (int)b.len, storage, tight_cases[i].want);
+		ck_assert_msg(b.truncated == tight_cases[i].truncated, "case %zu: truncated %d", i, b.truncated);
+		ck_assert_msg((unsigned char)storage[tight_cases[i].cap] == GUARD, "case %zu: guard overwritten", i);
+	}
+}
+END_TEST
+
+/* ---- flush ------------------------------------------------------------------------------- */
+
+static size_t read_all(int fd, char *dst, size_t cap)
+{
+	size_t total = 0;
+	ssize_t r;
+	while (total < cap && (r = read(fd, dst + total, cap - total)) > 0)
+		total += (size_t)r;
+	return total;
+}
+
+START_TEST(test_log_flush_to_pipe)
+{
+	char storage[64], got[128];
+	ljmm_buf_t b;
+	int fds[2];
+	ck_assert_int_eq(pipe(fds), 0);
+	ljmm_buf_init(&b, storage, sizeof storage);
+	ck_assert_int_eq(ljmm_buf_flush(&b, fds[1]), 0); /* empty: writes nothing */
+	ljmm_buf_str(&b, "line one ");
+	ljmm_buf_u64(&b, 1);
+	ljmm_buf_mem(&b, "\n", 1);
+	ck_assert_int_eq(ljmm_buf_flush(&b, fds[1]), 0);
+	ck_assert_int_eq(ljmm_buf_flush(&b, fds[1]), 0);
+	close(fds[1]);
+	ck_assert_uint_eq(read_all(fds[0], got, sizeof got), 22);
+	ck_assert_mem_eq(got, "line one 1\nline one 1\n", 22);
+	close(fds[0]);
+
+	ck_assert_int_eq(ljmm_buf_flush(&b, -1), -EBADF);
+	/* A pipe nobody reads: -EPIPE (with SIGPIPE ignored), not a retry loop. */
+	ck_assert_int_eq(pipe(fds), 0);
+	close(fds[0]);
+	signal(SIGPIPE, SIG_IGN);
+	ck_assert_int_eq(ljmm_buf_flush(&b, fds[1]), -EPIPE);
+	close(fds[1]);
+}
+END_TEST
+
+static volatile sig_atomic_t alarms;
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	alarms++;
+}
+
+static char pattern_byte(size_t i)
+{
+	return (char)('a' + (i * 7 + i / 4096) % 26);
+}
+
+/* A big flush through a slowly drained pipe while a timer interrupts write(2): the
+ * flush must resume after short writes and EINTR and deliver every byte in order. */
+START_TEST(test_log_flush_large_interrupted)
+{
+	enum { BIG = 4 << 20 };
+	char *data = malloc(BIG);
+	ljmm_buf_t b;
+	int fds[2];
+	pid_t pid;
+	struct sigaction sa;
+	struct itimerval tv;
+	ck_assert_ptr_nonnull(data);
+	for (size_t i = 0; i < BIG; i++)
+		data[i] = pattern_byte(i);
+	ck_assert_int_eq(pipe(fds), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char chunk[4096];
+		size_t off = 0;
+		ssize_t r;
+		close(fds[1]);
+		while ((r = read(fds[0], chunk, sizeof chunk)) > 0) {
+			for (ssize_t k = 0; k < r; k++)
+				if (chunk[k] != pattern_byte(off + (size_t)k))
+					_exit(2);
+			off += (size_t)r;
+			/* Long pauses: the writer blocks on a full pipe across several ticks,
+			 * so some write(2) calls end with EINTR and others short. */
+			if ((off / 4096) % 16 == 0)
+				usleep(3000);
+		}
+		_exit(off == BIG ? 0 : 3);
+	}
+	close(fds[0]);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm; /* no SA_RESTART: write(2) returns early */
+	sigemptyset(&sa.sa_mask);
+	ck_assert_int_eq(sigaction(SIGALRM, &sa, NULL), 0);
+	memset(&tv, 0, sizeof tv);
+	tv.it_interval.tv_usec = 500;
+	tv.it_value.tv_usec = 500;
+	ck_assert_int_eq(setitimer(ITIMER_REAL, &tv, NULL), 0);
+	ljmm_buf_init(&b, data, BIG);
+	b.len = BIG;
+	int ret = ljmm_buf_flush(&b, fds[1]);
+	memset(&tv, 0, sizeof tv);
+	setitimer(ITIMER_REAL, &tv, NULL);
+	close(fds[1]);
+	ck_assert_int_eq(ret, 0);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader saw a wrong stream (status %#x)", status);
+	ck_assert_msg(alarms > 0, "the timer never fired: nothing was interrupted");
+	free(data);
+}
+END_TEST
+
+/* ---- the log file ------------------------------------------------------------------------ */
+
+static void temp_path(char *path, size_t cap)
+{
+	snprintf(path, cap, "%s/ljmm-test-log-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	int fd = mkstemp(path);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+}
+
+static size_t slurp(const char *path, char *dst, size_t cap)
+{
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	size_t n = read_all(fd, dst, cap - 1);
+	dst[n] = 0;
+	close(fd);
+	return n;
+}
+
+START_TEST(test_log_open_appends)
+{
+	char path[4096], got[1024], want[1024], storage[128];
+	ljmm_buf_t b;
+	int fd, flags;
+	temp_path(path, sizeof path);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_eq(write(fd, "existing\n", 9), 9);
+	close(fd);
+
+	ck_assert_int_eq(ljmm_log_open(path), 0);
+	fd = ljmm_log_fd();
+	ck_assert_int_gt(fd, 2);
+	flags = fcntl(fd, F_GETFL);
+	ck_assert_int_ne(flags & O_APPEND, 0);
+	ck_assert_int_eq(flags & O_ACCMODE, O_WRONLY);
+	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_buf_str(&b, "first");
+	ljmm_log_end(&b);
+	/* O_APPEND: even with the offset moved back, lines go to the end. */
+	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
+	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_buf_u64(&b, 2);
+	ljmm_log_end(&b);
+	/* Opening again appends too. */
+	ck_assert_int_eq(ljmm_log_open(path), 0);
+	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_buf_str(&b, "third");
+	ljmm_log_end(&b);
+
+	long pid = (long)getpid();
+	snprintf(want, sizeof want, "existing\nljmm[%ld]: first\nljmm[%ld]: 2\nljmm[%ld]: third\n", pid, pid, pid);
+	slurp(path, got, sizeof got);
+	ck_assert_str_eq(got, want);
+
+	/* NULL and "" go back to stderr. */
+	ck_assert_int_eq(ljmm_log_open(NULL), 0);
+	ck_assert_int_eq(ljmm_log_fd(), 2);
+	ck_assert_int_eq(ljmm_log_open(path), 0);
+	ck_assert_int_ne(ljmm_log_fd(), 2);
+	ck_assert_int_eq(ljmm_log_open(""), 0);
+	ck_assert_int_eq(ljmm_log_fd(), 2);
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_log_open_creates_file)
+{
+	char path[4096], got[256];
+	struct stat st;
+	temp_path(path, sizeof path);
+	unlink(path);
+	umask(022);
+	ck_assert_int_eq(ljmm_log_open(path), 0);
+	ck_assert_int_eq(stat(path, &st), 0);
+	ck_assert(S_ISREG(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0644);
+	ck_assert_int_eq(st.st_size, 0);
+	ljmm_buf_t b;
+	char storage[64];
+	ljmm_buf_init(&b, storage, sizeof storage);
+	ljmm_buf_str(&b, "x\n");
+	ck_assert_int_eq(ljmm_buf_flush(&b, ljmm_log_fd()), 0);
+	ck_assert_uint_eq(slurp(path, got, sizeof got), 2);
+	ck_assert_str_eq(got, "x\n");
+	unlink(path);
+}
+END_TEST
+
+START_TEST(test_log_open_unwritable_path)
+{
+	static char long_path[5000];
+	char path[4096];
+	memset(long_path, 'z', sizeof long_path - 1);
+	long_path[0] = '/';
+	snprintf(path, sizeof path, "%s/maps_pie.txt/log", LJMM_FIXTURES);
+	const struct {
+		const char *path;
+		int err;
+	} cases[] = {
+		{"/nonexistent-ljmm-dir/x.log", -ENOENT},
+		{"/", -EISDIR},
+		{LJMM_FIXTURES, -EISDIR},
+		{path, -ENOTDIR},
+		{long_path, -ENAMETOOLONG},
+	};
+	int before = ljmm_log_fd();
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		int ret = ljmm_log_open(cases[i].path);
+		ck_assert_msg(ret == cases[i].err, "case %zu: %d, want %d", i, ret, cases[i].err);
+		ck_assert_msg(ljmm_log_fd() == before, "case %zu: log fd changed to %d", i, ljmm_log_fd());
+	}
+}
+END_TEST
+
+START_TEST(test_log_end_keeps_room_for_newline)
+{
+	char path[4096], got[256], want[256], storage[24];
+	ljmm_buf_t b;
+	int n;
+	temp_path(path, sizeof path);
+	ck_assert_int_eq(ljmm_log_open(path), 0);
+	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_buf_str(&b, "a line far too long for twenty-four bytes");
+	ck_assert_int_eq(b.truncated, 1);
+	ljmm_log_end(&b);
+	n = snprintf(want, sizeof want, "ljmm[%ld]: a line far too long", (long)getpid());
+	ck_assert_int_gt(n, (int)sizeof storage);
+	want[sizeof storage - 1] = '\n';
+	want[sizeof storage] = 0;
+	ck_assert_uint_eq(slurp(path, got, sizeof got), sizeof storage);
+	ck_assert_str_eq(got, want);
+	unlink(path);
+}
+END_TEST
+
+static Suite *log_suite(void)
+{
+	Suite *s = suite_create("log");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_log_fd_defaults_to_stderr);
+	tcase_add_test(tc, test_log_buf_formats);
+	tcase_add_test(tc, test_log_buf_appends_in_sequence);
+	tcase_add_test(tc, test_log_buf_truncates_at_every_capacity);
+	tcase_add_test(tc, test_log_buf_truncation_table);
+	tcase_add_test(tc, test_log_flush_to_pipe);
+	tcase_add_test(tc, test_log_flush_large_interrupted);
+	tcase_add_test(tc, test_log_open_appends);
+	tcase_add_test(tc, test_log_open_creates_file);
+	tcase_add_test(tc, test_log_open_unwritable_path);
+	tcase_add_test(tc, test_log_end_keeps_room_for_newline);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(log_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
