@@ -1,0 +1,745 @@
+/* Integration test program, run under LD_PRELOAD=libljmm_preload.so (and built both as
+ * PIE and -no-pie): each subcommand drives the shim through the libc names a program
+ * uses and checks the result against the kernel's own view in /proc/self/maps. Exits 0
+ * on success; prints "FAIL: ..." and exits 1 otherwise. */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ljmm.h"
+
+#define MiB ((size_t)1 << 20)
+#define LOW_END ((uintptr_t)1 << 31)
+#define PAGE ((size_t)4096)
+#define MAX_BLOCKS 8192
+
+typedef struct {
+	uintptr_t addr;
+	size_t len;
+} block_t;
+
+static block_t blocks[MAX_BLOCKS];
+static size_t nblocks;
+
+#define FAIL(...)                                      \
+	do {                                           \
+		fprintf(stderr, "FAIL: " __VA_ARGS__); \
+		fprintf(stderr, " (line %d)\n", __LINE__); \
+		exit(1);                               \
+	} while (0)
+
+static void *map32(size_t len)
+{
+	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+}
+
+static long raw_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
+{
+	return syscall(SYS_mmap, addr, len, prot, flags, fd, off);
+}
+
+/* The shim's API, looked up at run time so that the same binary runs without it. */
+static int shim_verify(void)
+{
+	int (*fn)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "ljmm_verify");
+	if (!fn)
+		FAIL("ljmm_verify not found: is the shim preloaded?");
+	return fn();
+}
+
+static void verify(const char *where)
+{
+	if (shim_verify() != 0)
+		FAIL("%s: index and /proc/self/maps differ (errno %s)", where, strerrorname_np(errno));
+}
+
+static ljmm_stats_t stats(void)
+{
+	ljmm_stats_t s;
+	int (*fn)(ljmm_stats_t *, size_t) = (int (*)(ljmm_stats_t *, size_t))dlsym(RTLD_DEFAULT, "ljmm_stats_snapshot");
+	memset(&s, 0, sizeof s);
+	if (!fn || fn(&s, sizeof s) != 0)
+		FAIL("ljmm_stats_snapshot unavailable");
+	return s;
+}
+
+static uint64_t tag(uintptr_t page) { return (uint64_t)page * 0x9e3779b97f4a7c15ull ^ 0x5a5a5a5a5a5a5a5aull; }
+
+static void stamp(uintptr_t addr, size_t len)
+{
+	for (uintptr_t p = addr; p < addr + len; p += PAGE)
+		*(volatile uint64_t *)p = tag(p);
+}
+
+/* The pages at addr hold the stamps written when they lived at home. */
+static void check_moved(uintptr_t addr, uintptr_t home, size_t len)
+{
+	for (uintptr_t off = 0; off < len; off += PAGE)
+		if (*(volatile uint64_t *)(addr + off) != tag(home + off))
+			FAIL("page %#lx clobbered", (unsigned long)(addr + off));
+}
+
+static void check_stamp(uintptr_t addr, size_t len) { check_moved(addr, addr, len); }
+
+static void add_block(uintptr_t a, size_t len)
+{
+	if (nblocks == MAX_BLOCKS)
+		FAIL("too many blocks");
+	if (a + len > LOW_END)
+		FAIL("MAP_32BIT block %#lx+%zu ends above 2 GiB", (unsigned long)a, len);
+	blocks[nblocks].addr = a;
+	blocks[nblocks].len = len;
+	nblocks++;
+	stamp(a, len);
+}
+
+/* Map len-byte blocks until ENOMEM; returns how many. */
+static size_t fill(size_t len)
+{
+	size_t n = 0;
+	for (;;) {
+		void *p = map32(len);
+		if (p == MAP_FAILED) {
+			if (errno != ENOMEM)
+				FAIL("MAP_32BIT mmap failed with %s, not ENOMEM", strerrorname_np(errno));
+			return n;
+		}
+		add_block((uintptr_t)p, len);
+		n++;
+	}
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	const block_t *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static size_t live_bytes(void)
+{
+	size_t t = 0;
+	for (size_t i = 0; i < nblocks; i++)
+		t += blocks[i].len;
+	return t;
+}
+
+/* No two live blocks overlap, none ends above 2 GiB, every page reads back. */
+static void check_blocks(const char *where)
+{
+	qsort(blocks, nblocks, sizeof *blocks, by_addr);
+	for (size_t i = 0; i < nblocks; i++) {
+		if (blocks[i].addr + blocks[i].len > LOW_END)
+			FAIL("%s: block above 2 GiB", where);
+		if (i && blocks[i - 1].addr + blocks[i - 1].len > blocks[i].addr)
+			FAIL("%s: blocks %#lx and %#lx overlap", where, (unsigned long)blocks[i - 1].addr,
+			     (unsigned long)blocks[i].addr);
+		check_stamp(blocks[i].addr, blocks[i].len);
+	}
+}
+
+static void drop_block(size_t i)
+{
+	if (munmap((void *)blocks[i].addr, blocks[i].len) != 0)
+		FAIL("munmap: %s", strerrorname_np(errno));
+	blocks[i] = blocks[--nblocks];
+}
+
+/* fill MIN [REFILL_MIN]: reach, no overlap, reuse after freeing every other block. */
+static int cmd_fill(int argc, char **argv)
+{
+	size_t min = argc > 0 ? strtoul(argv[0], NULL, 10) : 0, refill_min = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
+	size_t n = fill(MiB), freed = 0, n2, n1;
+	printf("fill: %zu MiB of 1 MiB MAP_32BIT blocks\n", n);
+	if (n < min)
+		FAIL("reached %zu MiB, expected at least %zu", n, min);
+	check_blocks("after fill");
+	verify("after fill");
+	if (!refill_min)
+		return 0;
+	qsort(blocks, nblocks, sizeof *blocks, by_addr);
+	for (size_t i = 0; i < nblocks; i += 2) {
+		if (munmap((void *)blocks[i].addr, blocks[i].len) != 0)
+			FAIL("munmap: %s", strerrorname_np(errno));
+		blocks[i].len = 0;
+		freed++;
+	}
+	{
+		size_t j = 0;
+		for (size_t i = 0; i < nblocks; i++)
+			if (blocks[i].len)
+				blocks[j++] = blocks[i];
+		nblocks = j;
+	}
+	verify("after freeing every other block");
+	n2 = fill(2 * MiB);
+	n1 = fill(MiB);
+	printf("refill: freed %zu MiB, then %zu x 2 MiB + %zu x 1 MiB, live %zu MiB\n", freed, n2, n1, live_bytes() / MiB);
+	if (live_bytes() / MiB < refill_min)
+		FAIL("live total after refill %zu MiB, expected at least %zu", live_bytes() / MiB, refill_min);
+	check_blocks("after refill");
+	verify("after refill");
+	return 0;
+}
+
+/* kernel MAX: without the shim, the kernel's window alone stays at or below MAX MiB. */
+static int cmd_kernel(int argc, char **argv)
+{
+	size_t max = argc > 0 ? strtoul(argv[0], NULL, 10) : 1100, n = fill(MiB);
+	printf("kernel alone: %zu MiB of 1 MiB MAP_32BIT blocks\n", n);
+	if (n > max)
+		FAIL("kernel alone gave %zu MiB, more than %zu: is a shim preloaded?", n, max);
+	check_blocks("kernel fill");
+	return 0;
+}
+
+/* rawpage: pages mapped by raw syscalls inside the region, before and after the index
+ * exists, are never overlapped or clobbered. */
+static int cmd_rawpage(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	uintptr_t a = 0x30000000, c;
+	long r = raw_mmap((void *)a, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (r != (long)a)
+		FAIL("raw mmap at %#lx: %ld", (unsigned long)a, r);
+	stamp(a, PAGE);
+	fill(MiB);
+	check_stamp(a, PAGE);
+	/* Free a region block, then take one page of it behind the index's back. */
+	qsort(blocks, nblocks, sizeof *blocks, by_addr);
+	size_t k = nblocks / 4; /* low: a region-served block */
+	c = blocks[k].addr + 5 * PAGE;
+	drop_block(k);
+	r = raw_mmap((void *)c, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (r != (long)c)
+		FAIL("raw mmap at %#lx: %ld", (unsigned long)c, r);
+	stamp(c, PAGE);
+	uint64_t conflicts = stats().conflicts;
+	size_t more = fill(256 * 1024); /* small blocks: some fit around the raw page */
+	check_stamp(a, PAGE);
+	check_stamp(c, PAGE);
+	add_block(a, 0);
+	for (size_t i = 0; i < nblocks; i++) {
+		uintptr_t s = blocks[i].addr, e = s + blocks[i].len;
+		if ((s < a + PAGE && e > a) || (s < c + PAGE && e > c))
+			FAIL("block %#lx overlaps a raw page", (unsigned long)s);
+	}
+	check_blocks("rawpage");
+	printf("rawpage: %zu more 256 KiB blocks around the raw page, conflicts %lu -> %lu\n", more,
+	       (unsigned long)conflicts, (unsigned long)stats().conflicts);
+	if (more < 3)
+		FAIL("expected the rest of the freed block to be reused, got %zu blocks", more);
+	if (stats().conflicts <= conflicts)
+		FAIL("the raw page was never noticed as a conflict");
+	verify("rawpage");
+	return 0;
+}
+
+/* reuse: a freed block comes back; freed neighbours coalesce into one larger block. */
+static int cmd_reuse(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fill(MiB);
+	qsort(blocks, nblocks, sizeof *blocks, by_addr);
+	/* Three adjacent region blocks well below 1 GiB. */
+	size_t k = 0;
+	while (k + 3 < nblocks && !(blocks[k].addr + MiB == blocks[k + 1].addr && blocks[k + 1].addr + MiB == blocks[k + 2].addr &&
+				   blocks[k].addr > 0x1000000 && blocks[k].addr < 0x30000000))
+		k++;
+	if (k + 3 >= nblocks)
+		FAIL("no three adjacent low blocks");
+	uintptr_t base = blocks[k].addr;
+	if (munmap((void *)(base + MiB), MiB) != 0)
+		FAIL("munmap");
+	void *p = map32(MiB);
+	if ((uintptr_t)p != base + MiB)
+		FAIL("freed block not reused: got %p, expected %#lx", p, (unsigned long)(base + MiB));
+	if (map32(MiB) != MAP_FAILED)
+		FAIL("region not full after reuse");
+	if (munmap((void *)base, 3 * MiB) != 0) /* spans three blocks */
+		FAIL("munmap span");
+	verify("after spanning munmap");
+	p = map32(3 * MiB);
+	if ((uintptr_t)p != base)
+		FAIL("coalesced 3 MiB not reused: got %p, expected %#lx", p, (unsigned long)base);
+	/* Partial unmaps inside a block: a hole in the middle, then the edges. The hole
+	 * is larger than any fragment the kernel's window has left, so the region serves
+	 * the refill, and it is the only place that fits. */
+	if (munmap((void *)(base + MiB / 2), MiB + 3 * PAGE) != 0 || munmap((void *)base, PAGE) != 0 ||
+	    munmap((void *)(base + 3 * MiB - PAGE), PAGE) != 0)
+		FAIL("partial munmap");
+	verify("after partial munmaps");
+	p = map32(MiB + 3 * PAGE);
+	if ((uintptr_t)p != base + MiB / 2)
+		FAIL("hole not reused (best fit): got %p, expected %#lx", p, (unsigned long)(base + MiB / 2));
+	verify("after refilling the hole");
+	printf("reuse: ok at %#lx\n", (unsigned long)base);
+	return 0;
+}
+
+/* mremap: in-place grow and shrink (flags 0, as LuaJIT), MAYMOVE and FIXED. */
+static int cmd_mremap(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fill(MiB);
+	qsort(blocks, nblocks, sizeof *blocks, by_addr);
+	size_t k = 0;
+	while (k + 2 < nblocks && !(blocks[k].addr + MiB == blocks[k + 1].addr && blocks[k].addr > 0x1000000 && blocks[k].addr < 0x30000000))
+		k++;
+	uintptr_t x = blocks[k].addr;
+	if (munmap((void *)(x + MiB), MiB) != 0)
+		FAIL("munmap");
+	void *p = mremap((void *)x, MiB, 2 * MiB, 0);
+	if ((uintptr_t)p != x)
+		FAIL("in-place grow: %p (%s)", p, strerrorname_np(errno));
+	stamp(x, 2 * MiB);
+	verify("after in-place grow");
+	if (map32(MiB) != MAP_FAILED)
+		FAIL("grown range handed out again");
+	p = mremap((void *)x, 2 * MiB, MiB / 2, 0);
+	if ((uintptr_t)p != x)
+		FAIL("in-place shrink");
+	verify("after in-place shrink");
+	check_stamp(x, MiB / 2);
+	p = map32(MiB);
+	if ((uintptr_t)p != x + MiB)
+		FAIL("space freed by shrink not reused at the top: %p", p);
+	verify("after reuse of shrunk space");
+	/* Grow in place where the next block is in the way: the kernel says ENOMEM. */
+	if (mremap((void *)x, MiB / 2, 2 * MiB, 0) != MAP_FAILED || errno != ENOMEM)
+		FAIL("grow into a live block did not fail with ENOMEM");
+	void *q = mremap((void *)x, MiB / 2, 4 * MiB, MREMAP_MAYMOVE);
+	if (q == MAP_FAILED)
+		FAIL("MAYMOVE: %s", strerrorname_np(errno));
+	check_moved((uintptr_t)q, x, MiB / 2);
+	verify("after MAYMOVE");
+	/* MREMAP_FIXED back into the hole the move left. */
+	p = mremap(q, 4 * MiB, MiB / 2, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)x);
+	if ((uintptr_t)p != x)
+		FAIL("MREMAP_FIXED: %p (%s)", p, strerrorname_np(errno));
+	check_moved(x, x, MiB / 2);
+	verify("after MREMAP_FIXED");
+	printf("mremap: ok at %#lx\n", (unsigned long)x);
+	return 0;
+}
+
+/* hint: hinted and MAP_FIXED mappings in the region are recorded as used. */
+static int cmd_hint(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	void *w = map32(MiB);
+	fill(MiB); /* builds the index */
+	if (munmap(w, MiB) != 0)
+		FAIL("munmap");
+	/* blocks[] still lists w: drop it */
+	for (size_t i = 0; i < nblocks; i++)
+		if (blocks[i].addr == (uintptr_t)w)
+			blocks[i] = blocks[--nblocks];
+	void *h = mmap(w, PAGE * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (h != w)
+		FAIL("hint not honoured: %p vs %p", h, w);
+	verify("after hinted mmap");
+	void *f = mmap((char *)w + MiB / 2, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (f != (char *)w + MiB / 2)
+		FAIL("MAP_FIXED");
+	verify("after MAP_FIXED");
+	size_t n = fill(64 * 1024);
+	for (size_t i = 0; i < nblocks; i++) {
+		uintptr_t s = blocks[i].addr, e = s + blocks[i].len;
+		if ((s < (uintptr_t)w + 2 * PAGE && e > (uintptr_t)w) || (s < (uintptr_t)f + PAGE && e > (uintptr_t)f))
+			FAIL("block %#lx overlaps a hinted/fixed mapping", (unsigned long)s);
+	}
+	check_blocks("hint");
+	verify("hint end");
+	printf("hint: %zu 64 KiB blocks filled around hinted and fixed mappings\n", n);
+	return 0;
+}
+
+static void prepare_region(size_t room);
+
+struct errcase {
+	const char *what;
+	size_t len;
+	int prot, flags, fd;
+	long off;
+	uintptr_t addr;
+};
+
+/* Compare the shim's answer with the raw kernel call. *expect is the kernel's errno
+ * (0 for success) from the first round, while its MAP_32BIT window still had room: in
+ * the second round the window is full, and the shim, which has room, must answer what
+ * the kernel answered when it had room (EACCES, not the window's ENOMEM). */
+static void compare_mmap(const struct errcase *c, int extra, int *expect, int first)
+{
+	int flags = c->flags | extra;
+	errno = 0;
+	void *p = mmap((void *)c->addr, c->len, c->prot, flags, c->fd, c->off);
+	int e1 = p == MAP_FAILED ? errno : 0;
+	errno = 0;
+	long r = raw_mmap((void *)c->addr, c->len, c->prot, flags, c->fd, c->off);
+	int e2 = r == -1 ? errno : 0;
+	if (r != -1)
+		syscall(SYS_munmap, r, c->len);
+	if (p != MAP_FAILED)
+		munmap(p, c->len);
+	if (first)
+		*expect = e2;
+	else if (!(flags & MAP_32BIT))
+		*expect = e2;
+	if (e1 != *expect)
+		FAIL("mmap %s (flags %#x): shim %s, kernel %s (with room: %s)", c->what, flags, strerrorname_np(e1) ? strerrorname_np(e1) : "ok",
+		     strerrorname_np(e2) ? strerrorname_np(e2) : "ok", strerrorname_np(*expect) ? strerrorname_np(*expect) : "ok");
+}
+
+/* errno: impossible arguments give the kernel's exact answer, before and after the
+ * kernel's window is full (when the region path is live). */
+static int cmd_errno(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	int devzero = open("/dev/zero", O_RDONLY), rdonly = open("/proc/self/exe", O_RDONLY);
+	const int anon = MAP_PRIVATE | MAP_ANONYMOUS;
+	const struct errcase cases[] = {
+		{"len 0", 0, PROT_READ, anon, -1, 0, 0},
+		{"misaligned offset", PAGE, PROT_READ, anon, -1, 1, 0},
+		{"len SIZE_MAX", SIZE_MAX, PROT_READ, anon, -1, 0, 0},
+		{"len 2^47", (size_t)1 << 47, PROT_READ, anon, -1, 0, 0},
+		{"len 3 GiB", (size_t)3 << 30, PROT_READ, anon, -1, 0, 0},
+		{"no map type", PAGE, PROT_READ, MAP_ANONYMOUS, -1, 0, 0},
+		{"bad fd", PAGE, PROT_READ, MAP_PRIVATE, 12345, 0, 0},
+		{"fd -1 file", PAGE, PROT_READ, MAP_PRIVATE, -1, 0, 0},
+		{"shared write on read-only fd", PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, rdonly, 0, 0},
+		{"misaligned fixed", PAGE, PROT_READ, anon | MAP_FIXED, -1, 0, 0x10000001},
+		{"fixed noreplace on our code", PAGE, PROT_READ, anon | MAP_FIXED_NOREPLACE, -1, 0, (uintptr_t)&cmd_errno & ~(PAGE - 1)},
+		{"/dev/zero private", PAGE, PROT_READ, MAP_PRIVATE, devzero, 0, 0},
+		{"/dev/zero negative offset", PAGE, PROT_READ, MAP_PRIVATE, devzero, -4096, 0},
+		{"hugetlb", 2 * MiB, PROT_READ, anon | MAP_HUGETLB, -1, 0, 0},
+	};
+	int expect[sizeof cases / sizeof *cases][2];
+	for (int round = 0; round < 2; round++) {
+		for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+			compare_mmap(&cases[i], 0, &expect[i][0], round == 0);
+			compare_mmap(&cases[i], MAP_32BIT, &expect[i][1], round == 0);
+		}
+		/* munmap and mremap: results and errno as the raw calls. */
+		struct {
+			const char *what;
+			uintptr_t addr;
+			size_t len;
+		} um[] = {{"misaligned", 0x10000001, PAGE}, {"len 0", 0x10000000, 0}, {"beyond user space", (uintptr_t)1 << 48, PAGE},
+			  {"wraps", (uintptr_t)-8192, 16384}, {"unmapped hole", 0x7000, PAGE}};
+		for (size_t i = 0; i < sizeof um / sizeof *um; i++) {
+			errno = 0;
+			int a = munmap((void *)um[i].addr, um[i].len), e1 = errno;
+			errno = 0;
+			long b = syscall(SYS_munmap, um[i].addr, um[i].len);
+			int e2 = b == -1 ? errno : 0;
+			if ((a != 0) != (b != 0) || (a && e1 != e2))
+				FAIL("munmap %s: shim %d/%s, kernel %ld/%s", um[i].what, a, strerrorname_np(e1), b, strerrorname_np(e2));
+		}
+		void *m = map32(2 * PAGE);
+		struct {
+			const char *what;
+			void *old;
+			size_t olen, nlen;
+			int flags;
+		} mr[] = {{"misaligned", (char *)m + 1, PAGE, PAGE, 0},      {"new_len 0", m, PAGE, 0, 0},
+			  {"bad flags", m, PAGE, PAGE, 0x80},                {"FIXED without MAYMOVE", m, PAGE, PAGE, MREMAP_FIXED},
+			  {"unmapped", (void *)0x7000, PAGE, 2 * PAGE, 0}, {"DONTUNMAP without MAYMOVE", m, PAGE, PAGE, 4}};
+		for (size_t i = 0; i < sizeof mr / sizeof *mr; i++) {
+			errno = 0;
+			void *a = mremap(mr[i].old, mr[i].olen, mr[i].nlen, mr[i].flags, (void *)0x20000000);
+			int e1 = errno;
+			errno = 0;
+			long b = syscall(SYS_mremap, mr[i].old, mr[i].olen, mr[i].nlen, mr[i].flags, 0x20000000);
+			int e2 = b == -1 ? errno : 0;
+			if ((a == MAP_FAILED) != (e2 != 0) || (a == MAP_FAILED && e1 != e2))
+				FAIL("mremap %s: shim %s/%s, kernel %ld/%s", mr[i].what, a == MAP_FAILED ? "fail" : "ok", strerrorname_np(e1), b,
+				     strerrorname_np(e2));
+		}
+		munmap(m, 2 * PAGE);
+		if (round == 0) {
+			/* From now on the kernel's window is full and the region has room, so
+			 * MAP_32BIT calls reach the region path. */
+			prepare_region(8);
+			verify("errno after fill");
+		}
+	}
+	verify("errno end");
+	printf("errno: all cases identical to the raw kernel calls\n");
+	return 0;
+}
+
+static volatile int stop_threads;
+
+static void *churn_thread(void *arg)
+{
+	unsigned seed = (unsigned)(uintptr_t)arg;
+	void *mine[16] = {0};
+	size_t lens[16] = {0};
+	while (!stop_threads) {
+		unsigned i = (unsigned)rand_r(&seed) % 16;
+		if (mine[i]) {
+			check_stamp((uintptr_t)mine[i], lens[i]);
+			if (munmap(mine[i], lens[i]) != 0)
+				FAIL("thread munmap: %s", strerrorname_np(errno));
+			mine[i] = NULL;
+		} else {
+			lens[i] = PAGE * (1 + (size_t)rand_r(&seed) % 64);
+			mine[i] = map32(lens[i]);
+			if (mine[i] == MAP_FAILED) {
+				mine[i] = NULL;
+				continue;
+			}
+			if ((uintptr_t)mine[i] + lens[i] > LOW_END)
+				FAIL("thread block above 2 GiB");
+			stamp((uintptr_t)mine[i], lens[i]);
+		}
+	}
+	for (unsigned i = 0; i < 16; i++)
+		if (mine[i]) {
+			check_stamp((uintptr_t)mine[i], lens[i]);
+			munmap(mine[i], lens[i]);
+		}
+	return NULL;
+}
+
+/* Fill the kernel's window (so MAP_32BIT goes through the region), then free a few
+ * MiB of region blocks so the threads have room to churn. */
+static void prepare_region(size_t room)
+{
+	fill(MiB);
+	qsort(blocks, nblocks, sizeof *blocks, by_addr);
+	if (room > nblocks)
+		room = nblocks;
+	for (size_t i = 0; i < room; i++)
+		if (munmap((void *)blocks[i].addr, blocks[i].len) != 0)
+			FAIL("munmap: %s", strerrorname_np(errno));
+	memmove(blocks, blocks + room, (nblocks - room) * sizeof *blocks);
+	nblocks -= room;
+}
+
+/* fork N: children forked while threads are inside the shim can map and exit. */
+static int cmd_fork(int argc, char **argv)
+{
+	int n = argc > 0 ? atoi(argv[0]) : 100;
+	pthread_t t[3];
+	prepare_region(32);
+	for (int i = 0; i < 3; i++)
+		pthread_create(&t[i], NULL, churn_thread, (void *)(uintptr_t)(i + 1));
+	for (int i = 0; i < n; i++) {
+		pid_t pid = fork();
+		if (pid < 0)
+			FAIL("fork: %s", strerrorname_np(errno));
+		if (pid == 0) {
+			alarm(20); /* a deadlock kills the child and fails the test */
+			for (int j = 0; j < 8; j++) {
+				void *p = map32(MiB);
+				if (p == MAP_FAILED)
+					_exit(3);
+				if ((uintptr_t)p + MiB > LOW_END)
+					_exit(4);
+				memset(p, 0xab, MiB);
+				if (munmap(p, MiB) != 0)
+					_exit(5);
+			}
+			if (shim_verify() != 0) {
+				fprintf(stderr, "child verify: %s\n", strerrorname_np(errno));
+				_exit(6);
+			}
+			_exit(0);
+		}
+		int st;
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			FAIL("child %d of %d: status %#x", i, n, st);
+	}
+	stop_threads = 1;
+	for (int i = 0; i < 3; i++)
+		pthread_join(t[i], NULL);
+	check_blocks("fork");
+	verify("fork");
+	printf("fork: %d children mapped and exited cleanly while 3 threads churned\n", n);
+	return 0;
+}
+
+static volatile sig_atomic_t handler_maps, handler_fails;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	void *p = map32(64 * 1024);
+	if (p != MAP_FAILED) {
+		if ((uintptr_t)p + 64 * 1024 > LOW_END)
+			handler_fails++;
+		*(volatile char *)p = 1;
+		if (munmap(p, 64 * 1024) != 0)
+			handler_fails++;
+		handler_maps++;
+	}
+	errno = saved;
+}
+
+static void *signaller(void *arg)
+{
+	pthread_t target = *(pthread_t *)arg;
+	struct timespec ts = {0, 20000};
+	while (!stop_threads) {
+		pthread_kill(target, SIGUSR1);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* signal N: mmap/munmap from a signal handler that keeps interrupting the shim on the
+ * same thread never deadlocks, never returns a bad block, and the index recovers. */
+static int cmd_signal(int argc, char **argv)
+{
+	int n = argc > 0 ? atoi(argv[0]) : 20000;
+	pthread_t self = pthread_self(), t;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGUSR1, &sa, NULL);
+	alarm(120); /* a deadlock ends the test as a failure */
+	prepare_region(16);
+	pthread_create(&t, NULL, signaller, &self);
+	for (int i = 0; i < n; i++) {
+		void *p = map32(PAGE * (1 + (size_t)i % 32));
+		if (p == MAP_FAILED)
+			continue;
+		stamp((uintptr_t)p, PAGE);
+		check_stamp((uintptr_t)p, PAGE);
+		if (munmap(p, PAGE * (1 + (size_t)i % 32)) != 0)
+			FAIL("munmap: %s", strerrorname_np(errno));
+	}
+	stop_threads = 1;
+	pthread_join(t, NULL);
+	if (handler_fails)
+		FAIL("%d bad results inside the handler", (int)handler_fails);
+	/* One more region call (1 MiB: no fragment of the kernel's window fits it) rebuilds
+	 * the index if a handler interrupted the shim. */
+	void *p = map32(MiB);
+	if (p == MAP_FAILED)
+		FAIL("region call after the signal loop: %s", strerrorname_np(errno));
+	munmap(p, MiB);
+	check_blocks("signal");
+	verify("signal");
+	printf("signal: %d loop iterations, %d maps in the handler, %lu re-entries handled\n", n, (int)handler_maps,
+	       (unsigned long)stats().signal_reentries);
+	return 0;
+}
+
+/* threads N SECONDS: threads churning region blocks never overlap or clobber. */
+static int cmd_threads(int argc, char **argv)
+{
+	int n = argc > 0 ? atoi(argv[0]) : 4, secs = argc > 1 ? atoi(argv[1]) : 2;
+	pthread_t t[32];
+	if (n > 32)
+		n = 32;
+	prepare_region(64);
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, churn_thread, (void *)(uintptr_t)(i + 100));
+	sleep((unsigned)secs);
+	stop_threads = 1;
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	check_blocks("threads");
+	verify("threads");
+	ljmm_stats_t s = stats();
+	printf("threads: %d threads, %lu region-served, %lu conflicts\n", n, (unsigned long)s.region_served,
+	       (unsigned long)s.conflicts);
+	return 0;
+}
+
+/* reserve BYTES: with LJMM_GUARD_RESERVE, the region never hands out the reserve, so
+ * brk can still grow that far after a full fill. The kernel's own MAP_32BIT window
+ * [1 GiB, 2 GiB) is not ours to keep: when the randomised brk (anywhere in the first
+ * GiB on Linux 6.x) has its reserve reach past 1 GiB, only the part below is checked. */
+static int cmd_reserve(int argc, char **argv)
+{
+	size_t want = argc > 0 ? strtoul(argv[0], NULL, 10) : 0;
+	uintptr_t start = ((uintptr_t)sbrk(0) + PAGE - 1) & ~(PAGE - 1), window = (uintptr_t)1 << 30;
+	fill(MiB);
+	ljmm_stats_t s = stats();
+	if (s.guard_state != LJMM_GUARD_STATE_PLACED)
+		FAIL("guard state %lu, expected placed", (unsigned long)s.guard_state);
+	for (size_t i = 0; i < nblocks; i++)
+		if (blocks[i].addr < start + want && blocks[i].addr + blocks[i].len > start && blocks[i].addr < window)
+			FAIL("region block %#lx inside the brk reserve from %#lx", (unsigned long)blocks[i].addr, (unsigned long)start);
+	if (start + want <= window) {
+		if (sbrk((intptr_t)want) == (void *)-1)
+			FAIL("brk could not grow %zu bytes from %#lx after the fill", want, (unsigned long)start);
+		memset((void *)start, 0x5c, want);
+		printf("reserve: brk grew %zu bytes after the fill; guard at %#lx\n", want, (unsigned long)s.guard_addr);
+	} else {
+		printf("reserve: brk at %#lx, reserve reaches the kernel's window; no region block below 1 GiB in it\n",
+		       (unsigned long)start);
+	}
+	check_blocks("reserve");
+	return 0;
+}
+
+/* guard STATE: the guard ended in the expected ljmm_guard_state_t. */
+static int cmd_guard(int argc, char **argv)
+{
+	unsigned long want = argc > 0 ? strtoul(argv[0], NULL, 10) : 0;
+	ljmm_stats_t s = stats();
+	if (s.guard_state != want)
+		FAIL("guard state %lu, expected %lu (brk at %p)", (unsigned long)s.guard_state, want, sbrk(0));
+	if (want == LJMM_GUARD_STATE_PLACED) {
+		/* The guard page really is there, PROT_NONE, right where brk would grow. */
+		long r = raw_mmap((void *)s.guard_addr, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (r != -EEXIST && !(r == -1 && errno == EEXIST))
+			FAIL("no mapping at the guard address %#lx", (unsigned long)s.guard_addr);
+	}
+	printf("guard: state %lu as expected\n", want);
+	return 0;
+}
+
+static int cmd_noop(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	void *p = map32(PAGE);
+	if (p == MAP_FAILED)
+		FAIL("mmap");
+	munmap(p, PAGE);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {{"fill", cmd_fill},   {"kernel", cmd_kernel},   {"rawpage", cmd_rawpage}, {"reuse", cmd_reuse},
+		    {"mremap", cmd_mremap}, {"hint", cmd_hint},       {"errno", cmd_errno},     {"fork", cmd_fork},
+		    {"signal", cmd_signal}, {"threads", cmd_threads}, {"reserve", cmd_reserve}, {"guard", cmd_guard},
+		    {"noop", cmd_noop}};
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s COMMAND [ARGS]\n", argv[0]);
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 2, argv + 2);
+	fprintf(stderr, "unknown command %s\n", argv[1]);
+	return 2;
+}
