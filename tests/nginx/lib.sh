@@ -1,0 +1,282 @@
+# shellcheck shell=bash
+# lib.sh - helpers shared by the nginx + Lua integration tests (sourced, not run).
+#
+# Each test runs its own nginx from a private prefix (a fresh directory under
+# ${TMPDIR:-/tmp}), with a generated config, its own error log and pid file, on a
+# free port of 127.0.0.1; nothing of the system nginx (service, /etc/nginx,
+# /var/log/nginx, /var/lib/nginx) is used or touched.
+#
+#   ngx_require_prereqs         exit 77 ("SKIP: ...") if nginx, curl or the Lua module is absent
+#   ngx_setup NAME              create the prefix NGX_PREFIX and install the EXIT trap
+#   ngx_write_conf FILE PORT BODY   write a full config whose server{} holds BODY
+#   ngx_start CONF_FN [ENV...]  start nginx (daemon on) on a free port, with ENV set
+#                               (CONF_FN PORT writes the config for that port)
+#   ngx_get PATH                GET http://127.0.0.1:$NGX_PORT/PATH; prints "<status> <body>"
+#   ngx_workers                 the worker pids (children of the master)
+#   ngx_stop [quit|term]        stop nginx and wait for every process of the prefix
+#   ngx_prefix_pids             nginx processes that belong to this prefix (see below)
+#   ngx_alive PID               PID runs (exists and is not a zombie)
+
+NGX_MODULES_DIR=${NGX_MODULES_DIR:-/usr/lib/nginx/modules}
+NGX_BIN=""
+NGX_PREFIX=""
+NGX_PORT=""
+NGX_LOAD_MODULES=""
+NGX_ENV=()
+
+ngx_log() { printf '%s\n' "$*"; }
+ngx_fail() {
+  printf 'FAIL: %s\n' "$*"
+  if [ -n "$NGX_PREFIX" ] && [ -s "$NGX_PREFIX/error.log" ]; then
+    printf -- '--- last lines of %s ---\n' "$NGX_PREFIX/error.log"
+    tail -n 20 "$NGX_PREFIX/error.log"
+  fi
+  exit 1
+}
+ngx_skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
+
+# Module file for a load_module line: the .so in NGX_MODULES_DIR, or the path a
+# Debian modules-available/*.conf snippet names.
+ngx_find_module() {
+  local name=$1 f path
+  if [ -f "$NGX_MODULES_DIR/$name.so" ]; then
+    printf '%s\n' "$NGX_MODULES_DIR/$name.so"
+    return 0
+  fi
+  for f in /usr/share/nginx/modules-available/*.conf; do
+    [ -r "$f" ] || continue
+    path=$(sed -n "s|^[[:space:]]*load_module[[:space:]]\{1,\}\([^;]*/$name\.so\);.*|\1|p" "$f" | head -n 1)
+    [ -n "$path" ] || continue
+    case $path in
+      /*) ;;
+      *) path=/usr/share/nginx/$path ;;   # relative to Debian's compiled-in prefix
+    esac
+    if [ -f "$path" ]; then
+      printf '%s\n' "$path"
+      return 0
+    fi
+  done
+  return 1
+}
+
+ngx_require_prereqs() {
+  local lua ndk
+  NGX_BIN=$(command -v nginx 2>/dev/null || true)
+  [ -n "$NGX_BIN" ] || { [ -x /usr/sbin/nginx ] && NGX_BIN=/usr/sbin/nginx; } ||
+    ngx_skip "nginx is not installed (Debian: apt-get install nginx libnginx-mod-http-lua)"
+  command -v curl >/dev/null 2>&1 || ngx_skip "curl is not installed (apt-get install curl)"
+  lua=$(ngx_find_module ngx_http_lua_module) ||
+    ngx_skip "the nginx Lua module is not installed (apt-get install libnginx-mod-http-lua)"
+  # Debian builds the Lua module against the Nginx Development Kit, which must be
+  # loaded first; other builds may have it compiled in.
+  NGX_LOAD_MODULES=""
+  if ndk=$(ngx_find_module ndk_http_module); then
+    NGX_LOAD_MODULES="load_module $ndk;"$'\n'
+  fi
+  NGX_LOAD_MODULES+="load_module $lua;"
+  NGX_BIN=$(readlink -f "$NGX_BIN")
+}
+
+# Real path of a shared library given on the command line (maps show real paths).
+ngx_realpath() { readlink -f "$1" 2>/dev/null || printf '%s\n' "$1"; }
+
+ngx_setup() {
+  local name=$1
+  NGX_PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/ljmm-nginx-$name.XXXXXX")
+  # Workers run as "nobody" when started by root: let them into the prefix.
+  chmod 755 "$NGX_PREFIX"
+  mkdir -p "$NGX_PREFIX/logs" "$NGX_PREFIX/tmp"
+  trap ngx_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+# Every nginx process of this prefix. Workers are retitled "nginx: worker process"
+# and do not carry the prefix on their command line, so a process counts when its
+# executable is the nginx binary and either its command line names the prefix (the
+# master) or one of its open files lies under the prefix (every process holds the
+# error log open). Orphaned workers are found too, whatever their parent.
+ngx_prefix_pids() {
+  local d pid exe fd link
+  [ -n "$NGX_PREFIX" ] || return 0
+  for d in /proc/[0-9]*; do
+    pid=${d#/proc/}
+    exe=$(readlink "$d/exe" 2>/dev/null) || continue
+    [ "$exe" = "$NGX_BIN" ] || continue
+    if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- "$NGX_PREFIX"; then
+      printf '%s\n' "$pid"
+      continue
+    fi
+    for fd in "$d"/fd/*; do
+      link=$(readlink "$fd" 2>/dev/null) || continue
+      case $link in
+        "$NGX_PREFIX"/*) printf '%s\n' "$pid"; break ;;
+      esac
+    done
+  done
+  return 0
+}
+
+# ngx_alive PID: the process exists and is not a zombie (a daemonized master is
+# reaped by init, which may take a moment after it has exited).
+ngx_alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
+ngx_master() {
+  local pid
+  [ -s "$NGX_PREFIX/nginx.pid" ] || return 1
+  pid=$(<"$NGX_PREFIX/nginx.pid")
+  [ -n "$pid" ] && ngx_alive "$pid" || return 1
+  printf '%s\n' "$pid"
+}
+
+ngx_workers() {
+  local m
+  m=$(ngx_master) || return 0
+  pgrep -P "$m" || true
+}
+
+# Wait up to $1 seconds until no process of the prefix is left.
+ngx_wait_gone() {
+  local limit=$1 i=0
+  while [ -n "$(ngx_prefix_pids)" ]; do
+    i=$((i + 1))
+    [ "$i" -le $((limit * 10)) ] || return 1
+    sleep 0.1
+  done
+  return 0
+}
+
+# Stop nginx: "quit" (graceful, nginx -s quit) or "term" (fast, SIGTERM to every
+# process); SIGKILL whatever is left after 10 s. Returns 1 if a KILL was needed.
+ngx_stop() {
+  local how=${1:-term} m pids rc=0
+  m=$(ngx_master) || m=""
+  if [ "$how" = quit ] && [ -n "$m" ]; then
+    "${NGX_ENV[@]}" "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" -e "$NGX_PREFIX/error.log" -s quit 2>/dev/null || true
+  else
+    pids=$(ngx_prefix_pids)
+    # shellcheck disable=SC2086  # word splitting of the pid list is intended
+    [ -z "$pids" ] || kill -TERM $pids 2>/dev/null || true
+  fi
+  if ! ngx_wait_gone 10; then
+    pids=$(ngx_prefix_pids)
+    ngx_log "nginx processes still running after 10 s, sending KILL: $(tr '\n' ' ' <<<"$pids")"
+    # shellcheck disable=SC2086
+    [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+    ngx_wait_gone 5 || true
+    rc=1
+  fi
+  return "$rc"
+}
+
+# EXIT trap: stop nginx, fail if any process of the prefix survives, remove the
+# prefix (kept when the test failed, for its error log).
+ngx_cleanup() {
+  local rc=$? left
+  trap - EXIT INT TERM
+  [ -n "$NGX_PREFIX" ] || exit "$rc"
+  ngx_stop term || true
+  left=$(ngx_prefix_pids)
+  if [ -n "$left" ]; then
+    printf 'FAIL: nginx processes of %s still running: %s\n' "$NGX_PREFIX" "$(tr '\n' ' ' <<<"$left")"
+    rc=1
+  fi
+  if [ "$rc" -eq 0 ]; then
+    rm -rf "$NGX_PREFIX"
+  else
+    printf 'prefix kept for inspection: %s\n' "$NGX_PREFIX"
+  fi
+  exit "$rc"
+}
+
+# ngx_write_conf FILE PORT SERVER_BODY [HTTP_EXTRA]
+ngx_write_conf() {
+  local file=$1 port=$2 body=$3 extra=${4:-} p=$NGX_PREFIX
+  cat >"$file.new" <<EOF
+# generated by tests/nginx (ljmm); prefix $p
+$NGX_LOAD_MODULES
+worker_processes 2;
+master_process on;
+error_log $p/error.log info;
+pid $p/nginx.pid;
+lock_file $p/nginx.lock;
+events { worker_connections 256; }
+http {
+  access_log off;
+  default_type text/plain;
+  keepalive_requests 100000;
+  client_body_temp_path $p/tmp/body;
+  proxy_temp_path $p/tmp/proxy;
+  fastcgi_temp_path $p/tmp/fastcgi;
+  uwsgi_temp_path $p/tmp/uwsgi;
+  scgi_temp_path $p/tmp/scgi;
+$extra
+  server {
+    listen 127.0.0.1:$port;
+    server_name localhost;
+$body
+  }
+}
+EOF
+  mv "$file.new" "$file"
+}
+
+# ngx_start CONF_FN [VAR=value...]: start nginx as a daemon with the given
+# environment (e.g. LD_PRELOAD=...). CONF_FN PORT must write $NGX_PREFIX/nginx.conf.
+# Tries random ports in 20000-59999 until one binds (nginx binds before it
+# daemonizes, so its exit status tells); sets NGX_PORT. Waits for both workers.
+ngx_start() {
+  local conf_fn=$1 try port out i
+  shift
+  NGX_ENV=(env "$@")
+  for try in $(seq 1 30); do
+    port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    "$conf_fn" "$port"
+    if out=$("${NGX_ENV[@]}" "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" \
+             -e "$NGX_PREFIX/error.log" 2>&1); then
+      NGX_PORT=$port
+      for i in $(seq 1 100); do
+        [ "$(ngx_workers | wc -l)" -ge 2 ] && return 0
+        sleep 0.1
+      done
+      ngx_fail "nginx started on port $port but its 2 workers did not appear"
+    fi
+    if grep -q "Address already in use" <<<"$out" ||
+       grep -qs "Address already in use" "$NGX_PREFIX/error.log"; then
+      ngx_log "port $port is busy (try $try), trying another"
+      : >"$NGX_PREFIX/error.log"
+      continue
+    fi
+    ngx_log "$out"
+    ngx_fail "nginx did not start (see above)"
+  done
+  ngx_fail "no free port found in 30 tries"
+}
+
+# ngx_get PATH [MAX_TIME]: prints "<http status> <body>" (body without its final newline).
+ngx_get() {
+  local path=$1 max=${2:-10} out
+  out=$(curl -sS --max-time "$max" -o - -w '\n%{http_code}' "http://127.0.0.1:$NGX_PORT$path" 2>&1) || true
+  # Last line is the status; everything before it the body.
+  printf '%s %s\n' "${out##*$'\n'}" "${out%$'\n'*}"
+}
+
+# ngx_expect PATH STATUS BODY: one request, exact status and body, or fail.
+ngx_expect() {
+  local path=$1 status=$2 body=$3 got
+  got=$(ngx_get "$path")
+  if [ "$got" != "$status $body" ]; then
+    ngx_fail "GET $path: expected '$status $body', got '$got'"
+  fi
+  ngx_log "ok   GET $path -> $status $body"
+}
+
+# ngx_maps_have PID PATH: PATH (a real path) is mapped in process PID.
+ngx_maps_have() {
+  awk -v f="$2" '$6 == f { found = 1 } END { exit !found }' "/proc/$1/maps" 2>/dev/null
+}
