@@ -1,18 +1,40 @@
 #!/usr/bin/env bash
 # Install the Debian packages the build and the tests need (root, non-interactive).
 # Nothing is installed when everything is already there, so repeated runs are quick.
+# Usage: scripts/deps.sh [GROUP...]   groups: build (default), clients
+#   build    compiler, CMake, Check: the shim and its unit and preload tests
+#   clients  the real programs the tests run under the shim: nginx with the Lua
+#            module, curl, OpenSSL headers and the CA bundle (LuaJIT itself is built
+#            from Debian's sources by scripts/build-luajit.sh, which installs its own)
 set -euo pipefail
-packages=(build-essential cmake pkg-config check)
+groups=("${@:-build}")
+packages=()
+for g in "${groups[@]}"; do
+  case $g in
+    build) packages+=(build-essential cmake pkg-config check) ;;
+    clients) packages+=(nginx libnginx-mod-http-lua curl libssl-dev ca-certificates procps) ;;
+    *) echo "scripts/deps.sh: unknown group '$g' (build, clients)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-if ((${#missing[@]})); then
-  if [ "$(id -u)" != 0 ]; then
-    echo "scripts/deps.sh: missing packages: ${missing[*]} (run as root, or install them)" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update
-  apt-get install -y --no-install-recommends "${missing[@]}"
+((${#missing[@]})) || exit 0
+if [ "$(id -u)" != 0 ]; then
+  echo "scripts/deps.sh: missing packages: ${missing[*]} (run as root, or install them)" >&2
+  exit 1
 fi
+export DEBIAN_FRONTEND=noninteractive
+# Installing nginx would start the system's nginx on port 80: the tests run their own,
+# so keep package scripts from starting services while we install.
+policy=/usr/sbin/policy-rc.d
+added_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy"
+  chmod 755 "$policy"
+  added_policy=1
+fi
+trap 'if [ "$added_policy" = 1 ]; then rm -f "$policy"; fi' EXIT
+apt-get update
+apt-get install -y --no-install-recommends "${missing[@]}"

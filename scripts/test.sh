@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Build everything and run every test: the unit suites and preload tests in a normal
-# build, then the unit suites again with AddressSanitizer and UBSan.
-# Usage: scripts/test.sh            (from anywhere; installs missing Debian packages)
+# Build everything and run every test: the unit suites, the preload tests and the
+# real-client tests (LuaJIT builds, nginx, OpenSSL, operator tools) in a normal build,
+# then the unit suites again with AddressSanitizer and UBSan.
+# Usage: scripts/test.sh            (as root on Debian 12; installs what it needs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
-bash "$root/scripts/deps.sh"
+bash "$root/scripts/deps.sh" build clients
+# Debian's luajit and luajit2 sources, three variants each, cached by source version;
+# in CI the cache lives outside the fresh clone so that later runs reuse it.
+if [ "${CI:-}" = true ] && [ -z "${LJMM_LUAJIT_DIR:-}" ]; then
+  export LJMM_LUAJIT_DIR=/var/cache/ljmm/luajit
+fi
+bash "$root/scripts/build-luajit.sh" >/dev/null
 
 cmake -S "$root" -B "$root/build" -DLJMM_BUILD_TESTS=ON
 cmake --build "$root/build" -j"$jobs"
