@@ -46,6 +46,8 @@ typedef struct {
 	uint64_t guard_state;        /* an ljmm_guard_state_t */
 	uint64_t guard_addr;         /* the guard page, when placed */
 	uint64_t guard_reserve;      /* bytes left for brk below the guard */
+	uint64_t kernel_skipped;     /* MAP_32BIT requests sent straight to the region: the kernel's
+					window had refused that size and nothing in it was freed since */
 } ljmm_stats_t;
 
 /** Copy min(size, sizeof(ljmm_stats_t)) bytes of the current counters to out; 0, or -1 with errno EINVAL. */

@@ -41,6 +41,10 @@ static int built;       /* atomic: the index exists and mappings must be recorde
 static int need_resync; /* atomic: the index may be wrong (fork, signal re-entry) */
 static uintptr_t bound_hi = LJMM_2G; /* end of the region, set once when built */
 static int guard_tried; /* under lock (or the single-threaded constructor) */
+/* The smallest length (bytes) the kernel's window refused since anything in it was
+ * last freed; 0 when unknown. Larger requests skip the kernel's certain ENOMEM. Written
+ * under the lock, read without it. */
+static uintptr_t window_full_len;
 static ljmm_guard_t guard;
 
 /* Read on the lock-free paths while the first build may store it: atomic, relaxed. */
@@ -129,6 +133,9 @@ static void record_used(uintptr_t start, uintptr_t end)
 
 static void record_free(uintptr_t start, uintptr_t end)
 {
+	/* Room in the kernel's window again: ask it first from now on. */
+	if (start < LJMM_2G && end > LJMM_WINDOW_LO)
+		__atomic_store_n(&window_full_len, 0, __ATOMIC_RELAXED);
 	if (__atomic_load_n(&need_resync, __ATOMIC_ACQUIRE))
 		return;
 	(void)ljmm_region_mark_free(&region, start, end);
@@ -310,8 +317,9 @@ static int eligible(size_t len, int flags)
 
 int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, void **out)
 {
+	uintptr_t need;
+	int ret, region_first, known_full, region_tried = 0;
 	long r;
-	int ret;
 	ljmm_stats_add(&ljmm_stats_live.mmap_calls, 1);
 	if ((flags & MAP_32BIT) && !(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
 		ljmm_config_load(); /* a no-op after the constructor */
@@ -326,25 +334,35 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 	}
 
 	ljmm_stats_add(&ljmm_stats_live.map32_calls, 1);
+	need = ljmm_page_up(len);
+	region_first = ljmm_config_get(LJMM_OPT_POLICY) == LJMM_POLICY_REGION_FIRST;
+	/* Kernel-first without a hint skips the kernel while its window is known to have
+	 * no room for this size: the answer would be ENOMEM, at the cost of a search. */
+	known_full = !addr && __atomic_load_n(&window_full_len, __ATOMIC_RELAXED) &&
+		     need >= __atomic_load_n(&window_full_len, __ATOMIC_RELAXED);
 	/* No argument checks of our own: the placement call makes the kernel judge the
 	 * arguments exactly as it would with room in its window. */
-	if (ljmm_config_get(LJMM_OPT_POLICY) == LJMM_POLICY_REGION_FIRST && eligible(len, flags)) {
-		if (enter() == 0) {
-			ret = region_map(len, prot, flags, fd, off, out);
-			leave();
-			if (ret != -ENOMEM)
-				return ret;
+	if ((region_first || known_full) && eligible(len, flags) && enter() == 0) {
+		region_tried = 1;
+		ret = region_map(len, prot, flags, fd, off, out);
+		leave();
+		if (ret != -ENOMEM) {
+			if (!ret && !region_first)
+				ljmm_stats_add(&ljmm_stats_live.kernel_skipped, 1);
+			return ret;
 		}
 	}
 
 	r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
 	if (!ljmm_sys_is_err(r)) {
 		ljmm_stats_add(&ljmm_stats_live.kernel_served, 1);
+		if (known_full)
+			__atomic_store_n(&window_full_len, 0, __ATOMIC_RELAXED);
 		record_result((uintptr_t)r, len);
 		*out = (void *)r;
 		return 0;
 	}
-	if (r != -ENOMEM || !eligible(len, flags) || ljmm_config_get(LJMM_OPT_POLICY) == LJMM_POLICY_REGION_FIRST) {
+	if (r != -ENOMEM || !eligible(len, flags) || region_tried) {
 		if (r == -ENOMEM)
 			ljmm_stats_add(&ljmm_stats_live.failures, 1);
 		return (int)r;
@@ -352,6 +370,8 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 	DEBUG("mmap MAP_32BIT: kernel window full, trying the region", 0, "len", len, (int)r);
 	if (enter() != 0)
 		return (int)r; /* in a signal handler that interrupted the shim: kernel only */
+	if (!__atomic_load_n(&window_full_len, __ATOMIC_RELAXED) || need < __atomic_load_n(&window_full_len, __ATOMIC_RELAXED))
+		__atomic_store_n(&window_full_len, need, __ATOMIC_RELAXED);
 	ret = region_map(len, prot, flags, fd, off, out);
 	leave();
 	if (ret == -ENOMEM)

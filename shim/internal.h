@@ -12,6 +12,9 @@
 #define LJMM_PAGE ((uintptr_t)4096)
 #define LJMM_PAGE_SHIFT 12
 #define LJMM_2G ((uintptr_t)1 << 31)
+/* x86-64 Linux serves MAP_32BIT from [1 GiB, 2 GiB) only (arch/x86/kernel/sys_x86_64.c),
+ * starting each search at a random page in its first 32 MiB. */
+#define LJMM_WINDOW_LO ((uintptr_t)1 << 30)
 
 #define LJMM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LJMM_UNLIKELY(x) __builtin_expect(!!(x), 0)

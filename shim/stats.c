@@ -52,6 +52,7 @@ void ljmm_stats_report(int fd)
 	ljmm_buf_str(&b, " (");
 	ljmm_buf_mib(&b, s.region_bytes_served);
 	ljmm_buf_str(&b, ")");
+	field(&b, "kernel-skipped", s.kernel_skipped);
 	field(&b, "failed", s.failures);
 	field(&b, "signal-reentries", s.signal_reentries);
 	ljmm_buf_mem(&b, "\n", 1);
