@@ -1,0 +1,218 @@
+#!/bin/sh
+# ljmm-maps tests (ctest tools_maps_CASE).
+# Usage: maps_test.sh CASE LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE MAP32_HOLD_NOPIE
+set -u
+case=$1 maps=$2 run=$3 libdir=$4 hold_pie=$5 hold_nopie=$6
+unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE
+lib=$(cd "$libdir" && pwd -P)/libljmm_preload.so
+dir=$(mktemp -d)
+pid=
+# The helper waits to be killed: kill it however this script ends.
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+fail() {
+	echo "FAIL ($case): $*"
+	for f in "$dir"/out "$dir"/err "$dir"/json "$dir"/hold; do
+		[ -s "$f" ] && { echo "--- $f:"; head -30 "$f"; }
+	done
+	exit 1
+}
+
+MIB=1048576
+
+# start COMMAND...: run a map32_hold in the background and wait for its "ready" line.
+start() {
+	"$@" >"$dir/hold" 2>&1 &
+	pid=$!
+	i=0
+	until grep -q '^ready' "$dir/hold"; do
+		kill -0 "$pid" 2>/dev/null || fail "the helper exited early"
+		i=$((i + 1))
+		[ "$i" -lt 300 ] || fail "the helper did not get ready in 30 s"
+		sleep 0.1
+	done
+}
+
+# look: ljmm-maps on the helper, as text ($dir/out) and JSON ($dir/json).
+look() {
+	"$maps" "$pid" >"$dir/out" 2>"$dir/err" || fail "ljmm-maps $pid failed"
+	"$maps" --json "$pid" >"$dir/json" 2>"$dir/err" || fail "ljmm-maps --json $pid failed"
+}
+
+# bytes KEY: a total from the JSON output.
+bytes() {
+	sed -n 's/.*"bytes":{\([^}]*\)}.*/\1/p' "$dir/json" | tr ',' '\n' | sed -n "s/^\"$1\":\([0-9][0-9]*\)$/\1/p"
+}
+
+# more_than KEY MIB
+more_than() {
+	v=$(bytes "$1")
+	[ -n "$v" ] || fail "no total '$1' in the JSON"
+	[ "$v" -gt $(($2 * MIB)) ] || fail "$1 is $v bytes, expected more than $2 MiB"
+}
+
+less_than() {
+	v=$(bytes "$1")
+	[ -n "$v" ] || fail "no total '$1' in the JSON"
+	[ "$v" -lt $(($2 * MIB)) ] || fail "$1 is $v bytes, expected less than $2 MiB"
+}
+
+# bad_input WHAT PATTERN FILE: exit 1, one line on stderr, nothing on stdout.
+bad_input() {
+	"$maps" --maps-file "$3" >"$dir/out" 2>"$dir/err"
+	rc=$?
+	[ "$rc" = 1 ] || fail "$1: exit status $rc, expected 1"
+	[ "$(wc -l <"$dir/err")" = 1 ] || fail "$1: $(wc -l <"$dir/err") lines on stderr, expected 1"
+	grep -q "^ljmm-maps: .*$2" "$dir/err" || fail "$1: stderr does not match '$2'"
+	[ ! -s "$dir/out" ] || fail "$1: output on stdout"
+	echo "$1: $(cat "$dir/err")"
+}
+
+# usage_error ARGS...: exit 2 with one line on stderr.
+usage_error() {
+	"$maps" "$@" >"$dir/out" 2>"$dir/err"
+	rc=$?
+	[ "$rc" = 2 ] || fail "ljmm-maps $*: exit status $rc, expected 2"
+	[ "$(wc -l <"$dir/err")" = 1 ] || fail "ljmm-maps $*: expected one line on stderr"
+}
+
+case $case in
+shim_nopie | shim_pie)
+	if [ "$case" = shim_nopie ]; then hold=$hold_nopie; else hold=$hold_pie; fi
+	start "$run" --lib "$lib" "$hold"
+	look
+	cat "$dir/out"
+	grep -q "^pid $pid (map32_hold_[a-z]*)  libljmm_preload: yes" "$dir/out" || fail "header"
+	grep -q '"ljmm_mapped":true' "$dir/json" || fail "ljmm_mapped in the JSON"
+	more_than region 900
+	more_than kernel 900
+	less_than free 100
+	if [ "$case" = shim_nopie ]; then
+		grep -q '"guard":"0x[0-9a-f]*"' "$dir/json" || fail "no guard found for the -no-pie helper"
+		grep -q '^  G guard .* one page at 0x' "$dir/out" || fail "no guard in the totals"
+		grep -q '^  0x00000000 .*G' "$dir/out" || fail "no G in the picture"
+		grep -q '"heap":{"start"' "$dir/json" || fail "no heap below 2 GiB for the -no-pie helper"
+	else
+		grep -q '"guard":null' "$dir/json" || fail "a guard for the PIE helper"
+	fi
+	;;
+noshim)
+	start "$hold_pie"
+	look
+	cat "$dir/out"
+	grep -q "^pid $pid (map32_hold_pie)  libljmm_preload: no" "$dir/out" || fail "header"
+	grep -q '"ljmm_mapped":false' "$dir/json" || fail "ljmm_mapped in the JSON"
+	more_than kernel 900
+	less_than region 16
+	more_than free 900
+	;;
+nopid)
+	"$maps" 4194304 >"$dir/out" 2>"$dir/err"
+	[ $? = 1 ] || fail "exit status for pid 4194304 (above any pid_max)"
+	[ "$(cat "$dir/err")" = "ljmm-maps: no such process 4194304" ] || fail "message for a missing pid"
+	sh -c 'exit 0' &
+	gone=$!
+	wait "$gone"
+	"$maps" "$gone" >"$dir/out" 2>"$dir/err"
+	[ $? = 1 ] || fail "exit status for the exited pid $gone"
+	grep -q "^ljmm-maps: no such process $gone\$" "$dir/err" || fail "message for an exited pid"
+	"$maps" self >"$dir/out" 2>"$dir/err" || fail "ljmm-maps self"
+	grep -q '^pid [0-9]* (ljmm-maps)  libljmm_preload: no' "$dir/out" || fail "ljmm-maps self header"
+	;;
+usage)
+	usage_error
+	usage_error --bogus
+	usage_error abc
+	usage_error 0
+	usage_error -- -5
+	usage_error 1 2
+	usage_error --maps-file
+	usage_error --maps-file /dev/null 1
+	"$maps" --help >"$dir/out" || fail "--help"
+	grep -q '^Usage: ljmm-maps' "$dir/out" || fail "--help output"
+	"$maps" --version | grep -q '^ljmm-maps (ljmm) [0-9]' || fail "--version"
+	;;
+fixture)
+	# A made-up non-PIE layout; every total is known to the byte.
+	cat >"$dir/maps" <<'EOF'
+00010000-00400000 rw-p 00000000 00:00 0 
+00400000-00401000 r--p 00000000 08:01 1234                               /usr/bin/prog
+00401000-00402000 r-xp 00001000 08:01 1234                               /usr/bin/prog
+00402000-00403000 rw-p 00002000 08:01 1234                               /usr/bin/prog
+00403000-00404000 rw-p 00000000 00:00 0 
+10000000-10021000 rw-p 00000000 00:00 0                                  [heap]
+10021000-10022000 ---p 00000000 00:00 0 
+20000000-3ff00000 rw-p 00000000 00:00 0 
+3ff00000-40100000 rw-p 00000000 00:00 0 
+40100000-7ff00000 rw-p 00000000 00:00 0                                  [anon:luajit]
+7ff00000-7ff10000 r--p 00000000 08:01 99                                 /opt/lib dir/libljmm_preload.so.0.1.0
+7ffff000-80001000 rw-p 00000000 00:00 0 
+7f0000000000-7f0000001000 ---p 00000000 00:00 0 
+7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0                          [stack]
+ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]
+EOF
+	"$maps" --maps-file "$dir/maps" >"$dir/out" 2>"$dir/err" || fail "ljmm-maps --maps-file"
+	"$maps" --json --maps-file "$dir/maps" >"$dir/json" 2>"$dir/err" || fail "ljmm-maps --json --maps-file"
+	cat "$dir/out"
+	cat "$dir/json"
+	# R: 0x3f0000 + bss 0x1000 + 0x1ff00000 + the 1 MiB below 1 GiB of the straddler.
+	[ "$(bytes region)" = $((0x3f0000 + 0x1000 + 0x1ff00000 + 0x100000)) ] || fail "region total"
+	# K: the 1 MiB above 1 GiB, the named block, the 4 KiB below 2 GiB of the last one.
+	[ "$(bytes kernel)" = $((0x100000 + 0x3fe00000 + 0x1000)) ] || fail "kernel total"
+	[ "$(bytes heap)" = $((0x21000)) ] || fail "heap total"
+	[ "$(bytes guard)" = 4096 ] || fail "guard total"
+	[ "$(bytes file)" = $((0x3000 + 0x10000)) ] || fail "file total"
+	[ "$(bytes free)" = $((0x80000000 - 0x203f1000 - 0x3ff01000 - 0x21000 - 0x1000 - 0x13000)) ] || fail "free total"
+	grep -q '"guard":"0x10021000"' "$dir/json" || fail "guard address"
+	grep -q '"largest_free":{"start":"0x10022000","bytes":268296192}' "$dir/json" || fail "largest hole"
+	grep -q '"ljmm_mapped":true' "$dir/json" || fail "library with a space in its directory"
+	grep -q '^  0x00000000 ................G...............RRRRRRRRRRRRRRRRRRRRRRRRRRRRRRRR$' "$dir/out" ||
+		fail "picture, first GiB"
+	grep -q '^  0x40000000 KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK$' "$dir/out" ||
+		fail "picture, second GiB"
+	# A path of 100 000 characters is fine.
+	long=$(head -c 100000 /dev/zero | tr '\0' a)
+	printf '00400000-00401000 r--p 00000000 08:01 1 /%s\n' "$long" >"$dir/long"
+	"$maps" --maps-file "$dir/long" >"$dir/out" 2>"$dir/err" || fail "a long path"
+	;;
+malformed)
+	m=$dir/m
+	printf 'garbage\n' >"$m"
+	bad_input "garbage" "malformed maps line (bad address range)" "$m"
+	printf '00400000-00300000 r--p 00000000 08:01 1 /x\n' >"$m"
+	bad_input "reversed range" "range ends before it starts" "$m"
+	printf '00400001-00401000 r--p 00000000 08:01 1 /x\n' >"$m"
+	bad_input "unaligned" "not page-aligned" "$m"
+	printf '00400000-00401000 rwxq 00000000 08:01 1 /x\n' >"$m"
+	bad_input "bad permissions" "bad permissions" "$m"
+	printf '00400000-00401000 r' >"$m"
+	bad_input "cut short in the permissions" "bad permissions" "$m"
+	printf '00400000-00401000 r--p 00000000 08:01\n' >"$m"
+	bad_input "no inode" "bad device" "$m"
+	printf '00400000-00401000 r--p 00000000 08:01 12x /x\n' >"$m"
+	bad_input "junk after the inode" "junk after the inode" "$m"
+	printf '00000000000400000-00401000 r--p 00000000 08:01 1 /x\n' >"$m"
+	bad_input "17-digit address" "bad address range" "$m"
+	printf '00400000-00402000 r--p 00000000 08:01 1 /x\n00401000-00403000 r--p 00000000 08:01 1 /x\n' >"$m"
+	bad_input "overlap" "$m:2: malformed maps line (mapping out of order" "$m"
+	printf '00400000-00401000 r--p 00000000 08:01 1 /x\0y\n' >"$m"
+	bad_input "NUL byte" "NUL byte" "$m"
+	: >"$m"
+	bad_input "empty file" "no mappings" "$m"
+	bad_input "a binary file" "malformed maps line" "$maps"
+	bad_input "a directory" "cannot read $dir" "$dir"
+	bad_input "a missing file" "cannot open $dir/missing" "$dir/missing"
+	;;
+*)
+	fail "unknown case"
+	;;
+esac
+echo "ljmm-maps $case: ok"
