@@ -370,9 +370,12 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 	DEBUG("mmap MAP_32BIT: kernel window full, trying the region", 0, "len", len, (int)r);
 	if (enter() != 0)
 		return (int)r; /* in a signal handler that interrupted the shim: kernel only */
-	if (!__atomic_load_n(&window_full_len, __ATOMIC_RELAXED) || need < __atomic_load_n(&window_full_len, __ATOMIC_RELAXED))
-		__atomic_store_n(&window_full_len, need, __ATOMIC_RELAXED);
 	ret = region_map(len, prot, flags, fd, off, out);
+	/* Only a placement the kernel accepted proves that its ENOMEM meant "no room in the
+	 * window" and not RLIMIT_AS, RLIMIT_DATA or an overcommit refusal. */
+	if (ret == 0 && (!__atomic_load_n(&window_full_len, __ATOMIC_RELAXED) ||
+			 need < __atomic_load_n(&window_full_len, __ATOMIC_RELAXED)))
+		__atomic_store_n(&window_full_len, need, __ATOMIC_RELAXED);
 	leave();
 	if (ret == -ENOMEM)
 		ljmm_stats_add(&ljmm_stats_live.failures, 1);
