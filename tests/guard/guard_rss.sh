@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# The brk guard's cost in RSS: run the OpenSSL SSL_CTX workload (ssl_ctx.c, -no-pie)
+# without the shim and with LD_PRELOAD=<shim> under LJMM_GUARD=on (the default), lazy and
+# off, ROUNDS rounds in alternation, and compare the medians of peak (VmHWM) and current
+# (VmRSS) RSS. Passes only if, with the default guard, both stay within 5 % of the figure
+# without the shim, and only if the guard really was placed (else it proves nothing).
+#
+# Usage: guard_rss.sh SHIM PROG churn|keep N [ROUNDS [VAR=VALUE...]]
+#   VAR=VALUE pairs go into the environment of the default-guard runs only (the
+#   negative control uses this to make that arm leak).
+# Exit: 0 pass, 1 fail, 77 skip (no OpenSSL program or no CA bundle), 2 usage.
+set -euo pipefail
+
+if (($# < 4)); then
+	echo "usage: $0 SHIM PROG churn|keep N [ROUNDS [VAR=VALUE...]]" >&2
+	exit 2
+fi
+shim=$1 prog=$2 mode=$3 n=$4 rounds=${5:-3}
+shift $(($# < 5 ? $# : 5))
+extra_env=("$@")
+cafile=${GUARD_SSL_CAFILE:-/etc/ssl/certs/ca-certificates.crt}
+limit_pct=5
+two_gib=$((1 << 31))
+
+case $mode in churn | keep) ;; *) echo "$0: mode must be churn or keep" >&2; exit 2 ;; esac
+if [[ ! $n =~ ^[1-9][0-9]*$ || ! $rounds =~ ^[1-9][0-9]*$ ]]; then
+	echo "$0: N and ROUNDS must be positive integers" >&2
+	exit 2
+fi
+if [[ ! -f $cafile ]]; then
+	echo "SKIP: no CA bundle at $cafile (Debian package ca-certificates)"
+	exit 77
+fi
+if [[ $prog == OPENSSL-NOT-FOUND ]]; then
+	echo "SKIP: OpenSSL development files not found when configuring (Debian package libssl-dev); install it and re-run cmake"
+	exit 77
+fi
+if [[ ! -x $prog || ! -f $shim ]]; then
+	echo "FAIL: missing program $prog or shim $shim" >&2
+	exit 1
+fi
+
+fail=0
+failure() {
+	echo "FAIL: $*"
+	fail=1
+}
+
+# The program must be a non-PIE executable (ELF type EXEC), or its brk is far above 4 GiB
+# and no guard is ever placed.
+if command -v readelf >/dev/null 2>&1; then
+	elf_type=$(LC_ALL=C readelf -h "$prog" | sed -n 's/^ *Type: *\([A-Z]*\).*/\1/p')
+	[[ $elf_type == EXEC ]] || failure "$prog is ELF type '$elf_type', not EXEC (non-PIE)"
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# field KEY LINE: the value of KEY=value in a line of the program's output
+field() {
+	local tok toks
+	read -ra toks <<<"$2"
+	for tok in "${toks[@]}"; do
+		if [[ $tok == "$1="* ]]; then
+			printf '%s\n' "${tok#*=}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+median() {
+	local -a sorted
+	mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
+	local c=${#sorted[@]}
+	if ((c % 2)); then
+		echo "${sorted[c / 2]}"
+	else
+		echo $(((sorted[c / 2 - 1] + sorted[c / 2]) / 2))
+	fi
+}
+
+settings=(none on lazy off)
+declare -A hwm rss moved start guard_line secs
+for s in "${settings[@]}"; do
+	hwm[$s]="" rss[$s]="" moved[$s]="" start[$s]="" guard_line[$s]="" secs[$s]=""
+done
+
+# run SETTING ROUND: one run; records its figures and checks what it claims to measure
+run() {
+	local s=$1 r=$2 out err line g
+	local -a envv=(env -u LD_PRELOAD -u LJMM_GUARD -u LJMM_GUARD_RESERVE -u LJMM_ENABLE -u LJMM_STATS)
+	case $s in
+	none) ;;
+	on) envv+=(LD_PRELOAD="$shim" LJMM_STATS=on "${extra_env[@]}") ;;
+	*) envv+=(LD_PRELOAD="$shim" LJMM_STATS=on LJMM_GUARD="$s") ;;
+	esac
+	out=$tmp/$s.$r.out err=$tmp/$s.$r.err
+	if ! "${envv[@]}" "$prog" "$mode" "$n" "$cafile" >"$out" 2>"$err"; then
+		failure "$s round $r: $prog exited with an error: $(head -c 500 "$err")"
+		return
+	fi
+	line=$(grep -m1 "^mode=$mode " "$out" || true)
+	if [[ -z $line ]]; then
+		failure "$s round $r: no figures in the output"
+		return
+	fi
+	hwm[$s]+=" $(field hwm_kb "$line")"
+	rss[$s]+=" $(field rss_kb "$line")"
+	moved[$s]+=" $(field brk_moved_kb "$line")"
+	start[$s]=$(field brk_start "$line")
+	secs[$s]+=" $(field secs "$line")"
+	[[ $(field pie "$line") == no ]] || failure "$s round $r: the program reports itself as PIE"
+	(($(field brk_start "$line") < two_gib)) || failure "$s round $r: brk started above 2 GiB, no guard possible"
+	g=$(grep -m1 -o 'guard: .*' "$err" || true)
+	guard_line[$s]=$g
+	case $s in
+	on)
+		# The measurement means something only if the guard stood right at the break.
+		if [[ $g =~ ^guard:\ placed\ at\ (0x[0-9a-f]+) ]]; then
+			local gaddr=${BASH_REMATCH[1]} bend
+			bend=$(field brk_end "$line")
+			((gaddr >= bend && gaddr - bend < 4096)) ||
+				failure "on round $r: guard at $gaddr is not at the break $bend"
+			(($(field brk_moved_kb "$line") <= 4)) ||
+				failure "on round $r: brk still moved $(field brk_moved_kb "$line") KiB with the guard"
+		else
+			failure "on round $r: LJMM_STATS shows no 'guard: placed at' (got '${g:-nothing}')"
+		fi
+		;;
+	lazy) [[ $g == "guard: lazy, not placed"* ]] || failure "lazy round $r: unexpected '${g:-no guard line}'" ;;
+	off) [[ $g == "guard: off" ]] || failure "off round $r: unexpected '${g:-no guard line}'" ;;
+	esac
+}
+
+for ((r = 1; r <= rounds; r++)); do
+	for s in "${settings[@]}"; do
+		run "$s" "$r"
+	done
+done
+
+label() {
+	case $1 in
+	none) echo "without shim" ;;
+	on) echo "shim, LJMM_GUARD=on${extra_env[*]:+ + ${extra_env[*]}}" ;;
+	*) echo "shim, LJMM_GUARD=$1" ;;
+	esac
+}
+
+# pct A B: (A - B) / B in percent, one decimal, signed
+pct() {
+	local d=$((($1 - $2) * 1000 / $2))
+	local sign=+
+	((d < 0)) && sign=- d=$((-d))
+	printf '%s%d.%d' "$sign" $((d / 10)) $((d % 10))
+}
+
+echo
+echo "ssl_ctx $mode N=$n (CA bundle $cafile), medians of $rounds round(s), KiB:"
+printf '  %-46s %9s %9s %8s %8s %10s  %s\n' setting VmHWM VmRSS "HWM vs" "RSS vs" "brk moved" "guard (LJMM_STATS)"
+declare -A mh mr
+for s in "${settings[@]}"; do
+	if [[ -z ${hwm[$s]// /} ]]; then
+		printf '  %-46s %9s\n' "$(label "$s")" "no data"
+		continue
+	fi
+	# shellcheck disable=SC2086 # the lists are space-separated numbers
+	mh[$s]=$(median ${hwm[$s]}) mr[$s]=$(median ${rss[$s]})
+	# shellcheck disable=SC2086
+	mv=$(median ${moved[$s]})
+	dh="" dr=""
+	if [[ -n ${mh[none]:-} ]]; then
+		dh="$(pct "${mh[$s]}" "${mh[none]}")%" dr="$(pct "${mr[$s]}" "${mr[none]}")%"
+	fi
+	printf '  %-46s %9d %9d %8s %8s %10d  %s\n' "$(label "$s")" "${mh[$s]}" "${mr[$s]}" "$dh" "$dr" "$mv" "${guard_line[$s]:--}"
+done
+echo "  (brk at start of last run without shim ${start[none]:-?}; seconds per run:${secs[none]})"
+
+if [[ -n ${mh[none]:-} && -n ${mh[on]:-} ]]; then
+	for kind in HWM RSS; do
+		if [[ $kind == HWM ]]; then a=${mh[on]} b=${mh[none]}; else a=${mr[on]} b=${mr[none]}; fi
+		if ((a * 100 > b * (100 + limit_pct))); then
+			failure "$mode: median Vm$kind with the shim $a KiB is $(pct "$a" "$b" | tr -d +) % above $b KiB without it (limit $limit_pct %)"
+		fi
+	done
+else
+	failure "$mode: no figures to compare"
+fi
+
+echo "total time ${SECONDS} s"
+if ((fail)); then
+	exit 1
+fi
+echo "PASS: $mode: RSS with the shim's default guard (placed at the break) within $limit_pct % of RSS without the shim"
