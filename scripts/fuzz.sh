@@ -1,0 +1,3 @@
+#!/usr/bin/env bash
+# Build the libFuzzer targets with clang and run each (default 60 s); see tests/fuzz/README.md.
+exec bash "$(dirname "$0")/../tests/fuzz/fuzz.sh" "$@"
