@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Every message the library and the tools can print is explained in
+# docs/troubleshooting.md. The message texts are taken from the code:
+#   shim/*.c       string literals given to ljmm_buf_str(), the field names given to
+#                  field() (stats.c) and the DEBUG() messages (alloc.c);
+#   tools/ljmm-run.in   the die "..." messages;
+#   tools/ljmm-maps.c   fail("...") and fprintf(stderr, "ljmm-maps: ...") formats and
+#                  the reasons parse_line() returns for a malformed line.
+# A text is split at its variable parts (%s, $var, "..." arguments); every piece with at
+# least four letters must appear verbatim in the document.
+# Usage: messages_docs.sh SOURCE_DIR
+set -euo pipefail
+src=$1
+doc=$src/docs/troubleshooting.md
+[ -r "$doc" ] || { echo "FAIL: cannot read $doc"; exit 1; }
+fails=0 checked=0
+
+# check ORIGIN TEXT: every fixed piece of TEXT is in the document.
+check() {
+	local origin=$1 text=$2 piece letters
+	# Split at printf conversions and shell expansions.
+	text=$(sed -e 's/%[-0-9.]*[a-z]*[diouxXscp]/\n/g' -e 's/\$[A-Za-z_][A-Za-z0-9_]*/\n/g' -e 's/\$[0-9@*#?]/\n/g' -e 's/\${[^}]*}/\n/g' <<<"$text")
+	while IFS= read -r piece; do
+		piece=$(sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e 's/\\n$//' -e 's/\\"/"/g' <<<"$piece")
+		letters=$(tr -cd 'A-Za-z' <<<"$piece")
+		[ "${#letters}" -ge 4 ] || continue
+		checked=$((checked + 1))
+		[ -z "${VERBOSE:-}" ] || printf "%s: %s\n" "$origin" "$piece"
+		if ! grep -qF -- "$piece" "$doc"; then
+			echo "FAIL: $origin: '$piece' is not in docs/troubleshooting.md"
+			fails=$((fails + 1))
+		fi
+	done <<<"$text"
+}
+
+# C string literals on the lines that match PATTERN in FILE (first literal per call).
+literals() {
+	grep -oE "$2\"([^\"\\\\]|\\\\.)*\"" "$1" | sed -E "s/^.*$2\"//; s/\"\$//"
+}
+
+# Every literal on a line that calls ljmm_buf_str (a ternary may choose between two).
+for f in "$src"/shim/*.c; do
+	while IFS= read -r t; do check "${f#"$src"/}" "$t"; done < <(grep -E 'ljmm_buf_str\(' "$f" | grep -oE '"([^"\\]|\\.)*"' | sed 's/^"//; s/"$//')
+done
+while IFS= read -r t; do check shim/stats.c "$t="; done < <(literals "$src/shim/stats.c" 'field\(&b, ')
+# DEBUG("text", ...) and DEBUG(cond ? "a" : "b", ...)
+while IFS= read -r line; do
+	while IFS= read -r t; do check shim/alloc.c "$t"; done < <(grep -oE '"([^"\\]|\\.)*"' <<<"$line" | sed 's/^"//; s/"$//')
+done < <(grep -E '^\s*DEBUG\(' "$src/shim/alloc.c" | sed -E 's/^\s*DEBUG\(//; s/", *[^"]*$/"/')
+while IFS= read -r t; do check tools/ljmm-run.in "ljmm-run: $t"; done < <(grep -oE 'die "([^"\\]|\\.)*"' "$src/tools/ljmm-run.in" | sed 's/^die "//; s/"$//')
+while IFS= read -r t; do check tools/ljmm-maps.c "ljmm-maps: $t"; done < <(literals "$src/tools/ljmm-maps.c" 'fail\(')
+while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(literals "$src/tools/ljmm-maps.c" 'fprintf\(stderr, ')
+while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(grep -oE 'return "([^"\\]|\\.)*"' "$src/tools/ljmm-maps.c" | sed 's/^return "//; s/"$//')
+while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(grep -oE 'why = "([^"\\]|\\.)*"' "$src/tools/ljmm-maps.c" | sed 's/^why = "//; s/"$//')
+
+[ "$checked" -gt 50 ] || { echo "FAIL: only $checked message pieces found in the code: has the code's layout changed?"; exit 1; }
+if [ "$fails" -gt 0 ]; then
+	echo "$fails of $checked message pieces are not explained in docs/troubleshooting.md"
+	exit 1
+fi
+echo "messages: all $checked message pieces of shim/ and tools/ appear in docs/troubleshooting.md"

@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# The Debian package, end to end, as an operator would use it:
+#
+#  1. configure a separate build tree for the prefix /usr (tests off), build it and
+#     run `cpack -G DEB` there; check the control fields and run lintian (errors fail
+#     the test, the rest is printed);
+#  2. purge any ljmm package already installed, then `dpkg -i` the new one; check
+#     `dpkg -L ljmm`, the ldconfig cache, pkg-config, man, both commands, and a program
+#     built against ljmm.pc;
+#  3. through the installed launcher: `ljmm-run --stats nginx -t`, then nginx with a
+#     Lua handler on a free loopback port (one page fetched with curl, the shim mapped
+#     in a worker, ljmm-maps on the worker, statistics in the log file after a graceful
+#     stop);
+#  4. `dpkg --purge ljmm`: no file of the package left, ldconfig cache clean.
+#
+# Whatever fails, the EXIT trap stops nginx and purges the package it installed.
+# Exit 77 (skipped) when not root or without dpkg/dpkg-dev; the nginx part is left out,
+# with a note, when nginx, its Lua module or curl is absent.
+#
+# Usage: package_deb.sh SOURCE_DIR WORK_DIR CMAKE CPACK VERSION NGINX_LIB_SH
+set -euo pipefail
+src=$1 work=$2 cmake=$3 cpack=$4 version=$5 ngx_lib=$6
+unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE DESTDIR
+
+skip() { echo "SKIP: $*"; exit 77; }
+[ "$(id -u)" = 0 ] || skip "installing a package needs root (this is uid $(id -u))"
+for t in dpkg dpkg-deb dpkg-query dpkg-shlibdeps; do
+	command -v "$t" >/dev/null 2>&1 || skip "$t is not installed (Debian: apt-get install dpkg-dev)"
+done
+command -v ldconfig >/dev/null 2>&1 || skip "ldconfig is not available"
+
+step() { printf '\n== %s\n' "$*"; }
+fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
+ok() { printf 'ok   %s\n' "$*"; }
+
+# One package test at a time on this machine, whichever build tree runs it: it
+# installs into /usr.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>/run/lock/ljmm-package-test.lock
+	flock -w 900 9 || fail "another package test holds /run/lock/ljmm-package-test.lock"
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ljmm-package.XXXXXX")
+chmod 755 "$tmp" # nginx workers run as nobody
+installed_by_us=0
+NGX_PREFIX=""
+
+cleanup() {
+	local rc=$? left
+	trap - EXIT INT TERM
+	set +e
+	if [ -n "$NGX_PREFIX" ] && declare -F ngx_stop >/dev/null; then
+		ngx_stop term >/dev/null 2>&1
+		left=$(ngx_prefix_pids)
+		[ -z "$left" ] || { echo "FAIL: nginx processes left: $left"; rc=1; }
+	fi
+	if [ "$installed_by_us" = 1 ] && dpkg-query -W -f='${Status}' ljmm 2>/dev/null | grep -q 'installed\|config-files\|half'; then
+		echo "cleanup: dpkg --purge ljmm"
+		dpkg --purge ljmm >/dev/null 2>&1 || { echo "FAIL: cleanup could not purge ljmm"; rc=1; }
+	fi
+	if [ "$rc" = 0 ]; then
+		rm -rf "$tmp"
+	else
+		echo "work files kept for inspection: $tmp"
+		if [ -n "$NGX_PREFIX" ] && [ -s "$NGX_PREFIX/error.log" ]; then
+			echo "--- last lines of $NGX_PREFIX/error.log ---"
+			tail -n 20 "$NGX_PREFIX/error.log"
+		fi
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+libdir=/usr/lib/$multiarch
+
+# ---- 1. build the package -------------------------------------------------------
+step "build the package in $work"
+"$cmake" -S "$src" -B "$work" -DCMAKE_INSTALL_PREFIX=/usr -DLJMM_BUILD_TESTS=OFF \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo >"$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log"; fail "configure"; }
+"$cmake" --build "$work" -j"$(nproc)" >"$tmp/build.log" 2>&1 || { tail -n 40 "$tmp/build.log"; fail "build"; }
+rm -f "$work"/ljmm_*.deb
+(cd "$work" && "$cpack" -G DEB) >"$tmp/cpack.log" 2>&1 || { cat "$tmp/cpack.log"; fail "cpack -G DEB"; }
+debs=("$work"/ljmm_*.deb)
+deb=${debs[0]}
+[ -f "$deb" ] || { cat "$tmp/cpack.log"; fail "cpack made no ljmm_*.deb"; }
+ok "built $(basename "$deb")"
+
+field() { dpkg-deb -f "$deb" "$1"; }
+[ "$(field Package)" = ljmm ] || fail "Package is '$(field Package)'"
+[ "$(field Version)" = "$version" ] || fail "Version is '$(field Version)', the project is $version"
+[ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture is '$(field Architecture)'"
+field Depends | grep -q 'libc6 (>= ' || fail "Depends '$(field Depends)' has no computed libc6 version"
+if [ -z "$(field Maintainer)" ] || [ -z "$(field Section)" ]; then fail "no Maintainer or Section"; fi
+[ "$(dpkg-deb -f "$deb" Description | wc -l)" -gt 3 ] || fail "no extended description"
+dpkg-deb -I "$deb" triggers | grep -qx 'activate-noawait ldconfig' || fail "no ldconfig trigger"
+ok "control: $(field Package) $(field Version) $(field Architecture), Depends: $(field Depends), Section: $(field Section)"
+
+if command -v lintian >/dev/null 2>&1; then
+	# As an unprivileged user when possible (lintian warns when it runs as root).
+	lint=(lintian -I -E --pedantic "$deb")
+	if command -v runuser >/dev/null 2>&1 && runuser -u nobody -- test -r "$deb"; then
+		lint=(runuser -u nobody -- "${lint[@]}")
+	fi
+	"${lint[@]}" >"$tmp/lintian.txt" 2>&1 || true
+	echo "lintian (errors fail the test):"
+	sed 's/^/    /' "$tmp/lintian.txt"
+	if grep -q '^E: ' "$tmp/lintian.txt"; then fail "lintian reports errors"; fi
+	ok "lintian: $(grep -c '^E: ' "$tmp/lintian.txt") errors, $(grep -c '^W: ' "$tmp/lintian.txt") warnings"
+else
+	echo "note: lintian is not installed (apt-get install lintian); not run"
+fi
+
+# ---- 2. install ---------------------------------------------------------------------
+step "install"
+if status=$(dpkg-query -W -f='${Status} ${Version}' ljmm 2>/dev/null) && ! grep -q 'not-installed' <<<"$status"; then
+	echo "note: an ljmm package is already on this machine ($status): purging it first"
+	dpkg --purge ljmm >"$tmp/prepurge.log" 2>&1 || { cat "$tmp/prepurge.log"; fail "purging the earlier ljmm"; }
+fi
+installed_by_us=1
+dpkg -i "$deb" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "dpkg -i"; }
+dpkg-query -W -f='${Status}' ljmm | grep -q 'install ok installed' || fail "not installed after dpkg -i"
+ok "dpkg -i $(basename "$deb")"
+
+dpkg -L ljmm >"$tmp/files"
+expect=(
+	"$libdir/libljmm_preload.so" "$libdir/libljmm_preload.so.0" "$libdir/libljmm_preload.so.$version"
+	/usr/include/ljmm.h "$libdir/pkgconfig/ljmm.pc" /usr/bin/ljmm-run /usr/bin/ljmm-maps
+	/usr/share/man/man7/ljmm.7.gz /usr/share/man/man1/ljmm-run.1.gz /usr/share/man/man1/ljmm-maps.1.gz
+	/usr/share/doc/ljmm/copyright /usr/share/doc/ljmm/changelog.gz /usr/share/doc/ljmm/README.md
+	/usr/share/doc/ljmm/deploy.md /usr/share/doc/ljmm/troubleshooting.md /usr/share/doc/ljmm/design.md
+	/usr/share/doc/ljmm/layout.svg
+)
+for f in "${expect[@]}"; do
+	grep -qxF "$f" "$tmp/files" || fail "dpkg -L ljmm does not list $f"
+	[ -e "$f" ] || fail "$f is listed but missing"
+done
+if grep -v -e '^/usr$' -e '^/usr/' -e '^/\.$' "$tmp/files"; then fail "files outside /usr (above)"; fi
+if grep -q '^/usr/local' "$tmp/files"; then fail "files under /usr/local"; fi
+ok "dpkg -L ljmm lists the ${#expect[@]} expected files ($(wc -l <"$tmp/files") entries)"
+
+# (/lib is /usr/lib on a merged-/usr system, and ldconfig may name either.)
+ldconfig -p | grep -Eq "libljmm_preload\.so\.0 .*=> (/usr)?/lib/$multiarch/libljmm_preload\.so\.0\$" ||
+	{ ldconfig -p | grep ljmm; fail "libljmm_preload.so.0 is not in the ldconfig cache"; }
+ok "ldconfig cache: $(ldconfig -p | grep -c libljmm_preload) entry"
+/usr/bin/ljmm-run --version | grep -qx "ljmm-run (ljmm) $version" || fail "ljmm-run --version"
+/usr/bin/ljmm-maps --version | grep -qx "ljmm-maps (ljmm) $version" || fail "ljmm-maps --version"
+# shellcheck disable=SC2016 # expanded by the child shell
+[ "$(/usr/bin/ljmm-run sh -c 'printf %s "$LD_PRELOAD"')" = "$libdir/libljmm_preload.so" ] ||
+	fail "the installed ljmm-run does not preload $libdir/libljmm_preload.so"
+/usr/bin/ljmm-run /usr/bin/ljmm-maps self | grep -q 'libljmm_preload: yes' || fail "ljmm-maps self under ljmm-run"
+ok "ljmm-run and ljmm-maps run from /usr/bin and preload $libdir/libljmm_preload.so"
+if command -v pkg-config >/dev/null 2>&1; then
+	[ "$(pkg-config --modversion ljmm)" = "$version" ] || fail "pkg-config --modversion ljmm"
+	[ "$(pkg-config --variable=preload ljmm)" = "$libdir/libljmm_preload.so" ] || fail "pkg-config preload variable"
+	if command -v cc >/dev/null 2>&1; then
+		cat >"$tmp/v.c" <<-'EOF'
+			#include <ljmm.h>
+			#include <stdio.h>
+			int main(void)
+			{
+				ljmm_stats_t s;
+				return !(ljmm_stats_snapshot(&s, sizeof s) == 0 && printf("%s\n", ljmm_version()) > 0);
+			}
+		EOF
+		# shellcheck disable=SC2046 # pkg-config output is a list of flags
+		cc "$tmp/v.c" -o "$tmp/v" $(pkg-config --cflags --libs ljmm) || fail "building against ljmm.pc"
+		[ "$("$tmp/v")" = "$version" ] || fail "a program linked with -lljmm_preload"
+		ok "pkg-config ljmm $version; a program built with its flags runs"
+	fi
+fi
+if command -v man >/dev/null 2>&1; then
+	for p in 7:ljmm 1:ljmm-run 1:ljmm-maps; do
+		where=$(man -w "${p%%:*}" "${p#*:}" 2>/dev/null) || fail "man -w ${p#*:}"
+		[ "$where" = "/usr/share/man/man${p%%:*}/${p#*:}.${p%%:*}.gz" ] || fail "man finds ${p#*:} at $where"
+	done
+	LC_ALL=C.UTF-8 MANWIDTH=80 man 7 ljmm 2>&1 | grep -q LJMM_GUARD_RESERVE || fail "man 7 ljmm does not render"
+	ok "man finds ljmm(7), ljmm-run(1), ljmm-maps(1)"
+fi
+
+# ---- 3. nginx through the installed launcher ----------------------------------------
+step "nginx through /usr/bin/ljmm-run"
+nginx_ok=0
+if [ -r "$ngx_lib" ]; then
+	# shellcheck source=../nginx/lib.sh
+	. "$ngx_lib"
+	if reason=$(ngx_require_prereqs); then
+		ngx_require_prereqs
+		nginx_ok=1
+	else
+		echo "note: nginx part left out: ${reason#SKIP: }"
+	fi
+else
+	echo "note: nginx part left out: $ngx_lib not found"
+fi
+if [ "$nginx_ok" = 1 ]; then
+	NGX_PREFIX=$tmp/nginx
+	mkdir -p "$NGX_PREFIX/logs" "$NGX_PREFIX/tmp"
+	chmod 755 "$NGX_PREFIX"
+	conf() {
+		ngx_write_conf "$NGX_PREFIX/nginx.conf" "$1" '
+    location = /lua {
+      content_by_lua_block {
+        local t = {}
+        for i = 1, 10000 do t[i] = string.rep("x", 64) .. i end
+        ngx.say("ljmm-package ", #t)
+      }
+    }'
+	}
+	conf 8080
+	"/usr/bin/ljmm-run" --stats "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" -e "$NGX_PREFIX/error.log" -t \
+		>"$tmp/t.out" 2>&1 || { cat "$tmp/t.out"; fail "ljmm-run --stats nginx -t"; }
+	grep -q 'test is successful' "$tmp/t.out" || { cat "$tmp/t.out"; fail "nginx -t did not succeed"; }
+	grep -q '^ljmm\[[0-9]*\]: calls: mmap=' "$tmp/t.out" || { cat "$tmp/t.out"; fail "no statistics from nginx -t"; }
+	grep -q '^ljmm\[[0-9]*\]: guard: ' "$tmp/t.out" || { cat "$tmp/t.out"; fail "no guard line from nginx -t"; }
+	ok "ljmm-run --stats nginx -t:"
+	sed 's/^/    /' "$tmp/t.out"
+
+	# Start it (daemon) on a free port, statistics into a log file.
+	started=0
+	for try in $(seq 1 30); do
+		NGX_PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		conf "$NGX_PORT"
+		if /usr/bin/ljmm-run --stats --log "$NGX_PREFIX/ljmm.log" "$NGX_BIN" -p "$NGX_PREFIX" \
+			-c "$NGX_PREFIX/nginx.conf" -e "$NGX_PREFIX/error.log" >"$tmp/start.out" 2>&1; then
+			started=1
+			break
+		fi
+		grep -qs 'Address already in use' "$tmp/start.out" "$NGX_PREFIX/error.log" || { cat "$tmp/start.out"; fail "nginx did not start"; }
+		echo "port $NGX_PORT busy (try $try)"
+		: >"$NGX_PREFIX/error.log"
+	done
+	[ "$started" = 1 ] || fail "no free port in 30 tries"
+	for _ in $(seq 1 100); do
+		[ "$(ngx_workers | wc -l)" -ge 2 ] && break
+		sleep 0.1
+	done
+	worker=$(ngx_workers | head -n 1)
+	[ -n "$worker" ] || fail "no nginx worker appeared"
+	ngx_expect /lua 200 "ljmm-package 10000"
+	shim=$(readlink -f "$libdir/libljmm_preload.so")
+	ngx_maps_have "$worker" "$shim" || fail "worker $worker does not map $shim"
+	# (Not /proc/PID/environ: nginx writes its process title over that memory.)
+	/usr/bin/ljmm-maps "$worker" >"$tmp/maps.out" || fail "ljmm-maps $worker"
+	grep -q 'libljmm_preload: yes' "$tmp/maps.out" || { cat "$tmp/maps.out"; fail "ljmm-maps does not see the shim"; }
+	ok "worker $worker maps $shim; /usr/bin/ljmm-maps $worker:"
+	sed 's/^/    /' "$tmp/maps.out"
+	ngx_stop quit || fail "nginx needed SIGKILL to stop"
+	grep -q 'calls: mmap=' "$NGX_PREFIX/ljmm.log" || fail "no statistics in $NGX_PREFIX/ljmm.log after a graceful stop"
+	ok "nginx stopped; $(grep -c 'calls: mmap=' "$NGX_PREFIX/ljmm.log") processes wrote statistics to LJMM_LOG_FILE"
+	NGX_PREFIX=""
+fi
+
+# ---- 4. purge -----------------------------------------------------------------------
+step "purge"
+dpkg --purge ljmm >"$tmp/purge.log" 2>&1 || { cat "$tmp/purge.log"; fail "dpkg --purge ljmm"; }
+installed_by_us=0
+if dpkg-query -W -f='${Status}' ljmm 2>/dev/null | grep -qv 'not-installed'; then
+	fail "ljmm still known to dpkg: $(dpkg-query -W -f='${Status}' ljmm)"
+fi
+left=0
+while read -r f; do
+	[ -d "$f" ] && [ ! -L "$f" ] && continue # shared directories (/usr, /usr/bin) stay
+	if [ -e "$f" ] || [ -L "$f" ]; then
+		echo "left behind: $f"
+		left=$((left + 1))
+	fi
+done <"$tmp/files"
+[ ! -e /usr/share/doc/ljmm ] || { echo "left behind: /usr/share/doc/ljmm"; left=$((left + 1)); }
+[ "$left" = 0 ] || fail "$left file(s) of the package left after the purge"
+if ldconfig -p | grep -q libljmm_preload; then fail "the ldconfig cache still lists libljmm_preload"; fi
+if grep -q libljmm_preload /etc/ld.so.cache; then fail "/etc/ld.so.cache still names libljmm_preload"; fi
+ok "purged: none of the $(wc -l <"$tmp/files") entries left (directories shared with other packages aside), ldconfig cache clean"
+echo
+echo "package: ok"
