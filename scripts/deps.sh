@@ -5,15 +5,19 @@
 #   build    compiler, CMake, Check: the shim and its unit and preload tests
 #   clients  the real programs the tests run under the shim: nginx with the Lua
 #            module, curl, OpenSSL headers and the CA bundle (LuaJIT itself is built
-#            from Debian's sources by scripts/build-luajit.sh, which installs its own)
+#            from Debian's sources by scripts/build-luajit.sh, which installs its own),
+#            valgrind, and the Debian packaging and man-page tools
+#   fuzz     clang and its libFuzzer runtime, for scripts/fuzz.sh
 set -euo pipefail
 groups=("${@:-build}")
 packages=()
 for g in "${groups[@]}"; do
   case $g in
     build) packages+=(build-essential cmake pkg-config check) ;;
-    clients) packages+=(nginx libnginx-mod-http-lua curl libssl-dev ca-certificates procps) ;;
-    *) echo "scripts/deps.sh: unknown group '$g' (build, clients)" >&2; exit 2 ;;
+    clients) packages+=(nginx libnginx-mod-http-lua curl libssl-dev ca-certificates procps valgrind
+             dpkg-dev lintian man-db groff-base libxml2-utils) ;;
+    fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz)" >&2; exit 2 ;;
   esac
 done
 missing=()

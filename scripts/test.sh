@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build everything and run every test: the unit suites, the preload tests and the
 # real-client tests (LuaJIT builds, nginx, OpenSSL, operator tools) in a normal build,
-# then the unit suites again with AddressSanitizer and UBSan.
+# then the unit suites and fuzz replays again with AddressSanitizer and UBSan.
 # Usage: scripts/test.sh            (as root on Debian 12; installs what it needs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,4 +20,4 @@ cmake --build "$root/build" -j"$jobs"
 
 cmake -S "$root" -B "$root/build-sanitize" -DLJMM_BUILD_TESTS=ON -DLJMM_ASAN=ON -DLJMM_UBSAN=ON
 cmake --build "$root/build-sanitize" -j"$jobs"
-(cd "$root/build-sanitize" && ctest --output-on-failure -j"$jobs" -R '^unit_')
+(cd "$root/build-sanitize" && ctest --output-on-failure -j"$jobs" -R '^(unit_|fuzz_)')
