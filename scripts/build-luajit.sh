@@ -122,7 +122,7 @@ setup_apt() {
   fi
   local pkgs=() p
   for p in dpkg-dev build-essential patch xz-utils; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || pkgs+=("$p")
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || pkgs+=("$p")
   done
   if [ ${#pkgs[@]} -gt 0 ]; then
     log "apt-get install ${pkgs[*]}"
@@ -139,7 +139,7 @@ source_version() {
   # In an empty dir, so apt prints every URI instead of "Skipping already ...".
   tmp=$(mktemp -d)
   dsc=$(cd "$tmp" && apt-get source --print-uris --only-source "$pkg" 2>/dev/null \
-        | awk '{ print $2 }' | grep -E "^${pkg}_.*\.dsc$" | head -n1) || true
+        | awk '{ print $2 }' | grep -E "^${pkg}_.*\.dsc$" | sed -n 1p) || true
   rmdir "$tmp"
   [ -n "$dsc" ] || return 1
   dsc=${dsc#"${pkg}"_}
@@ -213,7 +213,7 @@ build_variant() {
   # 2.1 development releases install only bin/luajit-<version>: add the link.
   if [ ! -e "$prefix/bin/luajit" ]; then
     local exe
-    exe=$(find "$prefix/bin" -maxdepth 1 -name 'luajit-*' -type f | head -n1)
+    exe=$(find "$prefix/bin" -maxdepth 1 -name 'luajit-*' -type f | sed -n 1p)
     [ -n "$exe" ] || die "$pkg/$variant: no luajit binary installed"
     ln -s "$(basename "$exe")" "$prefix/bin/luajit"
   fi

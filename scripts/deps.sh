@@ -22,7 +22,7 @@ for g in "${groups[@]}"; do
 done
 missing=()
 for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$p")
 done
 ((${#missing[@]})) || exit 0
 if [ "$(id -u)" != 0 ]; then

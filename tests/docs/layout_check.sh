@@ -20,7 +20,7 @@ well_formed() {
 	elif command -v python3 >/dev/null 2>&1; then
 		python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$1"
 	else
-		head -n 2 "$1" | grep -q '<svg ' && tail -n 1 "$1" | grep -qx '</svg>'
+		head -n 2 "$1" | grep '<svg ' >/dev/null && tail -n 1 "$1" | grep -x '</svg>' >/dev/null
 	fi
 }
 
@@ -28,7 +28,7 @@ well_formed() {
 well_formed "$committed" || fail "$committed is not well-formed XML"
 bash "$script" render --from-svg "$committed" "$tmp/again.svg" || fail "cannot render $committed from its own data"
 if ! cmp -s "$committed" "$tmp/again.svg"; then
-	diff "$committed" "$tmp/again.svg" | head -n 20
+	diff "$committed" "$tmp/again.svg" | sed -n 1,20p
 	fail "docs/layout.svg differs from what docs/layout-picture.sh draws from its data: run 'docs/layout-picture.sh capture LIBRARY map32_hold_nopie' (or 'render --from-svg docs/layout.svg docs/layout.svg') and commit the result"
 fi
 echo "ok   docs/layout.svg is docs/layout-picture.sh's drawing of its embedded data"

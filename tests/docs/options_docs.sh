@@ -157,9 +157,9 @@ others=$( (
 ) | sort -u)
 for doc in "$readme" "$man"; do
 	while read -r name; do
-		if printf '%s\n' "$options" | grep -qxF "$name"; then
+		if printf '%s\n' "$options" | grep -xF "$name" >/dev/null; then
 			continue
-		elif printf '%s\n' "$others" | grep -qxF "$name"; then
+		elif printf '%s\n' "$others" | grep -xF "$name" >/dev/null; then
 			echo "note ${doc#"$src"/} mentions $name, which is not an environment option of the shim (defined elsewhere in the project)"
 		else
 			fail "${doc#"$src"/} mentions $name, which is not in the option table (shim/config.c)"

@@ -54,7 +54,7 @@ cleanup() {
 		left=$(ngx_prefix_pids)
 		[ -z "$left" ] || { echo "FAIL: nginx processes left: $left"; rc=1; }
 	fi
-	if [ "$installed_by_us" = 1 ] && dpkg-query -W -f='${Status}' ljmm 2>/dev/null | grep -q 'installed\|config-files\|half'; then
+	if [ "$installed_by_us" = 1 ] && dpkg-query -W -f='${Status}' ljmm 2>/dev/null | grep 'installed\|config-files\|half' >/dev/null; then
 		echo "cleanup: dpkg --purge ljmm"
 		dpkg --purge ljmm >/dev/null 2>&1 || { echo "FAIL: cleanup could not purge ljmm"; rc=1; }
 	fi
@@ -92,10 +92,10 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = ljmm ] || fail "Package is '$(field Package)'"
 [ "$(field Version)" = "$version" ] || fail "Version is '$(field Version)', the project is $version"
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture is '$(field Architecture)'"
-field Depends | grep -q 'libc6 (>= ' || fail "Depends '$(field Depends)' has no computed libc6 version"
+field Depends | grep 'libc6 (>= ' >/dev/null || fail "Depends '$(field Depends)' has no computed libc6 version"
 if [ -z "$(field Maintainer)" ] || [ -z "$(field Section)" ]; then fail "no Maintainer or Section"; fi
 [ "$(dpkg-deb -f "$deb" Description | wc -l)" -gt 3 ] || fail "no extended description"
-dpkg-deb -I "$deb" triggers | grep -qx 'activate-noawait ldconfig' || fail "no ldconfig trigger"
+dpkg-deb -I "$deb" triggers | grep -x 'activate-noawait ldconfig' >/dev/null || fail "no ldconfig trigger"
 ok "control: $(field Package) $(field Version) $(field Architecture), Depends: $(field Depends), Section: $(field Section)"
 
 if command -v lintian >/dev/null 2>&1; then
@@ -121,7 +121,7 @@ if status=$(dpkg-query -W -f='${Status} ${Version}' ljmm 2>/dev/null) && ! grep 
 fi
 installed_by_us=1
 dpkg -i "$deb" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "dpkg -i"; }
-dpkg-query -W -f='${Status}' ljmm | grep -q 'install ok installed' || fail "not installed after dpkg -i"
+dpkg-query -W -f='${Status}' ljmm | grep 'install ok installed' >/dev/null || fail "not installed after dpkg -i"
 ok "dpkg -i $(basename "$deb")"
 
 dpkg -L ljmm >"$tmp/files"
@@ -142,15 +142,15 @@ if grep -q '^/usr/local' "$tmp/files"; then fail "files under /usr/local"; fi
 ok "dpkg -L ljmm lists the ${#expect[@]} expected files ($(wc -l <"$tmp/files") entries)"
 
 # (/lib is /usr/lib on a merged-/usr system, and ldconfig may name either.)
-ldconfig -p | grep -Eq "libljmm_preload\.so\.0 .*=> (/usr)?/lib/$multiarch/libljmm_preload\.so\.0\$" ||
+ldconfig -p | grep -E "libljmm_preload\.so\.0 .*=> (/usr)?/lib/$multiarch/libljmm_preload\.so\.0\$" >/dev/null ||
 	{ ldconfig -p | grep ljmm; fail "libljmm_preload.so.0 is not in the ldconfig cache"; }
 ok "ldconfig cache: $(ldconfig -p | grep -c libljmm_preload) entry"
-/usr/bin/ljmm-run --version | grep -qx "ljmm-run (ljmm) $version" || fail "ljmm-run --version"
-/usr/bin/ljmm-maps --version | grep -qx "ljmm-maps (ljmm) $version" || fail "ljmm-maps --version"
+/usr/bin/ljmm-run --version | grep -x "ljmm-run (ljmm) $version" >/dev/null || fail "ljmm-run --version"
+/usr/bin/ljmm-maps --version | grep -x "ljmm-maps (ljmm) $version" >/dev/null || fail "ljmm-maps --version"
 # shellcheck disable=SC2016 # expanded by the child shell
 [ "$(/usr/bin/ljmm-run sh -c 'printf %s "$LD_PRELOAD"')" = "$libdir/libljmm_preload.so" ] ||
 	fail "the installed ljmm-run does not preload $libdir/libljmm_preload.so"
-/usr/bin/ljmm-run /usr/bin/ljmm-maps self | grep -q 'libljmm_preload: yes' || fail "ljmm-maps self under ljmm-run"
+/usr/bin/ljmm-run /usr/bin/ljmm-maps self | grep 'libljmm_preload: yes' >/dev/null || fail "ljmm-maps self under ljmm-run"
 ok "ljmm-run and ljmm-maps run from /usr/bin and preload $libdir/libljmm_preload.so"
 if command -v pkg-config >/dev/null 2>&1; then
 	[ "$(pkg-config --modversion ljmm)" = "$version" ] || fail "pkg-config --modversion ljmm"
@@ -176,7 +176,7 @@ if command -v man >/dev/null 2>&1; then
 		where=$(man -w "${p%%:*}" "${p#*:}" 2>/dev/null) || fail "man -w ${p#*:}"
 		[ "$where" = "/usr/share/man/man${p%%:*}/${p#*:}.${p%%:*}.gz" ] || fail "man finds ${p#*:} at $where"
 	done
-	LC_ALL=C.UTF-8 MANWIDTH=80 man 7 ljmm 2>&1 | grep -q LJMM_GUARD_RESERVE || fail "man 7 ljmm does not render"
+	LC_ALL=C.UTF-8 MANWIDTH=80 man 7 ljmm 2>&1 | grep LJMM_GUARD_RESERVE >/dev/null || fail "man 7 ljmm does not render"
 	ok "man finds ljmm(7), ljmm-run(1), ljmm-maps(1)"
 fi
 
@@ -237,7 +237,7 @@ if [ "$nginx_ok" = 1 ]; then
 		[ "$(ngx_workers | wc -l)" -ge 2 ] && break
 		sleep 0.1
 	done
-	worker=$(ngx_workers | head -n 1)
+	worker=$(ngx_workers | sed -n 1p)
 	[ -n "$worker" ] || fail "no nginx worker appeared"
 	ngx_expect /lua 200 "ljmm-package 10000"
 	shim=$(readlink -f "$libdir/libljmm_preload.so")
@@ -257,7 +257,7 @@ fi
 step "purge"
 dpkg --purge ljmm >"$tmp/purge.log" 2>&1 || { cat "$tmp/purge.log"; fail "dpkg --purge ljmm"; }
 installed_by_us=0
-if dpkg-query -W -f='${Status}' ljmm 2>/dev/null | grep -qv 'not-installed'; then
+if dpkg-query -W -f='${Status}' ljmm 2>/dev/null | grep -v 'not-installed' >/dev/null; then
 	fail "ljmm still known to dpkg: $(dpkg-query -W -f='${Status}' ljmm)"
 fi
 left=0
@@ -270,7 +270,7 @@ while read -r f; do
 done <"$tmp/files"
 [ ! -e /usr/share/doc/ljmm ] || { echo "left behind: /usr/share/doc/ljmm"; left=$((left + 1)); }
 [ "$left" = 0 ] || fail "$left file(s) of the package left after the purge"
-if ldconfig -p | grep -q libljmm_preload; then fail "the ldconfig cache still lists libljmm_preload"; fi
+if ldconfig -p | grep libljmm_preload >/dev/null; then fail "the ldconfig cache still lists libljmm_preload"; fi
 if grep -q libljmm_preload /etc/ld.so.cache; then fail "/etc/ld.so.cache still names libljmm_preload"; fi
 ok "purged: none of the $(wc -l <"$tmp/files") entries left (directories shared with other packages aside), ldconfig cache clean"
 echo

@@ -32,8 +32,8 @@ dropin=$(awk '
 [ -n "$dropin" ] || fail "$doc: no \`\`\`ini block after the '<!-- ljmm-test: dropin' marker"
 grep -qx '\[Service\]' <<<"$dropin" || fail "the drop-in has no [Service] section"
 grep -q '^Environment=LD_PRELOAD=/' <<<"$dropin" || fail "the drop-in sets no absolute LD_PRELOAD"
-doc_lib=$(sed -n 's/^Environment=LD_PRELOAD=\([^ ]*\).*/\1/p' <<<"$dropin" | head -n 1)
-doc_log=$(grep -o 'LJMM_LOG_FILE=[^ ]*' <<<"$dropin" | head -n 1 | cut -d= -f2- || true)
+doc_lib=$(sed -n 's/^Environment=LD_PRELOAD=\([^ ]*\).*/\1/p' <<<"$dropin" | sed -n 1p)
+doc_log=$(grep -o 'LJMM_LOG_FILE=[^ ]*' <<<"$dropin" | sed -n 1p | cut -d= -f2- || true)
 echo "drop-in from ${doc##*/}:"
 printf '    %s\n' "${dropin//$'\n'/$'\n'    }"
 
@@ -127,7 +127,7 @@ live)
 	echo "ok   $unit started, main PID $pid"
 	env_show=$(systemctl show -p Environment --value "$unit")
 	while read -r a; do
-		tr '\0' '\n' <"/proc/$pid/environ" | grep -qxF "$a" || fail "/proc/$pid/environ lacks $a"
+		tr '\0' '\n' <"/proc/$pid/environ" | grep -xF "$a" >/dev/null || fail "/proc/$pid/environ lacks $a"
 		grep -qF "$a" <<<"$env_show" || fail "systemctl show -p Environment lacks $a"
 	done < <(assignments "$test_dropin")
 	echo "ok   /proc/$pid/environ and systemctl show carry: $(assignments "$test_dropin" | tr '\n' ' ')"

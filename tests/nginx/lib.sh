@@ -45,7 +45,7 @@ ngx_find_module() {
   fi
   for f in /usr/share/nginx/modules-available/*.conf; do
     [ -r "$f" ] || continue
-    path=$(sed -n "s|^[[:space:]]*load_module[[:space:]]\{1,\}\([^;]*/$name\.so\);.*|\1|p" "$f" | head -n 1)
+    path=$(sed -n "s|^[[:space:]]*load_module[[:space:]]\{1,\}\([^;]*/$name\.so\);.*|\1|p" "$f" | sed -n 1p)
     [ -n "$path" ] || continue
     case $path in
       /*) ;;
@@ -103,7 +103,7 @@ ngx_prefix_pids() {
     pid=${d#/proc/}
     exe=$(readlink "$d/exe" 2>/dev/null) || continue
     [ "$exe" = "$NGX_BIN" ] || continue
-    if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -qF -- "$NGX_PREFIX"; then
+    if tr '\0' ' ' <"$d/cmdline" 2>/dev/null | grep -F -- "$NGX_PREFIX" >/dev/null; then
       printf '%s\n' "$pid"
       continue
     fi

@@ -24,7 +24,7 @@ check() {
 	want=$(cd "$1/$libdir" && pwd -P)/libljmm_preload.so
 	got=$("$2" sh -c 'printf "%s\n" "$LD_PRELOAD"') || fail "$2 failed"
 	[ "$got" = "$want" ] || fail "$2: LD_PRELOAD is '$got', expected '$want'"
-	"$2" cat /proc/self/maps | grep -qF "$(dirname "$want")/libljmm_preload.so" ||
+	"$2" cat /proc/self/maps | grep -F "$(dirname "$want")/libljmm_preload.so" >/dev/null ||
 		fail "$2: the installed library is not mapped"
 	echo "$2 -> $got"
 }
@@ -37,7 +37,7 @@ prefix=$tmp/prefix
 [ -f "$prefix/$libdir/libljmm_preload.so" ] || fail "the library is not installed in $prefix/$libdir"
 if grep -qF "$build" "$prefix/$bindir/ljmm-run"; then fail "the installed ljmm-run refers to the build tree"; fi
 check "$prefix" "$prefix/$bindir/ljmm-run"
-"$prefix/$bindir/ljmm-run" --version | grep -q '^ljmm-run (ljmm) ' || fail "installed ljmm-run --version"
+"$prefix/$bindir/ljmm-run" --version | grep '^ljmm-run (ljmm) ' >/dev/null || fail "installed ljmm-run --version"
 
 mv "$prefix" "$tmp/moved"
 check "$tmp/moved" "$tmp/moved/$bindir/ljmm-run"
