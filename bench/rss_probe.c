@@ -13,13 +13,14 @@ static long field(const char *status, const char *name)
 	return p ? strtol(p + strlen(name), NULL, 10) : -1;
 }
 
-/* Rss of the mappings of libljmm*, plus the anonymous mapping that follows them (the
- * part of its bss beyond the file). */
+/* Rss of the mappings of libljmm*, plus the anonymous mapping that starts where they
+ * end (the part of its bss beyond the file), if there is one. */
 static long shim_rss_kib(void)
 {
 	char line[1024];
 	long total = 0;
 	int cur = 0, prev_shim = 0;
+	unsigned long prev_end = 0;
 	FILE *f = fopen("/proc/self/smaps", "r");
 	if (!f)
 		return -1;
@@ -29,8 +30,9 @@ static long shim_rss_kib(void)
 		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %511s", &a, &b, path) >= 2 && strchr(line, '-') &&
 		    line[0] != ' ' && strncmp(line, "Rss:", 4)) {
 			int is_shim = strstr(path, "libljmm") != NULL;
-			cur = is_shim || (prev_shim && !path[0]);
+			cur = is_shim || (prev_shim && !path[0] && a == prev_end);
 			prev_shim = is_shim;
+			prev_end = b;
 		} else if (!strncmp(line, "Rss:", 4) && cur) {
 			total += strtol(line + 4, NULL, 10);
 		}

@@ -24,7 +24,10 @@ typedef enum {
 	LJMM_GUARD_STATE_FAILED = 5    /* the kernel refused the guard mapping */
 } ljmm_guard_state_t;
 
-/** A snapshot of the shim's counters; fields are only ever appended. */
+/** A snapshot of the shim's counters; fields are only ever appended. The first five are
+ *  counted without locked instructions to keep the pass-through path cheap: exact in a
+ *  single-threaded process, they may undercount calls made at the same moment by several
+ *  threads. The others are exact. */
 typedef struct {
 	uint64_t mmap_calls;         /* mmap/mmap64 calls seen */
 	uint64_t munmap_calls;       /* munmap calls seen */
@@ -48,6 +51,8 @@ typedef struct {
 	uint64_t guard_reserve;      /* bytes left for brk below the guard */
 	uint64_t kernel_skipped;     /* MAP_32BIT requests sent straight to the region: the kernel's
 					window had refused that size and nothing in it was freed since */
+	uint64_t fork_resets;        /* times the index was found stale in a forked child and rebuilt
+					(a child starts with its parent's counts) */
 } ljmm_stats_t;
 
 /** Copy min(size, sizeof(ljmm_stats_t)) bytes of the current counters to out; 0, or -1 with errno EINVAL. */

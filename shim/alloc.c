@@ -21,24 +21,21 @@
 #include <sys/mman.h>
 
 #include "config.h"
+#include "fork.h"
 #include "guard.h"
 #include "internal.h"
 #include "lock.h"
 #include "log.h"
 #include "maps.h"
+#include "pool.h"
 #include "region.h"
 #include "stats.h"
 #include "sys.h"
 
-/* Extents in [lo, hi) are disjoint and never adjacent, so there are at most half as
- * many as pages below 2 GiB: with this capacity the index can never be full. */
-#define REGION_CAP ((1u << 18) + 2)
-
-static ljmm_region_node_t nodes[REGION_CAP];
 static ljmm_region_t region;
-static ljmm_lock_t lock;
 static int built;       /* atomic: the index exists and mappings must be recorded */
 static int need_resync; /* atomic: the index may be wrong (fork, signal re-entry) */
+/* The lock lives in fork.c's state, on a page that a forked child gets wiped. */
 static uintptr_t bound_hi = LJMM_2G; /* end of the region, set once when built */
 static int guard_tried; /* under lock (or the single-threaded constructor) */
 /* The smallest length (bytes) the kernel's window refused since anything in it was
@@ -171,7 +168,7 @@ static int resync(void)
 		if (lo >= hi)
 			lo = hi;
 		__atomic_store_n(&bound_hi, hi, __ATOMIC_RELAXED);
-		ljmm_region_init(&region, nodes, REGION_CAP, lo, hi);
+		ljmm_region_init(&region, ljmm_pool_nodes, LJMM_POOL_CAP, lo, hi);
 		ljmm_stats_set(&ljmm_stats_live.region_lo, lo);
 		ljmm_stats_set(&ljmm_stats_live.region_hi, hi);
 		/* Published before the read, so that a fast-path call finishing after this
@@ -287,15 +284,25 @@ static int region_map(size_t len, int prot, int flags, int fd, long off, void **
  * inside the shim: the index is left alone and rebuilt at the next region call. */
 static int enter(void)
 {
-	int r = ljmm_lock_acquire(&lock);
+	ljmm_fork_state_t *st = ljmm_fork_state();
+	int r = ljmm_lock_acquire(&st->lock);
 	if (r) {
 		__atomic_store_n(&need_resync, 1, __ATOMIC_SEQ_CST);
 		ljmm_stats_add(&ljmm_stats_live.signal_reentries, 1);
+		return r;
 	}
-	return r;
+	if (LJMM_UNLIKELY(!__atomic_load_n(&st->alive, __ATOMIC_ACQUIRE))) {
+		/* First time in a forked child: whoever held the lock at the fork is gone
+		 * and may have left the tree half-updated. */
+		__atomic_store_n(&st->alive, 1, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&built, __ATOMIC_SEQ_CST))
+			__atomic_store_n(&need_resync, 1, __ATOMIC_SEQ_CST);
+		ljmm_stats_add(&ljmm_stats_live.fork_resets, 1);
+	}
+	return 0;
 }
 
-static void leave(void) { ljmm_lock_release(&lock); }
+static void leave(void) { ljmm_lock_release(&ljmm_fork_state()->lock); }
 
 static void record_result(uintptr_t start, size_t len)
 {
@@ -320,7 +327,7 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 	uintptr_t need;
 	int ret, region_first, known_full, region_tried = 0;
 	long r;
-	ljmm_stats_add(&ljmm_stats_live.mmap_calls, 1);
+	ljmm_stats_bump(&ljmm_stats_live.mmap_calls);
 	if ((flags & MAP_32BIT) && !(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
 		ljmm_config_load(); /* a no-op after the constructor */
 	if (!(flags & MAP_32BIT) || (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) || !ljmm_config_get(LJMM_OPT_ENABLE)) {
@@ -333,7 +340,7 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 		return 0;
 	}
 
-	ljmm_stats_add(&ljmm_stats_live.map32_calls, 1);
+	ljmm_stats_bump(&ljmm_stats_live.map32_calls);
 	need = ljmm_page_up(len);
 	region_first = ljmm_config_get(LJMM_OPT_POLICY) == LJMM_POLICY_REGION_FIRST;
 	/* Kernel-first without a hint skips the kernel while its window is known to have
@@ -355,7 +362,7 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 
 	r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
 	if (!ljmm_sys_is_err(r)) {
-		ljmm_stats_add(&ljmm_stats_live.kernel_served, 1);
+		ljmm_stats_bump(&ljmm_stats_live.kernel_served);
 		if (known_full)
 			__atomic_store_n(&window_full_len, 0, __ATOMIC_RELAXED);
 		record_result((uintptr_t)r, len);
@@ -386,7 +393,7 @@ int ljmm_alloc_munmap(void *addr, size_t len)
 {
 	uintptr_t start = (uintptr_t)addr;
 	long r;
-	ljmm_stats_add(&ljmm_stats_live.munmap_calls, 1);
+	ljmm_stats_bump(&ljmm_stats_live.munmap_calls);
 	if (start >= hi_bound() || !__atomic_load_n(&built, __ATOMIC_SEQ_CST)) {
 		r = ljmm_sys_munmap(addr, len);
 		if (ljmm_sys_is_err(r))
@@ -412,7 +419,7 @@ int ljmm_alloc_mremap(void *old, size_t old_len, size_t new_len, int flags, void
 	uintptr_t o = (uintptr_t)old, n = (uintptr_t)new_addr;
 	int locked;
 	long r;
-	ljmm_stats_add(&ljmm_stats_live.mremap_calls, 1);
+	ljmm_stats_bump(&ljmm_stats_live.mremap_calls);
 	locked = __atomic_load_n(&built, __ATOMIC_SEQ_CST) && (o < hi_bound() || ((flags & MREMAP_FIXED) && n < hi_bound()));
 	if (locked && enter() != 0)
 		locked = 0;
@@ -446,24 +453,13 @@ int ljmm_alloc_mremap(void *old, size_t old_len, size_t new_len, int flags, void
 	return 0;
 }
 
-static void after_fork_child(void)
-{
-	/* The only thread left is the one that forked; whoever held the lock is gone and
-	 * may have left the tree half-updated. */
-	ljmm_lock_reset(&lock);
-	if (__atomic_load_n(&built, __ATOMIC_SEQ_CST))
-		__atomic_store_n(&need_resync, 1, __ATOMIC_SEQ_CST);
-}
-
 void ljmm_alloc_init(void)
 {
-	/* pthread_atfork may allocate; that is fine here, in the constructor, outside any
-	 * interposed call. */
-	(void)pthread_atfork(NULL, NULL, after_fork_child);
 	if (!ljmm_config_get(LJMM_OPT_ENABLE)) {
 		ljmm_stats_set(&ljmm_stats_live.guard_state, LJMM_GUARD_STATE_OFF);
 		return;
 	}
+	ljmm_fork_init();
 	if (ljmm_config_get(LJMM_OPT_GUARD) == LJMM_GUARD_LAZY) {
 		ljmm_stats_set(&ljmm_stats_live.guard_state, LJMM_GUARD_STATE_PENDING);
 		return;

@@ -44,9 +44,13 @@ const ljmm_option_t ljmm_options[LJMM_OPT_COUNT] = {
 			       "append statistics and debug lines to this file instead of stderr"},
 };
 
-static uint64_t values[LJMM_OPT_COUNT];
-static char log_path[4096];
-static int loaded_state; /* 0 not loaded, 1 loading, 2 loaded */
+uint64_t ljmm_config_values[LJMM_OPT_COUNT];
+int ljmm_config_state; /* 0 not loaded, 1 loading, 2 loaded */
+/* The accepted LJMM_LOG_FILE text itself (the environment string, which lives as long
+ * as the process), not a copy: a path buffer would be one more page of memory in every
+ * process, for a setting that is used once, by the constructor. */
+static const char *log_path;
+
 
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
@@ -125,7 +129,7 @@ int ljmm_config_parse(const ljmm_option_t *opt, const char *text, uint64_t *out)
 		break;
 	}
 	case LJMM_KIND_PATH:
-		if (strlen(text) >= sizeof log_path)
+		if (strlen(text) >= LJMM_PATH_MAX)
 			return -ERANGE;
 		v = 0;
 		break;
@@ -239,8 +243,8 @@ static void reject(int errfd, const ljmm_option_t *opt, const char *text, int wh
 static void set_defaults(void)
 {
 	for (unsigned i = 0; i < LJMM_OPT_COUNT; i++)
-		values[i] = ljmm_options[i].def;
-	log_path[0] = 0;
+		ljmm_config_values[i] = ljmm_options[i].def;
+	log_path = NULL;
 }
 
 void ljmm_config_load_with(const char *(*lookup)(const char *name), int errfd)
@@ -259,28 +263,28 @@ void ljmm_config_load_with(const char *(*lookup)(const char *name), int errfd)
 			continue;
 		}
 		if (opt->kind == LJMM_KIND_PATH)
-			memcpy(log_path, text, strlen(text) + 1);
+			log_path = text;
 		else
-			values[i] = v;
+			ljmm_config_values[i] = v;
 	}
 	/* Addresses are used page-aligned: the low bound rounds up, the high bound down. */
-	values[LJMM_OPT_REGION_LO] = ljmm_page_up(values[LJMM_OPT_REGION_LO]);
-	values[LJMM_OPT_REGION_HI] = ljmm_page_down(values[LJMM_OPT_REGION_HI]);
-	values[LJMM_OPT_GUARD_RESERVE] = ljmm_page_up(values[LJMM_OPT_GUARD_RESERVE]);
-	if (values[LJMM_OPT_REGION_LO] >= values[LJMM_OPT_REGION_HI]) {
+	ljmm_config_values[LJMM_OPT_REGION_LO] = ljmm_page_up(ljmm_config_values[LJMM_OPT_REGION_LO]);
+	ljmm_config_values[LJMM_OPT_REGION_HI] = ljmm_page_down(ljmm_config_values[LJMM_OPT_REGION_HI]);
+	ljmm_config_values[LJMM_OPT_GUARD_RESERVE] = ljmm_page_up(ljmm_config_values[LJMM_OPT_GUARD_RESERVE]);
+	if (ljmm_config_values[LJMM_OPT_REGION_LO] >= ljmm_config_values[LJMM_OPT_REGION_HI]) {
 		char storage[256];
 		ljmm_buf_t b;
 		ljmm_buf_init(&b, storage, sizeof storage - 1);
 		ljmm_buf_str(&b, "ljmm: LJMM_REGION_LO must be below LJMM_REGION_HI (got ");
-		ljmm_buf_hex(&b, values[LJMM_OPT_REGION_LO]);
+		ljmm_buf_hex(&b, ljmm_config_values[LJMM_OPT_REGION_LO]);
 		ljmm_buf_str(&b, " and ");
-		ljmm_buf_hex(&b, values[LJMM_OPT_REGION_HI]);
+		ljmm_buf_hex(&b, ljmm_config_values[LJMM_OPT_REGION_HI]);
 		ljmm_buf_str(&b, "); keeping the defaults for both\n");
 		(void)ljmm_buf_flush(&b, errfd);
-		values[LJMM_OPT_REGION_LO] = ljmm_options[LJMM_OPT_REGION_LO].def;
-		values[LJMM_OPT_REGION_HI] = ljmm_options[LJMM_OPT_REGION_HI].def;
+		ljmm_config_values[LJMM_OPT_REGION_LO] = ljmm_options[LJMM_OPT_REGION_LO].def;
+		ljmm_config_values[LJMM_OPT_REGION_HI] = ljmm_options[LJMM_OPT_REGION_HI].def;
 	}
-	__atomic_store_n(&loaded_state, 2, __ATOMIC_RELEASE);
+	__atomic_store_n(&ljmm_config_state, 2, __ATOMIC_RELEASE);
 }
 
 static const char *env_lookup(const char *name)
@@ -291,27 +295,18 @@ static const char *env_lookup(const char *name)
 	return secure_getenv(name);
 }
 
-void ljmm_config_load(void)
+void ljmm_config_load_now(void)
 {
 	int expected = 0;
-	if (__atomic_load_n(&loaded_state, __ATOMIC_ACQUIRE) == 2)
-		return;
 	/* Whoever loses the race (another thread, or a signal handler interrupting the
 	 * parse) does not wait: until the table is loaded, ljmm_config_get answers the
 	 * defaults, which are always a valid configuration. */
-	if (__atomic_compare_exchange_n(&loaded_state, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	if (__atomic_compare_exchange_n(&ljmm_config_state, &expected, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		ljmm_config_load_with(env_lookup, 2);
-}
-
-uint64_t ljmm_config_get(ljmm_opt_id_t id)
-{
-	if (__atomic_load_n(&loaded_state, __ATOMIC_ACQUIRE) != 2)
-		return ljmm_options[id].def;
-	return values[id];
 }
 
 const char *ljmm_config_path(ljmm_opt_id_t id)
 {
 	(void)id;
-	return __atomic_load_n(&loaded_state, __ATOMIC_ACQUIRE) == 2 ? log_path : "";
+	return __atomic_load_n(&ljmm_config_state, __ATOMIC_ACQUIRE) == 2 && log_path ? log_path : "";
 }

@@ -37,12 +37,32 @@ extern const ljmm_option_t ljmm_options[LJMM_OPT_COUNT];
 int ljmm_config_parse(const ljmm_option_t *opt, const char *text, uint64_t *out);
 /** Describe what opt accepts, for error lines and docs (writes a NUL-terminated string). */
 void ljmm_config_describe(const ljmm_option_t *opt, char *dst, unsigned cap);
-/** Load every option once from the environment (ignored in secure-execution processes). */
-void ljmm_config_load(void);
+/** Longest LJMM_LOG_FILE accepted, in bytes, NUL included (the kernel's PATH_MAX). */
+#define LJMM_PATH_MAX 4096
+
+/** Option values in ljmm_opt_id_t order; meaningful once ljmm_config_state is 2. */
+extern uint64_t ljmm_config_values[LJMM_OPT_COUNT];
+/** 0 not loaded, 1 loading, 2 loaded (atomic). */
+extern int ljmm_config_state;
+
+/** Load every option from the environment now, unless another caller is (ignored in secure-execution processes). */
+void ljmm_config_load_now(void);
+/** Load every option once: a load and a branch after the first call, for the mmap fast path. */
+static inline void ljmm_config_load(void)
+{
+	if (__builtin_expect(__atomic_load_n(&ljmm_config_state, __ATOMIC_ACQUIRE) != 2, 0))
+		ljmm_config_load_now();
+}
 /** Load from a caller's lookup function, reporting rejected values on errfd (for tests). */
 void ljmm_config_load_with(const char *(*lookup)(const char *name), int errfd);
-/** The value of a numeric, boolean or word option (its default before loading). */
-uint64_t ljmm_config_get(ljmm_opt_id_t id);
+/** The value of a numeric, boolean or word option (its default before loading). Inline:
+ *  the mmap fast path reads options on every call. */
+static inline uint64_t ljmm_config_get(ljmm_opt_id_t id)
+{
+	if (__builtin_expect(__atomic_load_n(&ljmm_config_state, __ATOMIC_ACQUIRE) != 2, 0))
+		return ljmm_options[id].def;
+	return ljmm_config_values[id];
+}
 /** The value of a path option ("" when unset). */
 const char *ljmm_config_path(ljmm_opt_id_t id);
 

@@ -72,6 +72,7 @@ void ljmm_stats_report(int fd)
 		field(&b, "peak-extents", s.free_extents_peak);
 		field(&b, "resyncs", s.resyncs);
 		field(&b, "conflicts", s.conflicts);
+		field(&b, "fork-resets", s.fork_resets);
 		field(&b, "dropped-bytes", s.dropped_bytes);
 	} else {
 		ljmm_buf_str(&b, "region: never needed (the kernel served every MAP_32BIT request)");

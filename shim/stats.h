@@ -11,6 +11,13 @@ extern ljmm_stats_t ljmm_stats_live;
 
 /** Add n to a counter (relaxed atomic: counters need no ordering). */
 static inline void ljmm_stats_add(uint64_t *counter, uint64_t n) { __atomic_add_fetch(counter, n, __ATOMIC_RELAXED); }
+/** Count one call on the pass-through path: a plain load and store, no locked
+ *  instruction (which would cost more than the rest of the shim's work there). Exact in
+ *  a single thread; calls racing in several threads can be undercounted. */
+static inline void ljmm_stats_bump(uint64_t *counter)
+{
+	__atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + 1, __ATOMIC_RELAXED);
+}
 /** Store a value (relaxed atomic). */
 static inline void ljmm_stats_set(uint64_t *field, uint64_t v) { __atomic_store_n(field, v, __ATOMIC_RELAXED); }
 

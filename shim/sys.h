@@ -65,6 +65,11 @@ static inline long ljmm_sys_close(int fd) { return ljmm_sys6(SYS_close, fd, 0, 0
 
 static inline long ljmm_sys_brk(void *addr) { return ljmm_sys6(SYS_brk, (long)addr, 0, 0, 0, 0, 0); }
 
+static inline long ljmm_sys_madvise(void *addr, size_t len, int advice)
+{
+	return ljmm_sys6(SYS_madvise, (long)addr, (long)len, advice, 0, 0, 0);
+}
+
 static inline long ljmm_sys_getpid(void) { return ljmm_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
 
 static inline long ljmm_sys_futex(int *uaddr, int op, int val)

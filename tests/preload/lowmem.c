@@ -67,7 +67,10 @@ static void verify(const char *where)
 static ljmm_stats_t stats(void)
 {
 	ljmm_stats_t s;
-	int (*fn)(ljmm_stats_t *, size_t) = (int (*)(ljmm_stats_t *, size_t))dlsym(RTLD_DEFAULT, "ljmm_stats_snapshot");
+	/* Looked up once: fork children call this too, and need no dlsym of their own. */
+	static int (*fn)(ljmm_stats_t *, size_t);
+	if (!fn)
+		fn = (int (*)(ljmm_stats_t *, size_t))dlsym(RTLD_DEFAULT, "ljmm_stats_snapshot");
 	memset(&s, 0, sizeof s);
 	if (!fn || fn(&s, sizeof s) != 0)
 		FAIL("ljmm_stats_snapshot unavailable");
@@ -538,7 +541,9 @@ static int cmd_fork(int argc, char **argv)
 {
 	int n = argc > 0 ? atoi(argv[0]) : 100;
 	pthread_t t[3];
+	uint64_t resets;
 	prepare_region(32);
+	resets = stats().fork_resets;
 	for (int i = 0; i < 3; i++)
 		pthread_create(&t[i], NULL, churn_thread, (void *)(uintptr_t)(i + 1));
 	for (int i = 0; i < n; i++) {
@@ -561,6 +566,12 @@ static int cmd_fork(int argc, char **argv)
 				fprintf(stderr, "child verify: %s\n", strerrorname_np(errno));
 				_exit(6);
 			}
+			/* The child noticed the fork exactly once, at its first bookkeeping. */
+			if (stats().fork_resets != resets + 1) {
+				fprintf(stderr, "child fork_resets %llu, parent had %llu\n",
+					(unsigned long long)stats().fork_resets, (unsigned long long)resets);
+				_exit(7);
+			}
 			_exit(0);
 		}
 		int st;
@@ -572,6 +583,9 @@ static int cmd_fork(int argc, char **argv)
 		pthread_join(t[i], NULL);
 	check_blocks("fork");
 	verify("fork");
+	if (stats().fork_resets != resets)
+		FAIL("fork: the parent's fork_resets moved from %llu to %llu", (unsigned long long)resets,
+		     (unsigned long long)stats().fork_resets);
 	printf("fork: %d children mapped and exited cleanly while 3 threads churned\n", n);
 	return 0;
 }
