@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build everything and run every test: the unit suites, the preload tests and the
-# real-client tests (LuaJIT builds, nginx, OpenSSL, operator tools) in a normal build,
-# then the unit suites and fuzz replays again with AddressSanitizer and UBSan.
+# real-client tests (LuaJIT builds, nginx, OpenSSL, operator tools) in a normal build;
+# then the unit suites, the fuzz replays and the stress and fork programs (with the shim
+# linked in) again with AddressSanitizer and UBSan; then a short coverage-guided
+# libFuzzer run of each fuzz target (clang; LJMM_FUZZ_SECONDS each, default 20).
 # Usage: scripts/test.sh            (as root on Debian 12; installs what it needs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,4 +22,9 @@ cmake --build "$root/build" -j"$jobs"
 
 cmake -S "$root" -B "$root/build-sanitize" -DLJMM_BUILD_TESTS=ON -DLJMM_ASAN=ON -DLJMM_UBSAN=ON
 cmake --build "$root/build-sanitize" -j"$jobs"
-(cd "$root/build-sanitize" && ctest --output-on-failure -j"$jobs" -R '^(unit_|fuzz_)')
+(cd "$root/build-sanitize" && ctest --output-on-failure -j"$jobs" -R '^(unit_|fuzz_|sanitized_)')
+
+# A crash, leak or timeout found here is saved under tests/fuzz/corpus/ and fails the
+# run; longer runs: scripts/fuzz.sh SECONDS.
+bash "$root/scripts/deps.sh" fuzz
+bash "$root/scripts/fuzz.sh" "${LJMM_FUZZ_SECONDS:-20}"

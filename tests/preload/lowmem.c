@@ -726,6 +726,169 @@ static int cmd_guard(int argc, char **argv)
 	return 0;
 }
 
+/* The permissions /proc/self/maps shows for the mapping that contains addr ("rw-p"). */
+static void maps_perms(uintptr_t addr, char perms[5])
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	perms[0] = 0;
+	if (!f)
+		FAIL("open /proc/self/maps: %s", strerrorname_np(errno));
+	while (fgets(line, sizeof line, f)) {
+		unsigned long a, b;
+		char p[5];
+		if (sscanf(line, "%lx-%lx %4s", &a, &b, p) == 3 && addr >= a && addr < b) {
+			memcpy(perms, p, 5);
+			break;
+		}
+	}
+	fclose(f);
+	if (!perms[0])
+		FAIL("%#lx is not mapped", (unsigned long)addr);
+}
+
+/* prot: with the kernel's window full (so MAP_32BIT goes to the region), every
+ * protection and sharing asked for is exactly what the region block gets: the same
+ * permissions /proc/self/maps shows for the same request the kernel places itself (no
+ * MAP_32BIT), never more; mprotect and mremap of region blocks behave as for the
+ * kernel's own; a file mapping gets the file's bytes at the offset asked for. */
+static int cmd_prot(int argc, char **argv)
+{
+	static const struct {
+		int prot, flags;
+		const char *name;
+	} cases[] = {
+		{PROT_NONE, MAP_PRIVATE, "none private"},
+		{PROT_READ, MAP_PRIVATE, "r private"},
+		{PROT_READ | PROT_WRITE, MAP_PRIVATE, "rw private"},
+		{PROT_WRITE, MAP_PRIVATE, "w private"},
+		{PROT_READ | PROT_EXEC, MAP_PRIVATE, "rx private"},
+		{PROT_EXEC, MAP_PRIVATE, "x private"},
+		{PROT_READ | PROT_WRITE | PROT_EXEC, MAP_PRIVATE, "rwx private"},
+		{PROT_NONE, MAP_SHARED, "none shared"},
+		{PROT_READ, MAP_SHARED, "r shared"},
+		{PROT_READ | PROT_WRITE, MAP_SHARED, "rw shared"},
+		{PROT_READ | PROT_EXEC, MAP_SHARED, "rx shared"},
+	};
+	char want[5], got[5], path[] = "/tmp/ljmm-prot.XXXXXX";
+	void *kept[32];
+	size_t kept_len[32];
+	int nkept = 0;
+	unsigned long served0 = stats().region_served;
+	int n = 0, fd;
+	(void)argc;
+	(void)argv;
+	prepare_region(16);
+	/* The 1 MiB fill may leave holes in the kernel's window that small requests still
+	 * fit: fill them with pages until the region answers one. All stay mapped: freed
+	 * space in the window would send the next request to the kernel again. */
+	for (int i = 0;; i++) {
+		uint64_t before = stats().region_served;
+		void *q = map32(PAGE);
+		if (q == MAP_FAILED || i > 300000)
+			FAIL("filling the window's small holes: %s after %d pages", strerrorname_np(errno), i);
+		add_block((uintptr_t)q, PAGE);
+		if (stats().region_served != before)
+			break;
+	}
+	served0 = stats().region_served;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		int flags = cases[i].flags | MAP_ANONYMOUS;
+		uint64_t before = stats().region_served;
+		long k = raw_mmap(NULL, 4 * PAGE, cases[i].prot, flags, -1, 0);
+		void *p;
+		if (k == -1)
+			FAIL("%s: the kernel refused: %s", cases[i].name, strerrorname_np(errno));
+		maps_perms((uintptr_t)k, want);
+		syscall(SYS_munmap, k, 4 * PAGE);
+		p = mmap(NULL, 4 * PAGE, cases[i].prot, flags | MAP_32BIT, -1, 0);
+		if (p == MAP_FAILED)
+			FAIL("%s: MAP_32BIT: %s", cases[i].name, strerrorname_np(errno));
+		if (stats().region_served != before + 1)
+			FAIL("%s: not served by the region (the window should be full)", cases[i].name);
+		if ((uintptr_t)p + 4 * PAGE > LOW_END)
+			FAIL("%s: %p ends above 2 GiB", cases[i].name, p);
+		maps_perms((uintptr_t)p, got);
+		if (strcmp(want, got))
+			FAIL("%s: region block is %s, the kernel's own mapping %s", cases[i].name, got, want);
+		/* mprotect down to nothing and back, then an in-place grow (the kernel's own
+		 * rules: the new part gets the mapping's protection). */
+		if (mprotect(p, 4 * PAGE, PROT_NONE) != 0 || mprotect(p, 4 * PAGE, cases[i].prot) != 0)
+			FAIL("%s: mprotect: %s", cases[i].name, strerrorname_np(errno));
+		maps_perms((uintptr_t)p, got);
+		if (strcmp(want, got))
+			FAIL("%s: after mprotect round trip %s, want %s", cases[i].name, got, want);
+		kept_len[nkept] = 4 * PAGE;
+		kept[nkept++] = p; /* until the end, as above */
+		printf("prot: %-12s region block %s = kernel's %s\n", cases[i].name, got, want);
+		n++;
+	}
+
+	/* A file: read-only descriptor, private and shared mappings at an offset. */
+	fd = mkstemp(path);
+	if (fd < 0)
+		FAIL("mkstemp: %s", strerrorname_np(errno));
+	unlink(path);
+	for (int pg = 0; pg < 8; pg++) {
+		char buf[PAGE];
+		memset(buf, 'a' + pg, sizeof buf);
+		if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+			FAIL("write: %s", strerrorname_np(errno));
+	}
+	char fdpath[64];
+	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
+	int rofd = open(fdpath, O_RDONLY);
+	if (rofd < 0)
+		FAIL("reopen read-only: %s", strerrorname_np(errno));
+	static const struct {
+		int prot, flags;
+		const char *name;
+	} fcases[] = {
+		{PROT_READ, MAP_PRIVATE, "file r private"},
+		{PROT_READ | PROT_WRITE, MAP_PRIVATE, "file rw private"}, /* copy-on-write: allowed on O_RDONLY */
+		{PROT_READ, MAP_SHARED, "file r shared"},
+	};
+	for (size_t i = 0; i < sizeof fcases / sizeof *fcases; i++) {
+		uint64_t before = stats().region_served;
+		long k = raw_mmap(NULL, 2 * PAGE, fcases[i].prot, fcases[i].flags, rofd, 3 * PAGE);
+		void *p;
+		if (k == -1)
+			FAIL("%s: the kernel refused: %s", fcases[i].name, strerrorname_np(errno));
+		maps_perms((uintptr_t)k, want);
+		syscall(SYS_munmap, k, 2 * PAGE);
+		p = mmap(NULL, 2 * PAGE, fcases[i].prot, fcases[i].flags | MAP_32BIT, rofd, 3 * PAGE);
+		if (p == MAP_FAILED)
+			FAIL("%s: MAP_32BIT: %s", fcases[i].name, strerrorname_np(errno));
+		if (stats().region_served != before + 1)
+			FAIL("%s: not served by the region", fcases[i].name);
+		maps_perms((uintptr_t)p, got);
+		if (strcmp(want, got))
+			FAIL("%s: region block is %s, the kernel's own mapping %s", fcases[i].name, got, want);
+		if (((char *)p)[0] != 'd' || ((char *)p)[PAGE] != 'e')
+			FAIL("%s: wrong file bytes '%c' '%c' (want the pages at offset 3 and 4: 'd' 'e')", fcases[i].name,
+			     ((char *)p)[0], ((char *)p)[PAGE]);
+		kept_len[nkept] = 2 * PAGE;
+		kept[nkept++] = p;
+		printf("prot: %-15s region block %s = kernel's %s, offset honoured\n", fcases[i].name, got, want);
+		n++;
+	}
+	/* Writable shared on a read-only descriptor: the kernel's EACCES, from the region too. */
+	errno = 0;
+	if (mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_32BIT, rofd, 0) != MAP_FAILED || errno != EACCES)
+		FAIL("shared writable on O_RDONLY: %s, want EACCES", strerrorname_np(errno));
+	close(rofd);
+	close(fd);
+	verify("prot");
+	for (int i = 0; i < nkept; i++)
+		if (munmap(kept[i], kept_len[i]) != 0)
+			FAIL("munmap: %s", strerrorname_np(errno));
+	verify("prot, blocks freed");
+	check_blocks("prot");
+	printf("prot: %d cases; region served %lu blocks, none with more access than asked\n", n,
+	       (unsigned long)(stats().region_served - served0));
+	return 0;
+}
+
 static int cmd_noop(int argc, char **argv)
 {
 	(void)argc;
@@ -745,7 +908,7 @@ int main(int argc, char **argv)
 	} cmds[] = {{"fill", cmd_fill},   {"kernel", cmd_kernel},   {"rawpage", cmd_rawpage}, {"reuse", cmd_reuse},
 		    {"mremap", cmd_mremap}, {"hint", cmd_hint},       {"errno", cmd_errno},     {"fork", cmd_fork},
 		    {"signal", cmd_signal}, {"threads", cmd_threads}, {"reserve", cmd_reserve}, {"guard", cmd_guard},
-		    {"noop", cmd_noop}};
+		    {"prot", cmd_prot},     {"noop", cmd_noop}};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		fprintf(stderr, "usage: %s COMMAND [ARGS]\n", argv[0]);

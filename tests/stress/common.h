@@ -11,6 +11,13 @@
 
 #include "ljmm.h"
 
+/* How the shim reached this program: preloaded, or linked in (the sanitizer build). */
+#ifdef LJMM_STRESS_LINKED
+#define ST_SHIM_PRESENT "linked in (sanitizer build)"
+#else
+#define ST_SHIM_PRESENT "preloaded"
+#endif
+
 #define MiB ((size_t)1 << 20)
 #define PAGE ((size_t)4096)
 #define LOW_END ((uintptr_t)1 << 31)

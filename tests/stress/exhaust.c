@@ -379,7 +379,7 @@ int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	verify_fn = st_verify_fn();
-	printf("exhaust %s: shim %s\n", argc > 1 ? argv[1] : "?", verify_fn ? "preloaded" : "absent (ljmm_verify checks skipped)");
+	printf("exhaust %s: shim %s\n", argc > 1 ? argv[1] : "?", verify_fn ? ST_SHIM_PRESENT : "absent (ljmm_verify checks skipped)");
 	if (argc > 1 && !strcmp(argv[1], "full"))
 		return cmd_full();
 	if (argc > 1 && !strcmp(argv[1], "limits"))

@@ -496,7 +496,7 @@ int main(int argc, char **argv)
 	alarm((unsigned)secs + 180);
 	verify_fn = st_verify_fn();
 	printf("stress: seed=%#lx seconds=%.0f workers=%d + 1 hint thread; shim %s\n", (unsigned long)seed, secs, NWORKERS,
-	       verify_fn ? "preloaded" : "absent (ljmm_verify checks skipped)");
+	       verify_fn ? ST_SHIM_PRESENT : "absent (ljmm_verify checks skipped)");
 
 	/* Exhaust the kernel's window (and, with the shim, the region) with 1 MiB blocks. */
 	for (;;) {
