@@ -159,17 +159,22 @@ void ljmm_region_clear(ljmm_region_t *r)
 	r->free_pages = 0;
 }
 
-/* Clip [start, end) to the bounds, in pages; 0 when nothing is left. */
-static int clip(const ljmm_region_t *r, uintptr_t start, uintptr_t end, uint32_t *ps, uint32_t *pe)
+/* Clip [start, end) to the bounds, in pages; 0 when nothing is left. The shim passes
+ * page-aligned ranges; should an edge not be, the rounding errs towards "used": a free
+ * range loses its partial pages (inward), a used one takes them whole (outward). */
+static int clip(const ljmm_region_t *r, uintptr_t start, uintptr_t end, int outward, uint32_t *ps, uint32_t *pe)
 {
 	uintptr_t lo = (uintptr_t)r->lo_page << LJMM_PAGE_SHIFT, hi = (uintptr_t)r->hi_page << LJMM_PAGE_SHIFT;
+	if (outward) {
+		start = ljmm_page_down(start);
+		end = end > hi ? hi : ljmm_page_up(end);
+	}
 	if (start < lo)
 		start = lo;
 	if (end > hi)
 		end = hi;
 	if (start >= end)
 		return 0;
-	/* Callers pass page-aligned ranges; a partial page at either edge is never free. */
 	*ps = (uint32_t)(ljmm_page_up(start) >> LJMM_PAGE_SHIFT);
 	*pe = (uint32_t)(end >> LJMM_PAGE_SHIFT);
 	return *ps < *pe;
@@ -178,7 +183,7 @@ static int clip(const ljmm_region_t *r, uintptr_t start, uintptr_t end, uint32_t
 int ljmm_region_mark_free(ljmm_region_t *r, uintptr_t start, uintptr_t end)
 {
 	uint32_t s, e, i, spare = 0;
-	if (!clip(r, start, end, &s, &e))
+	if (!clip(r, start, end, 0, &s, &e))
 		return 0;
 	/* Absorb every extent that overlaps or touches [s, e): they start at or before e
 	 * and end at or after s. Walking down from the last one that starts <= e finds
@@ -208,7 +213,7 @@ int ljmm_region_mark_free(ljmm_region_t *r, uintptr_t start, uintptr_t end)
 int ljmm_region_mark_used(ljmm_region_t *r, uintptr_t start, uintptr_t end)
 {
 	uint32_t s, e, i;
-	if (!clip(r, start, end, &s, &e))
+	if (!clip(r, start, end, 1, &s, &e))
 		return 0;
 	while ((i = floor_node(r, e, 0)) && N(r, i).start + N(r, i).npages > s) {
 		uint32_t is = N(r, i).start, ie = is + N(r, i).npages, j;

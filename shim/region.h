@@ -34,10 +34,10 @@ typedef struct {
 void ljmm_region_init(ljmm_region_t *r, ljmm_region_node_t *storage, uint32_t cap, uintptr_t lo, uintptr_t hi);
 /** Forget every free extent (the whole region counts as used). */
 void ljmm_region_clear(ljmm_region_t *r);
-/** Record [start, end) as free, merging with neighbours; clipped to the bounds.
+/** Record [start, end) as free, merging with neighbours; clipped to the bounds, partial pages left out.
  *  Returns 0, or -ENOSPC when storage is full and the range was dropped (kept as used). */
 int ljmm_region_mark_free(ljmm_region_t *r, uintptr_t start, uintptr_t end);
-/** Record [start, end) as used, splitting extents; clipped to the bounds.
+/** Record [start, end) as used, splitting extents; clipped to the bounds, partial pages included.
  *  Returns 0, or -ENOSPC when a split found storage full and a remainder was dropped. */
 int ljmm_region_mark_used(ljmm_region_t *r, uintptr_t start, uintptr_t end);
 /** Best fit for len bytes (page multiple): the smallest extent that fits, highest on ties,

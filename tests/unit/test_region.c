@@ -413,6 +413,34 @@ START_TEST(test_region_clips_to_bounds)
 }
 END_TEST
 
+START_TEST(test_region_used_edges_round_outward)
+{
+	/* A used range covers its partial pages whole: page 24 (touched by its last byte)
+	 * and page 25 (by one byte in the middle) must not stay free. */
+	static const struct {
+		uintptr_t s, e;
+		pr_t want[3];
+	} cases[] = {
+		{A(22) + 1, A(24) + 1, {{21, 22}, {25, 29}}},
+		{A(25) + 7, A(25) + 8, {{21, 25}, {26, 29}}},
+		{A(21) - 1, A(21) + 1, {{22, 29}}},
+		{A(28) + 4095, A(29) + 4095, {{21, 28}}},
+		{A(20), A(30), {{0, 0}}},
+	};
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		ljmm_region_node_t storage[4];
+		ljmm_region_t r;
+		char name[64];
+		ljmm_region_init(&r, storage, 4, A(S_LO), A(S_HI));
+		ck_assert_int_eq(ljmm_region_mark_free(&r, A(21), A(29)), 0);
+		ck_assert_int_eq(ljmm_region_mark_used(&r, cases[i].s, cases[i].e), 0);
+		ck_assert_int_eq(ljmm_region_check(&r), 0);
+		snprintf(name, sizeof name, "used [%#lx, %#lx)", (unsigned long)cases[i].s, (unsigned long)cases[i].e);
+		expect_extents(&r, cases[i].want, list_len(cases[i].want, 3), name);
+	}
+}
+END_TEST
+
 /* ---- full storage ---------------------------------------------------------------------- */
 
 static const script_t full_scripts[] = {
@@ -839,6 +867,7 @@ static Suite *region_suite(void)
 	tcase_add_test(tc, test_region_coalesces_neighbours);
 	tcase_add_test(tc, test_region_refree_is_idempotent);
 	tcase_add_test(tc, test_region_clips_to_bounds);
+	tcase_add_test(tc, test_region_used_edges_round_outward);
 	tcase_add_test(tc, test_region_storage_full_script);
 	tcase_add_test(tc, test_region_storage_full_never_invents_free);
 	tcase_add_test(tc, test_region_each_order_and_stop);
