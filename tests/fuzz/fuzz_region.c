@@ -50,19 +50,30 @@ static void snapshot(const ljmm_region_t *r, uint8_t *map)
 	FUZZ_CHECK(ljmm_region_each(r, mark_page, map) == 0, "each stopped");
 }
 
-/* Inward page rounding and clipping to [lo, hi), as the index documents it. */
-static int clip(const ljmm_region_t *r, uintptr_t start, uintptr_t end, uint32_t *ps, uint32_t *pe)
+/* The pages a range covers, as the index documents it: a free range only its whole
+ * pages (inward), a used one every page it touches (outward); then clamped to the
+ * region's pages. Computed in page numbers, not the way region.c does it. */
+static int clip(const ljmm_region_t *r, uintptr_t start, uintptr_t end, int used, uint32_t *ps, uint32_t *pe)
 {
-	uintptr_t lo = (uintptr_t)r->lo_page * PG, hi = (uintptr_t)r->hi_page * PG;
-	if (start < lo)
-		start = lo;
-	if (end > hi)
-		end = hi;
+	uint64_t s, e;
 	if (start >= end)
 		return 0;
-	*ps = (uint32_t)((start + PG - 1) / PG);
-	*pe = (uint32_t)(end / PG);
-	return *ps < *pe;
+	if (used) {
+		s = start / PG;
+		e = end / PG + (end % PG != 0);
+	} else {
+		s = start / PG + (start % PG != 0);
+		e = end / PG;
+	}
+	if (s < r->lo_page)
+		s = r->lo_page;
+	if (e > r->hi_page)
+		e = r->hi_page;
+	if (s >= e)
+		return 0;
+	*ps = (uint32_t)s;
+	*pe = (uint32_t)e;
+	return 1;
 }
 
 /* Best fit for need pages in map: 0 and *addr, or -ENOMEM. */
@@ -135,7 +146,7 @@ static void do_free(state_t *st, uintptr_t start, uintptr_t end)
 {
 	ljmm_region_t *r = &st->r;
 	uint32_t s, e, count = r->count;
-	int in = clip(r, start, end, &s, &e), touch = in && touches(idx, s, e);
+	int in = clip(r, start, end, 0, &s, &e), touch = in && touches(idx, s, e);
 	int ret = ljmm_region_mark_free(r, start, end);
 	if (!in) {
 		FUZZ_CHECK(ret == 0, "empty mark_free returned %d", ret);
@@ -156,7 +167,7 @@ static void do_used(state_t *st, uintptr_t start, uintptr_t end)
 {
 	ljmm_region_t *r = &st->r;
 	uint32_t s, e, count = r->count, ie = 0;
-	int in = clip(r, start, end, &s, &e), inside = 0;
+	int in = clip(r, start, end, 1, &s, &e), inside = 0;
 	int ret = ljmm_region_mark_used(r, start, end);
 	if (!in) {
 		FUZZ_CHECK(ret == 0, "empty mark_used returned %d", ret);
@@ -267,9 +278,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			len = pick_len(&in) * PG;
 			do_free(&st, start + (op >> 4) * 97, start + len - (op >> 4) * 13);
 			break;
-		case 5: case 6: case 7:
+		case 5: case 6:
 			name = "mark_used";
 			do_used(&st, start, start + pick_len(&in) * PG);
+			break;
+		case 7:
+			/* Unaligned edges: partial pages count as used whole. */
+			name = "mark_used unaligned";
+			len = pick_len(&in) * PG;
+			do_used(&st, start + (op >> 4) * 97, start + len - (op >> 4) * 13);
 			break;
 		case 8: case 9: case 10: case 11:
 			name = "alloc";
