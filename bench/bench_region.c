@@ -67,25 +67,34 @@ static uintptr_t parse_hex(const char **s)
 }
 
 /* First gap of len bytes in [low, 1 GiB) per /proc/self/maps, or 0. */
-static uintptr_t naive_find(size_t len)
+/* The next mapping's [start, end) from a /proc/self/maps stream: 1, or 0 at the end.
+ * Lines longer than the buffer (long paths) are skipped to their end. */
+static int next_range(FILE *f, int *at_line_start, uintptr_t *start, uintptr_t *end)
 {
 	char line[512];
-	uintptr_t cursor = low, found = 0;
+	while (fgets(line, sizeof line, f)) {
+		int starts = *at_line_start;
+		const char *s = line;
+		*at_line_start = strchr(line, '\n') != NULL;
+		if (!starts)
+			continue;
+		*start = parse_hex(&s);
+		if (*s++ != '-')
+			continue;
+		*end = parse_hex(&s);
+		return 1;
+	}
+	return 0;
+}
+
+static uintptr_t naive_find(size_t len)
+{
+	uintptr_t cursor = low, found = 0, start, end;
 	int at_line_start = 1;
 	FILE *f = fopen("/proc/self/maps", "r");
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof line, f)) {
-		int starts = at_line_start;
-		const char *s = line;
-		uintptr_t start, end;
-		at_line_start = strchr(line, '\n') != NULL; /* a long path continues */
-		if (!starts)
-			continue;
-		start = parse_hex(&s);
-		if (*s++ != '-')
-			continue;
-		end = parse_hex(&s);
+	while (next_range(f, &at_line_start, &start, &end)) {
 		if (start >= BENCH_1G)
 			break;
 		if (start > cursor && start - cursor >= len) {
@@ -137,24 +146,13 @@ static int fill_window(size_t block)
  * Map every gap left in [1 GiB, 2 GiB) so that the window is full for good. */
 static int seal_window(void)
 {
-	char line[512];
-	uintptr_t cursor = BENCH_1G, gaps[256][2];
+	uintptr_t cursor = BENCH_1G, gaps[256][2], start, end;
 	size_t ngaps = 0;
 	int at_line_start = 1;
 	FILE *f = fopen("/proc/self/maps", "r");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof line, f) && ngaps < 256) {
-		int starts = at_line_start;
-		const char *s = line;
-		uintptr_t start, end;
-		at_line_start = strchr(line, '\n') != NULL;
-		if (!starts)
-			continue;
-		start = parse_hex(&s);
-		if (*s++ != '-')
-			continue;
-		end = parse_hex(&s);
+	while (ngaps < 256 && next_range(f, &at_line_start, &start, &end)) {
 		if (start >= BENCH_2G)
 			break;
 		if (start > cursor) {
