@@ -39,10 +39,10 @@ if [ "$QUICK" = 1 ]; then
   PT_ROUNDS=3 RG_ROUNDS=2 LEVEL_MS=60 LUA_ROUNDS=1 NGX_ROUNDS=2 NGX_SECS=2
   START_ITERS=31 NGXT_ITERS=9 RSS_RUNS=9
 else
-  PT_ROUNDS=31 RG_ROUNDS=9 LEVEL_MS=100 LUA_ROUNDS=3 NGX_ROUNDS=5 NGX_SECS=5
+  PT_ROUNDS=401 RG_ROUNDS=9 LEVEL_MS=100 LUA_ROUNDS=3 NGX_ROUNDS=5 NGX_SECS=5
   START_ITERS=201 NGXT_ITERS=31 RSS_RUNS=101
 fi
-PT_PAIRS=1000 PT_BATCHES=20     # per pass-through process: 20 batches of 1000 pairs
+PT_PAIRS=1000 PT_BATCHES=10     # per pass-through process: 10 batches of 1000 pairs
 REGION_KIB=64                   # the measured MAP_32BIT request
 LEVELS=(10 100 1000 10000 100000)
 NAIVE_MAX=10000                 # the naive fallback costs ~1 ms a call at 10,000
@@ -179,26 +179,29 @@ machine_info() {
 # with_shim CMD...: run CMD under the shim; without_shim CMD...: without any preload.
 section() { [[ " $ONLY " == *" $1 "* ]]; }
 
-with_shim() { env LD_PRELOAD="$SHIM" "$@"; }
+with_shim() { env LD_PRELOAD="${PRELOAD_LIB:-$SHIM}" "$@"; }
 without_shim() { env -u LD_PRELOAD "$@"; }
 
 # --- 1. pass-through -----------------------------------------------------------------
 
 bench_passthru() {
   local mode label target r a b out_a out_b
-  log "1. pass-through: $PT_ROUNDS rounds x 4 modes, each $PT_BATCHES x $PT_PAIRS pairs per process"
-  for mode in anon4k anon1m map32 map32live; do
+  log "1. pass-through: $PT_ROUNDS rounds x 5 modes, each $PT_BATCHES x $PT_PAIRS pairs per process"
+  for mode in anon4k anon1m map32 map32empty map32live; do
     : >"$TMP/pt_a" && : >"$TMP/pt_b" && : >"$TMP/pt_r"
+    # map32empty: the map32 calls again, with an empty library preloaded as the "with" side.
+    local PRELOAD_LIB="" prog_mode=$mode
+    if [ "$mode" = map32empty ]; then PRELOAD_LIB=$BUILD/bench/libbench_empty_preload.so prog_mode=map32; fi
     for ((r = 1; r <= PT_ROUNDS; r++)); do
       if ((r % 2)); then
-        out_a=$(without_shim "$BIN/bench_passthru" "$mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$LOG") || { err "bench_passthru $mode (without) failed"; continue; }
-        out_b=$(with_shim "$BIN/bench_passthru" "$mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$LOG") || { err "bench_passthru $mode (with) failed"; continue; }
+        out_a=$(without_shim "$BIN/bench_passthru" "$prog_mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$LOG") || { err "bench_passthru $mode (without) failed"; continue; }
+        out_b=$(with_shim "$BIN/bench_passthru" "$prog_mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$LOG") || { err "bench_passthru $mode (with) failed"; continue; }
       else
-        out_b=$(with_shim "$BIN/bench_passthru" "$mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$LOG") || { err "bench_passthru $mode (with) failed"; continue; }
-        out_a=$(without_shim "$BIN/bench_passthru" "$mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$LOG") || { err "bench_passthru $mode (without) failed"; continue; }
+        out_b=$(with_shim "$BIN/bench_passthru" "$prog_mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$LOG") || { err "bench_passthru $mode (with) failed"; continue; }
+        out_a=$(without_shim "$BIN/bench_passthru" "$prog_mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$LOG") || { err "bench_passthru $mode (without) failed"; continue; }
       fi
-      raw "passthru round=$r without: $out_a"
-      raw "passthru round=$r with:    $out_b"
+      raw "passthru $mode round=$r without: $out_a"
+      raw "passthru $mode round=$r with:    $out_b"
       a=$(kv ns_per_pair "$out_a") b=$(kv ns_per_pair "$out_b")
       echo "$a" >>"$TMP/pt_a"; echo "$b" >>"$TMP/pt_b"; div "$b" "$a" %.4f >>"$TMP/pt_r"
     done
@@ -207,6 +210,7 @@ bench_passthru() {
       anon4k) label="1 Pass-through: mmap+munmap 4 KiB, ns/pair" target="<= 1.02" ;;
       anon1m) label="1 Pass-through: mmap+munmap 1 MiB, ns/pair" target="<= 1.02" ;;
       map32) label="1 Pass-through: MAP_32BIT 64 KiB, kernel-served (window not full), ns/pair" target="<= 1.02" ;;
+      map32empty) label="1 (control) the same MAP_32BIT calls with an empty library preloaded instead of the shim, ns/pair" target="" ;;
       map32live) label="1 (info) MAP_32BIT 64 KiB kernel-served after one fallback (index live), ns/pair" target="" ;;
     esac
     if [ -n "$target" ]; then
