@@ -45,6 +45,9 @@ run() {
 
 field() { sed -n "s/.*[[:space:]]$1=\([0-9.]*\).*/\1/p" <<<"$result"; }
 
+# median N...: the middle one of an odd number of decimal numbers.
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
 # ge A B: A >= B for decimal numbers.
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 
@@ -89,20 +92,27 @@ jit)
   [ "$variant" = gc64 ] || ge "$filled" "$mib_2g_90" || fail "heap filled only to $filled MiB before the JIT checks"
   ;;
 nogc64_reach)
-  # LuaJIT 2.1's own hint probing: the shim must reach at least as far. Probing is
-  # random, so the kernel-only figure is the best of three runs.
+  # LuaJIT 2.1's own hint probing: the shim must reach at least as far. Both sides
+  # vary from run to run: the probe hints come from LuaJIT's PRNG, seeded from
+  # /dev/urandom (lj_alloc.c mmap_probe), and under the shim the kernel's first-fit
+  # placement in its window leaves a few MiB of holes that differ with the GC's
+  # timing. Measured here over 30 paired runs of luajit2: without the shim
+  # 1903-2018 MiB (CI once saw 2021), with it 2016-2022 MiB. So the typical reach is
+  # compared: the medians of five interleaved runs each way.
   need nogc64
-  best=0
-  for _ in 1 2 3; do
+  without_runs="" with_runs=""
+  for _ in 1 2 3 4 5; do
     run 0 fill.lua strings
-    v=$(field max_heap_mib)
-    ge "$best" "$v" || best=$v
+    [ "$rc" = 0 ] || fail "fill without the shim ended with exit $rc"
+    without_runs="$without_runs $(field max_heap_mib)"
+    run 1 fill.lua strings
+    [ "$rc" = 0 ] || fail "fill with the shim ended with exit $rc"
+    with_runs="$with_runs $(field max_heap_mib)"
   done
-  run 1 fill.lua strings
-  with=$(field max_heap_mib)
-  echo "reach: best of 3 without the shim $best MiB, with it $with MiB"
-  [ "$rc" = 0 ] || fail "fill with the shim ended with exit $rc"
-  ge "$with" "$best" || fail "with the shim $with MiB < $best MiB without"
+  without=$(median $without_runs)
+  with=$(median $with_runs)
+  echo "reach: median of 5 without the shim $without MiB (runs:$without_runs), with it $with MiB (runs:$with_runs)"
+  ge "$with" "$without" || fail "with the shim $with MiB < $without MiB without"
   ;;
 nogc64_churn)
   # Where 2.1's probing gives up early under churn (~1.55 GiB live), the shim keeps
@@ -130,14 +140,21 @@ jit_oom)
   ;;
 gc64_identical)
   # GC64 needs no low memory: results and exit status are the same with the shim.
+  # jit.lua's traces= and heap_mib= are left out of the comparison: LuaJIT 2.1
+  # seeds its PRNG from /dev/urandom and randomises trace-abort penalties
+  # (lj_trace.c penalty_pc) and retry hotcounts (lj_record.c), so how many traces
+  # are alive at the end, and the garbage they leave, differ between two runs
+  # without the shim too (CI saw traces=13 heap_mib=49.4 once, against 4 and 25.0).
+  # jit.lua itself fails (ok=0) when the JIT is on and no trace was compiled.
   need gc64
+  outcome() { sed 's/ traces=[0-9]*//; s/ heap_mib=[0-9.]*//' <<<"$result"; }
   for w in "jit.lua" "fill.lua strings 1200" "fill.lua tables 600" "churn.lua 800 2"; do
     # shellcheck disable=SC2086
     run 0 $w
-    a="$rc $result"
+    a="$rc $(outcome)"
     # shellcheck disable=SC2086
     run 1 $w
-    b="$rc $result"
+    b="$rc $(outcome)"
     [ "$a" = "$b" ] || fail "$w differs: without [$a] with [$b]"
   done
   ;;
