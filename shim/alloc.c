@@ -443,6 +443,14 @@ int ljmm_alloc_munmap(void *addr, size_t len)
 	return ljmm_sys_is_err(r) ? (int)r : 0;
 }
 
+/* Did a successful mremap without MREMAP_MAYMOVE (so in place) take a range that
+ * ended at or below 2 GiB past it? */
+static inline int grew_past_2g(uintptr_t o, size_t old_len, size_t new_len, int flags)
+{
+	return !(flags & MREMAP_MAYMOVE) && o < LJMM_2G && LJMM_2G - o >= ljmm_page_up(old_len) &&
+	       LJMM_2G - o < ljmm_page_up(new_len);
+}
+
 int ljmm_alloc_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr, void **out)
 {
 	uintptr_t o = (uintptr_t)old, n = (uintptr_t)new_addr;
@@ -453,6 +461,18 @@ int ljmm_alloc_mremap(void *old, size_t old_len, size_t new_len, int flags, void
 	if (locked && enter() != 0)
 		locked = 0;
 	r = ljmm_sys_mremap(old, old_len, new_len, flags, new_addr);
+	if (LJMM_UNLIKELY(!ljmm_sys_is_err(r) && grew_past_2g(o, old_len, new_len, flags))) {
+		/* The kernel grows a mapping in place whenever the next pages are free; it
+		 * does not remember MAP_32BIT. LuaJIT non-GC64 resizes its blocks with
+		 * mremap(flags 0), so a block ending at 2 GiB (the region's top extent, or the
+		 * top of the kernel's window) would become GC memory above 2^31. Shrinking
+		 * back to old_len in place cannot fail and restores the mapping as it was;
+		 * ENOMEM is the kernel's own answer for "cannot grow here". */
+		(void)ljmm_sys_mremap(old, new_len, old_len, 0, NULL);
+		DEBUG("mremap: in-place growth across 2 GiB undone, ENOMEM", o, "len", new_len, -ENOMEM);
+		ljmm_stats_add(&ljmm_stats_live.failures, 1);
+		r = -ENOMEM;
+	}
 	if (ljmm_sys_is_err(r)) {
 		if (locked)
 			leave();
