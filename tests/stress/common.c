@@ -74,6 +74,12 @@ int (*st_verify_fn(void))(void)
 		int (*fn)(void);
 	} u;
 	u.p = dlsym(RTLD_DEFAULT, "ljmm_verify");
+	/* Under ctest the shim must be there: a preload that failed to load (the dynamic
+	 * linker only warns) would otherwise pass every test with the checks skipped. */
+	if (!u.p && getenv("LJMM_STRESS_EXPECT_SHIM")) {
+		fprintf(stderr, "FAIL: LJMM_STRESS_EXPECT_SHIM is set but the shim is absent (no ljmm_verify)\n");
+		exit(1);
+	}
 	return u.fn;
 }
 
