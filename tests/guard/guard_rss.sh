@@ -6,6 +6,7 @@
 # without the shim, and only if the guard really was placed (else it proves nothing).
 #
 # Usage: guard_rss.sh SHIM PROG churn|keep N [ROUNDS [VAR=VALUE...]]
+#   GUARD_RSS_SETTINGS (environment): the arms to run, default "none on lazy off".
 #   VAR=VALUE pairs go into the environment of the default-guard runs only (the
 #   negative control uses this to make that arm leak).
 # Exit: 0 pass, 1 fail, 77 skip (no OpenSSL program or no CA bundle), 2 usage.
@@ -80,7 +81,13 @@ median() {
 	fi
 }
 
-settings=(none on lazy off)
+# GUARD_RSS_SETTINGS picks the arms (the full-size ctest runs only "none on").
+read -ra settings <<<"${GUARD_RSS_SETTINGS:-none on lazy off}"
+for s in "${settings[@]}"; do
+	case $s in none | on | lazy | off) ;; *) echo "$0: GUARD_RSS_SETTINGS: unknown setting '$s' (none on lazy off)" >&2; exit 2 ;; esac
+done
+[[ " ${settings[*]} " == *" none "* && " ${settings[*]} " == *" on "* ]] ||
+	{ echo "$0: GUARD_RSS_SETTINGS must include none and on" >&2; exit 2; }
 declare -A hwm rss moved start guard_line secs
 for s in "${settings[@]}"; do
 	hwm[$s]="" rss[$s]="" moved[$s]="" start[$s]="" guard_line[$s]="" secs[$s]=""
