@@ -136,11 +136,16 @@ static void record_used(uintptr_t start, uintptr_t end)
 	note_usage();
 }
 
+/* Room in the kernel's window again: ask it first from now on. Any thread, no lock. */
+static void window_freed(uintptr_t start, uintptr_t end)
+{
+	if (start < LJMM_2G && end > LJMM_WINDOW_LO && __atomic_load_n(&hot.window_full_len, __ATOMIC_RELAXED))
+		__atomic_store_n(&hot.window_full_len, 0, __ATOMIC_RELAXED);
+}
+
 static void record_free(uintptr_t start, uintptr_t end)
 {
-	/* Room in the kernel's window again: ask it first from now on. */
-	if (start < LJMM_2G && end > LJMM_WINDOW_LO)
-		__atomic_store_n(&hot.window_full_len, 0, __ATOMIC_RELAXED);
+	window_freed(start, end);
 	if (__atomic_load_n(&hot.need_resync, __ATOMIC_ACQUIRE))
 		return;
 	(void)ljmm_region_mark_free(&region, start, end);
@@ -228,6 +233,29 @@ static void place_guard(void)
 	DEBUG(guard.state == LJMM_GUARD_STATE_PLACED ? "guard: placed" : "guard: not placed", guard.addr, "state", (uint64_t)guard.state, ret);
 }
 
+/* Free space the index cannot see stays counted as used until a rebuild: brk trimmed
+ * by glibc (with the guard off or lazy), shmdt, a raw munmap, a MAP_FIXED that failed
+ * after the kernel had unmapped the old range (Linux 6.6's mmap_region does so before
+ * its accounting checks). So a
+ * request that fits nowhere rebuilds the index first, but at most once per 100 ms:
+ * a program retrying against a full region must not read /proc/self/maps each time.
+ * Under the lock. */
+#define STALE_RESYNC_NS 100000000ull
+static uint64_t last_stale_resync;
+
+static int stale_resync_due(void)
+{
+	struct timespec ts;
+	uint64_t now;
+	if (ljmm_sys_clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) < 0)
+		return 0;
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (last_stale_resync && now - last_stale_resync < STALE_RESYNC_NS)
+		return 0;
+	last_stale_resync = now;
+	return 1;
+}
+
 /* Serve len bytes from the region. Called with the lock held. */
 static int region_map(size_t len, int prot, int flags, int fd, long off, void **out)
 {
@@ -246,8 +274,9 @@ static int region_map(size_t len, int prot, int flags, int fd, long off, void **
 	for (int attempt = 0; attempt < 16; attempt++) {
 		long r;
 		if (ljmm_region_find(&region, need, &addr) < 0) {
-			/* A full index may have forgotten free ranges: one rebuild recovers them. */
-			if (region.dropped_pages && !resynced && resync() == 0) {
+			/* Free ranges a full index dropped, or that were freed behind its back:
+			 * one rebuild recovers them. */
+			if (!resynced && (region.dropped_pages || stale_resync_due()) && resync() == 0) {
 				resynced = 1;
 				continue;
 			}
@@ -427,6 +456,8 @@ int ljmm_alloc_munmap(void *addr, size_t len)
 		r = ljmm_sys_munmap(addr, len);
 		if (ljmm_sys_is_err(r))
 			return (int)r;
+		/* Above LJMM_REGION_HI when it is set below 2 GiB: still the kernel's window. */
+		window_freed(start, start + ljmm_page_up(len));
 		/* The index appeared meanwhile: keep it exact (this race only loses space). */
 		if (LJMM_UNLIKELY(start < hi_bound() && __atomic_load_n(&hot.built, __ATOMIC_SEQ_CST)) && enter() == 0) {
 			record_free(start, start + ljmm_page_up(len));
@@ -434,8 +465,14 @@ int ljmm_alloc_munmap(void *addr, size_t len)
 		}
 		return 0;
 	}
-	if (enter() != 0)
-		return (int)ljmm_sys_munmap(addr, len);
+	if (enter() != 0) {
+		/* A signal handler inside the shim: the index is rebuilt later, but the
+		 * window's room counts now. */
+		r = ljmm_sys_munmap(addr, len);
+		if (!ljmm_sys_is_err(r))
+			window_freed(start, start + ljmm_page_up(len));
+		return ljmm_sys_is_err(r) ? (int)r : 0;
+	}
 	r = ljmm_sys_munmap(addr, len);
 	if (!ljmm_sys_is_err(r))
 		record_free(start, start + ljmm_page_up(len));
@@ -479,6 +516,8 @@ int ljmm_alloc_mremap(void *old, size_t old_len, size_t new_len, int flags, void
 		return (int)r;
 	}
 	if (!locked) {
+		if ((uintptr_t)r != o || new_len < old_len)
+			window_freed(o, o + ljmm_page_up(old_len));
 		if ((uintptr_t)r < hi_bound())
 			record_result((uintptr_t)r, new_len);
 		*out = (void *)r;

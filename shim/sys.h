@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #if !defined(__x86_64__) || !defined(__linux__)
 #error "ljmm supports Linux x86-64 only"
@@ -71,6 +72,11 @@ static inline long ljmm_sys_madvise(void *addr, size_t len, int advice)
 }
 
 static inline long ljmm_sys_getpid(void) { return ljmm_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
+
+static inline long ljmm_sys_clock_gettime(int clock, struct timespec *ts)
+{
+	return ljmm_sys6(SYS_clock_gettime, clock, (long)ts, 0, 0, 0, 0);
+}
 
 static inline long ljmm_sys_futex(int *uaddr, int op, int val)
 {

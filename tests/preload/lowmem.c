@@ -341,6 +341,43 @@ static int cmd_mremap(int argc, char **argv)
 
 static void prepare_region(size_t room);
 
+/* stale: space freed behind the shim's back (a raw munmap) is found again by the
+ * rebuild a request that fits nowhere makes, at most once per 100 ms. */
+static int cmd_stale(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fill(MiB);
+	qsort(blocks, nblocks, sizeof *blocks, by_addr);
+	/* A block below the kernel's window, so that only the region can serve it again. */
+	if (nblocks == 0 || blocks[0].addr >= ((uintptr_t)1 << 30))
+		FAIL("no region block below 1 GiB");
+	uintptr_t x = blocks[0].addr;
+	if (syscall(SYS_munmap, x, MiB) != 0)
+		FAIL("raw munmap: %s", strerrorname_np(errno));
+	memmove(blocks, blocks + 1, (nblocks - 1) * sizeof *blocks);
+	nblocks--;
+	/* The fill's last failure rebuilt the index just now: the next rebuild waits. */
+	uint64_t r0 = stats().resyncs;
+	for (int i = 0; i < 100; i++)
+		if (map32(MiB) != MAP_FAILED)
+			FAIL("request %d served within 100 ms of the last rebuild", i);
+	uint64_t r1 = stats().resyncs;
+	if (r1 - r0 > 1)
+		FAIL("100 failing requests rebuilt the index %lu times", (unsigned long)(r1 - r0));
+	usleep(150 * 1000);
+	void *p = map32(MiB);
+	if ((uintptr_t)p != x)
+		FAIL("the raw-freed MiB at %#lx was not served again: %p (%s)", (unsigned long)x, p,
+		     p == MAP_FAILED ? strerrorname_np(errno) : "elsewhere");
+	add_block(x, MiB);
+	check_blocks("stale");
+	verify("after the stale rebuild");
+	printf("stale: raw-freed block at %#lx served again; rebuilds %lu during 100 quick failures\n", (unsigned long)x,
+	       (unsigned long)(r1 - r0));
+	return 0;
+}
+
 /* top2g: a block ending at 2 GiB does not grow in place past it. The kernel would
  * (mremap without MREMAP_MAYMOVE only needs the next pages free), and LuaJIT non-GC64
  * resizes with flags 0: its GC memory would then reach above 2^31. */
@@ -960,7 +997,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {{"fill", cmd_fill},   {"kernel", cmd_kernel},   {"rawpage", cmd_rawpage}, {"reuse", cmd_reuse},
 		    {"mremap", cmd_mremap}, {"hint", cmd_hint},       {"errno", cmd_errno},     {"fork", cmd_fork},
-		    {"signal", cmd_signal}, {"top2g", cmd_top2g}, {"threads", cmd_threads}, {"reserve", cmd_reserve}, {"guard", cmd_guard},
+		    {"signal", cmd_signal}, {"top2g", cmd_top2g}, {"stale", cmd_stale}, {"threads", cmd_threads}, {"reserve", cmd_reserve}, {"guard", cmd_guard},
 		    {"prot", cmd_prot},     {"noop", cmd_noop}};
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
