@@ -7,11 +7,13 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bash "$root/scripts/deps.sh"
 echo "building the shim..."
-cmake -S "$root" -B "$root/build" -DLJMM_BUILD_TESTS=OFF >/dev/null
-cmake --build "$root/build" -j"$(nproc)" >/dev/null
+# Its own build folder, so that it leaves the test build (build/) as it was.
+build=$root/build-demo
+cmake -S "$root" -B "$build" -DLJMM_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j"$(nproc)" >/dev/null
 echo "building LuaJIT (luajit2, non-GC64, MAP_32BIT only; cached after the first run)..."
 LJMM_LUAJIT_VARIANTS=map32only bash "$root/scripts/build-luajit.sh" luajit2 >/dev/null
-lib="$root/build/libljmm_preload.so"
+lib="$build/libljmm_preload.so"
 luajit=$(bash "$root/scripts/build-luajit.sh" --print luajit2 2>/dev/null | awk '$1 == "luajit2/map32only" { print $2 }')
 
 # fill KIND [shim]: the Lua heap reached before "not enough memory", in MiB.
@@ -30,8 +32,8 @@ for kind in strings tables; do
 done
 echo
 echo "Raw MAP_32BIT reach (bench/map32_fill, 1 MiB blocks):"
-printf '  %-14s %s\n' "without ljmm:" "$("$root/build/bench/map32_fill")"
-printf '  %-14s %s\n' "with ljmm:" "$(LD_PRELOAD=$lib "$root/build/bench/map32_fill")"
+printf '  %-14s %s\n' "without ljmm:" "$("$build/bench/map32_fill")"
+printf '  %-14s %s\n' "with ljmm:" "$(LD_PRELOAD=$lib "$build/bench/map32_fill")"
 echo
 echo "What the shim reported for the strings fill (LJMM_STATS=on):"
 LD_PRELOAD=$lib LJMM_STATS=on "$luajit" "$root/tests/lua/fill.lua" strings 2>&1 >/dev/null | sed 's/^/  /'

@@ -3,7 +3,8 @@
 # real-client tests (LuaJIT builds, nginx, OpenSSL, operator tools) in a normal build;
 # then the unit suites, the fuzz replays and the stress and fork programs (with the shim
 # linked in) again with AddressSanitizer and UBSan; then a short coverage-guided
-# libFuzzer run of each fuzz target (clang; LJMM_FUZZ_SECONDS each, default 20).
+# libFuzzer run of each fuzz target (clang; LJMM_FUZZ_SECONDS each, default 20); last
+# the demo (scripts/demo.sh).
 # Usage: scripts/test.sh            (as root on Debian 12; installs what it needs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,3 +29,7 @@ cmake --build "$root/build-sanitize" -j"$jobs"
 # run; longer runs: scripts/fuzz.sh SECONDS.
 bash "$root/scripts/deps.sh" fuzz
 bash "$root/scripts/fuzz.sh" "${LJMM_FUZZ_SECONDS:-20}"
+
+# Last, the README's demo command, so that it cannot rot unnoticed (it reuses the
+# LuaJIT build above; about 30 s).
+bash "$root/scripts/demo.sh"
