@@ -8,21 +8,29 @@
  * (whole, head, tail, middle, across adjacent own blocks) and mremap (grow in place,
  * shrink, MAYMOVE, MAYMOVE|FIXED onto one of its own blocks), re-checking its per-page
  * pattern before it unmaps or remaps anything. A fifth thread maps with address hints
- * in the low 2 GiB (no MAP_32BIT) and MAP_FIXED over ranges it owns. Every ~2 s all
- * threads park at a barrier and the main thread checks: no overlap, MAP_32BIT blocks
- * below 2 GiB, patterns intact, every block mapped per /proc/self/maps, ljmm_verify()
- * == 0. Prints the operation counts; "FAIL: ..." and exit 1 on any violation. */
+ * in the low 2 GiB (no MAP_32BIT) and MAP_FIXED over ranges it owns. A sixth maps and
+ * unmaps with raw system calls (MAP_FIXED_NOREPLACE at random low addresses), truly
+ * behind the shim's back: the shim must never place a block over those pages. Every
+ * ~2 s all threads park at a barrier and the main thread checks: no overlap, MAP_32BIT
+ * blocks below 2 GiB, patterns intact (the raw blocks' too), every block mapped per
+ * /proc/self/maps; then it unmaps the raw blocks, which the shim cannot see, lets a
+ * request that fits nowhere rebuild the index, and checks ljmm_verify() == 0. Prints the
+ * operation counts; "FAIL: ..." and exit 1 on any violation. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 #include "common.h"
 
 #define NWORKERS 4
+#define HINT_ID NWORKERS       /* the hint thread */
+#define RAW_ID (NWORKERS + 1)  /* the raw-syscall thread */
+#define NOWNERS (NWORKERS + 2)
 #define MAX_OWN 4096       /* blocks per thread */
 #define MAX_FILL 4096      /* 1 MiB blocks in 2 GiB, and then some */
 #define MAX_BLOCK (8 * MiB) /* growth stops here */
@@ -39,12 +47,13 @@ enum {
 	OP_MAP, OP_MAP_ENOMEM, OP_UNMAP, OP_UNMAP_HEAD, OP_UNMAP_TAIL, OP_UNMAP_MIDDLE, OP_UNMAP_SPAN,
 	OP_GROW, OP_GROW_REFUSED, OP_SHRINK, OP_MAYMOVE_INPLACE, OP_MAYMOVE_MOVED, OP_REMAP_FIXED,
 	OP_HINT_HONOURED, OP_HINT_LOW_ELSEWHERE, OP_HINT_HIGH, OP_MAP_FIXED, OP_NOREPLACE_EEXIST, OP_HINT_UNMAP,
-	OP_COUNT
+	OP_RAW_MAP, OP_RAW_EEXIST, OP_RAW_UNMAP, OP_COUNT
 };
 static const char *const op_names[OP_COUNT] = {
 	"map32", "map32-enomem", "unmap-whole", "unmap-head", "unmap-tail", "unmap-middle", "unmap-span",
 	"grow-inplace", "grow-refused", "shrink", "maymove-inplace", "maymove-moved", "remap-fixed-own",
-	"hint-honoured", "hint-low-elsewhere", "hint-high", "map-fixed-own", "noreplace-eexist", "hint-unmap"};
+	"hint-honoured", "hint-low-elsewhere", "hint-high", "map-fixed-own", "noreplace-eexist", "hint-unmap",
+	"raw-map", "raw-eexist", "raw-unmap"};
 
 typedef struct {
 	int id;
@@ -56,7 +65,7 @@ typedef struct {
 	pthread_t th;
 } owner_t;
 
-static owner_t owners[NWORKERS + 1]; /* the last one is the hint thread */
+static owner_t owners[NOWNERS]; /* workers, then the hint thread, then the raw thread */
 static pthread_barrier_t park;
 static int pause_req, stop_req;     /* atomics */
 static int (*verify_fn)(void);
@@ -404,10 +413,48 @@ static void hint_op(owner_t *o)
 	}
 }
 
+/* --- the raw thread: mmap and munmap by system call, never seen by the shim --------- */
+
+static void raw_unmap(owner_t *o, size_t i)
+{
+	blk_t *b = &o->b[i];
+	check_blk(o, b, "raw munmap");
+	if (syscall(SYS_munmap, b->addr, b->len) != 0)
+		FAIL("raw thread: munmap %#lx+%#zx: %s", (unsigned long)b->addr, b->len, strerrorname_np(errno));
+	del_blk(o, i);
+	o->ops[OP_RAW_UNMAP]++;
+}
+
+static void raw_op(owner_t *o)
+{
+	if (!o->n || (st_below(&o->rng, 100) < 50 && o->bytes < 32 * MiB && o->n + 4 < MAX_OWN)) {
+		size_t len = PAGE * (1 + st_below(&o->rng, 64));
+		uintptr_t hint = 0x10000 + PAGE * st_below(&o->rng, (LOW_END - 0x10000 - len) / PAGE);
+		long r = syscall(SYS_mmap, hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+				 -1, 0);
+		if (r == -1 && errno == EEXIST) {
+			o->ops[OP_RAW_EEXIST]++;
+			return;
+		}
+		if (r == -1)
+			FAIL("raw thread: mmap at %#lx: %s", (unsigned long)hint, strerrorname_np(errno));
+		if ((uintptr_t)r != hint) { /* a kernel before 4.17 took the flag as a hint */
+			syscall(SYS_munmap, r, len);
+			o->ops[OP_RAW_EEXIST]++;
+			return;
+		}
+		uint64_t key = st_rand(&o->rng);
+		add_blk(o, hint, hint, len, key, 0);
+		st_stamp(hint, hint, len, key);
+		o->ops[OP_RAW_MAP]++;
+		return;
+	}
+	raw_unmap(o, st_below(&o->rng, o->n));
+}
+
 static void *thread_main(void *arg)
 {
 	owner_t *o = arg;
-	int hinter = o->id == NWORKERS;
 	for (;;) {
 		if (__atomic_load_n(&pause_req, __ATOMIC_ACQUIRE)) {
 			pthread_barrier_wait(&park); /* parked: main checks */
@@ -416,8 +463,10 @@ static void *thread_main(void *arg)
 				break;
 			continue;
 		}
-		if (hinter)
+		if (o->id == HINT_ID)
 			hint_op(o);
+		else if (o->id == RAW_ID)
+			raw_op(o);
 		else
 			worker_op(o);
 	}
@@ -437,12 +486,12 @@ static void quiescent_check(int n, const char *when)
 	size_t total = 0, k = 0, bytes = 0;
 	blk_t **all;
 	st_maps_t maps = {0};
-	for (int t = 0; t <= NWORKERS; t++)
+	for (int t = 0; t < NOWNERS; t++)
 		total += owners[t].n;
 	all = malloc((total + 1) * sizeof *all);
 	if (!all)
 		FAIL("out of memory");
-	for (int t = 0; t <= NWORKERS; t++)
+	for (int t = 0; t < NOWNERS; t++)
 		for (size_t i = 0; i < owners[t].n; i++)
 			all[k++] = &owners[t].b[i];
 	qsort(all, total, sizeof *all, by_addr);
@@ -467,6 +516,22 @@ static void quiescent_check(int n, const char *when)
 	}
 	st_maps_free(&maps);
 	free(all);
+	/* The raw blocks go, unseen by the shim, whose index then counts as used those it
+	 * had noticed (by a collision), as it does the raw blocks unmapped since the last
+	 * check. Its rebuild when a request fits nowhere (at most every 100 ms) makes it
+	 * exact again. */
+	static uint64_t raw_maps_seen;
+	if (owners[RAW_ID].ops[OP_RAW_MAP] != raw_maps_seen) {
+		raw_maps_seen = owners[RAW_ID].ops[OP_RAW_MAP];
+		struct timespec ts = {0, 110 * 1000 * 1000};
+		while (owners[RAW_ID].n)
+			raw_unmap(&owners[RAW_ID], owners[RAW_ID].n - 1);
+		nanosleep(&ts, NULL);
+		errno = 0;
+		if (st_map32((size_t)1 << 31) != MAP_FAILED || errno != ENOMEM)
+			FAIL("check %d (%s): a 2 GiB MAP_32BIT request did not fail with ENOMEM (%s)", n, when,
+			     strerrorname_np(errno));
+	}
 	if (verify_fn && verify_fn() != 0)
 		FAIL("check %d (%s): ljmm_verify: the shim's index and /proc/self/maps differ (%s)", n, when, strerrorname_np(errno));
 	printf("check %d (%s): %zu blocks, %zu MiB live, ok\n", n, when, total, bytes / MiB);
@@ -495,7 +560,7 @@ int main(int argc, char **argv)
 	signal(SIGALRM, on_alarm);
 	alarm((unsigned)secs + 180);
 	verify_fn = st_verify_fn();
-	printf("stress: seed=%#lx seconds=%.0f workers=%d + 1 hint thread; shim %s\n", (unsigned long)seed, secs, NWORKERS,
+	printf("stress: seed=%#lx seconds=%.0f workers=%d + 1 hint thread + 1 raw-syscall thread; shim %s\n", (unsigned long)seed, secs, NWORKERS,
 	       verify_fn ? ST_SHIM_PRESENT : "absent (ljmm_verify checks skipped)");
 
 	/* Exhaust the kernel's window (and, with the shim, the region) with 1 MiB blocks. */
@@ -533,7 +598,7 @@ int main(int argc, char **argv)
 			sorted[i] = *tmp[i];
 		memcpy(fill, sorted, kept * sizeof *fill);
 	}
-	for (int t = 0; t <= NWORKERS; t++) {
+	for (int t = 0; t < NOWNERS; t++) {
 		owners[t].id = t;
 		owners[t].rng = seed ^ (0x1000003ull * (uint64_t)(t + 1));
 	}
@@ -549,9 +614,9 @@ int main(int argc, char **argv)
 	       freed, kept);
 	quiescent_check(checks++, "after fill");
 
-	if (pthread_barrier_init(&park, NULL, NWORKERS + 2) != 0)
+	if (pthread_barrier_init(&park, NULL, NOWNERS + 1) != 0)
 		FAIL("pthread_barrier_init");
-	for (int t = 0; t <= NWORKERS; t++)
+	for (int t = 0; t < NOWNERS; t++)
 		if (pthread_create(&owners[t].th, NULL, thread_main, &owners[t]) != 0)
 			FAIL("pthread_create");
 	t0 = st_now();
@@ -576,17 +641,18 @@ int main(int argc, char **argv)
 			break;
 		next = st_now() + CHECK_EVERY;
 	}
-	for (int t = 0; t <= NWORKERS; t++)
+	for (int t = 0; t < NOWNERS; t++)
 		pthread_join(owners[t].th, NULL);
 
-	/* Give everything back: the index must end up as the kernel sees it. */
-	for (int t = 0; t <= NWORKERS; t++)
+	/* Give everything back: the index must end up as the kernel sees it (the final
+	 * check left no raw blocks). */
+	for (int t = 0; t < NOWNERS; t++)
 		while (owners[t].n)
 			op_unmap(&owners[t], owners[t].n - 1);
 	quiescent_check(checks++, "all freed");
 
 	uint64_t all_ops = 0;
-	for (int t = 0; t <= NWORKERS; t++)
+	for (int t = 0; t < NOWNERS; t++)
 		for (int k = 0; k < OP_COUNT; k++)
 			totals[k] += owners[t].ops[k];
 	for (int k = 0; k < OP_COUNT; k++)
