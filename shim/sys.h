@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 
@@ -34,6 +35,11 @@ static inline int ljmm_sys_is_err(long r) { return (unsigned long)r > -4096UL; }
 
 static inline long ljmm_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
 {
+#ifdef LJMM_TEST_NOREPLACE_AS_HINT
+	/* Test builds only (tests/preload): act as a kernel before 4.17, which does not
+	 * know MAP_FIXED_NOREPLACE and takes the address as a plain hint. */
+	flags &= ~MAP_FIXED_NOREPLACE;
+#endif
 	return ljmm_sys6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
 }
 
