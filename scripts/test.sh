@@ -17,13 +17,24 @@ if [ "${CI:-}" = true ] && [ -z "${LJMM_LUAJIT_DIR:-}" ]; then
 fi
 bash "$root/scripts/build-luajit.sh" >/dev/null
 
+# ctest in build folder $1 with the rest as arguments, its output kept for the summary.
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+run_ctest() {
+  local dir=$1
+  shift
+  (cd "$dir" && ctest --output-on-failure -j"$jobs" "$@") | tee "$dir/ctest-output.log"
+  grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$dir/ctest-output.log" >>"$summary"
+  echo "skipped $(sed -n '/^The following tests did not run:/,/^$/p' "$dir/ctest-output.log" | grep -c ' - ' || true)" >>"$summary"
+}
+
 cmake -S "$root" -B "$root/build" -DLJMM_BUILD_TESTS=ON
 cmake --build "$root/build" -j"$jobs"
-(cd "$root/build" && ctest --output-on-failure -j"$jobs")
+run_ctest "$root/build"
 
 cmake -S "$root" -B "$root/build-sanitize" -DLJMM_BUILD_TESTS=ON -DLJMM_ASAN=ON -DLJMM_UBSAN=ON
 cmake --build "$root/build-sanitize" -j"$jobs"
-(cd "$root/build-sanitize" && ctest --output-on-failure -j"$jobs" -R '^(unit_|fuzz_|sanitized_)')
+run_ctest "$root/build-sanitize" -R '^(unit_|fuzz_|sanitized_)'
 
 # A crash, leak or timeout found here is saved under tests/fuzz/corpus/ and fails the
 # run; longer runs: scripts/fuzz.sh SECONDS.
@@ -33,3 +44,11 @@ bash "$root/scripts/fuzz.sh" "${LJMM_FUZZ_SECONDS:-20}"
 # Last, the README's demo command, so that it cannot rot unnoticed (it reuses the
 # LuaJIT build above; about 30 s).
 bash "$root/scripts/demo.sh"
+
+# One closing line for both ctest runs (skipped tests, which ctest counts as passed,
+# are listed above under "did not run").
+total=$(sed -n 's/.* out of \([0-9]*\)$/\1/p' "$summary" | awk '{ t += $1 } END { print t + 0 }')
+failed=$(sed -n 's/.* \([0-9]*\) tests\{0,1\} failed .*/\1/p' "$summary" | awk '{ t += $1 } END { print t + 0 }')
+skipped=$(awk '$1 == "skipped" { t += $2 } END { print t + 0 }' "$summary")
+echo
+echo "ljmm: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
