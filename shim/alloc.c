@@ -380,52 +380,45 @@ static inline int current_mode(void)
 	return LJMM_LIKELY(m != MODE_UNKNOWN) ? m : load_mode();
 }
 
-int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, void **out)
+/* Kernel-first without a hint skips the kernel while its window is known to have no
+ * room for this size: the answer would be ENOMEM, at the cost of a search. */
+static inline int window_known_full(const void *addr, size_t len)
 {
-	uintptr_t need;
-	int ret, region_first, known_full, region_tried = 0, mode = MODE_OFF;
-	long r;
-	ljmm_stats_bump(&ljmm_stats_live.mmap_calls);
-	if ((flags & MAP_32BIT) && !(flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)))
-		mode = current_mode();
-	if (mode == MODE_OFF) {
-		r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
-		if (ljmm_sys_is_err(r))
-			return (int)r;
-		if (LJMM_UNLIKELY((uintptr_t)r < hi_bound()))
-			record_result((uintptr_t)r, len);
-		*out = (void *)r;
-		return 0;
-	}
+	uintptr_t w = __atomic_load_n(&hot.window_full_len, __ATOMIC_RELAXED);
+	return !addr && w && ljmm_page_up(len) >= w;
+}
 
-	ljmm_stats_bump(&ljmm_stats_live.map32_calls);
-	need = ljmm_page_up(len);
-	region_first = mode == MODE_REGION_FIRST;
-	/* Kernel-first without a hint skips the kernel while its window is known to have
-	 * no room for this size: the answer would be ENOMEM, at the cost of a search. */
-	known_full = !addr && __atomic_load_n(&hot.window_full_len, __ATOMIC_RELAXED) &&
-		     need >= __atomic_load_n(&hot.window_full_len, __ATOMIC_RELAXED);
-	/* No argument checks of our own: the placement call makes the kernel judge the
-	 * arguments exactly as it would with room in its window. */
-	if ((region_first || known_full) && eligible(len, flags) && enter() == 0) {
-		region_tried = 1;
-		ret = region_map(len, prot, flags, fd, off, out);
-		leave();
-		if (ret != -ENOMEM) {
-			if (!ret && !region_first)
-				ljmm_stats_add(&ljmm_stats_live.kernel_skipped, 1);
-			return ret;
+/* A MAP_32BIT call the kernel did not simply serve: r is the kernel's error, or 0 when
+ * it has not been asked (region-first, or its window known to be full). Kept out of
+ * line so that the calls the kernel serves pay for none of this. */
+static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot, int flags, int fd, long off, int mode,
+						 long r, void **out)
+{
+	uintptr_t need = ljmm_page_up(len);
+	int ret, region_tried = 0, known_full = 0;
+	if (!r) {
+		known_full = mode != MODE_REGION_FIRST;
+		/* No argument checks of our own: the placement call makes the kernel judge
+		 * the arguments exactly as it would with room in its window. */
+		if (eligible(len, flags) && enter() == 0) {
+			region_tried = 1;
+			ret = region_map(len, prot, flags, fd, off, out);
+			leave();
+			if (ret != -ENOMEM) {
+				if (!ret && known_full)
+					ljmm_stats_add(&ljmm_stats_live.kernel_skipped, 1);
+				return ret;
+			}
 		}
-	}
-
-	r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
-	if (!ljmm_sys_is_err(r)) {
-		ljmm_stats_bump(&ljmm_stats_live.kernel_served);
-		if (known_full)
-			__atomic_store_n(&hot.window_full_len, 0, __ATOMIC_RELAXED);
-		record_result((uintptr_t)r, len);
-		*out = (void *)r;
-		return 0;
+		r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
+		if (!ljmm_sys_is_err(r)) {
+			ljmm_stats_bump(&ljmm_stats_live.kernel_served);
+			if (known_full)
+				__atomic_store_n(&hot.window_full_len, 0, __ATOMIC_RELAXED);
+			record_result((uintptr_t)r, len);
+			*out = (void *)r;
+			return 0;
+		}
 	}
 	if (r != -ENOMEM || !eligible(len, flags) || region_tried) {
 		if (r == -ENOMEM)
@@ -445,6 +438,34 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 	if (ret == -ENOMEM)
 		ljmm_stats_add(&ljmm_stats_live.failures, 1);
 	return ret;
+}
+
+int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, void **out)
+{
+	int mode;
+	long r;
+	ljmm_stats_bump(&ljmm_stats_live.mmap_calls);
+	if (!(flags & MAP_32BIT) || (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) || (mode = current_mode()) == MODE_OFF) {
+		r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
+		if (ljmm_sys_is_err(r))
+			return (int)r;
+		if (LJMM_UNLIKELY((uintptr_t)r < hi_bound()))
+			record_result((uintptr_t)r, len);
+		*out = (void *)r;
+		return 0;
+	}
+	ljmm_stats_bump(&ljmm_stats_live.map32_calls);
+	if (mode == MODE_REGION_FIRST || LJMM_UNLIKELY(window_known_full(addr, len)))
+		return map32_slow(addr, len, prot, flags, fd, off, mode, 0, out);
+	r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
+	if (LJMM_UNLIKELY(ljmm_sys_is_err(r)))
+		return map32_slow(addr, len, prot, flags, fd, off, mode, r, out);
+	ljmm_stats_bump(&ljmm_stats_live.kernel_served);
+	/* After the call: a build that starts meanwhile has already published 'built'. */
+	if (LJMM_UNLIKELY(__atomic_load_n(&hot.built, __ATOMIC_SEQ_CST)))
+		record_result((uintptr_t)r, len);
+	*out = (void *)r;
+	return 0;
 }
 
 int ljmm_alloc_munmap(void *addr, size_t len)
