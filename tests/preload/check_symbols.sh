@@ -21,7 +21,7 @@ echo "symbols: exports [$exports] ok; imports within the allow-list"
 # Memory layout: the writable state outside RELRO (.data, then .bss) must fit on one
 # page, followed by the index's 7 MiB node pool, which stays untouched (and costs
 # nothing) until the region is used. Every extra page here is resident in every process
-# (shim/pool.c says why the pool has a file of its own, linked last).
+# (shim/pool.c says why the pool has a file and a section, .lbss, of its own).
 if [ "$(nm "$lib" 2>/dev/null | wc -l)" -eq 0 ]; then
   echo "layout: $lib has no symbol table (stripped); layout not checked"
   exit 0
