@@ -39,7 +39,7 @@ if [ "$QUICK" = 1 ]; then
   PT_ROUNDS=3 RG_ROUNDS=2 LEVEL_MS=60 LUA_ROUNDS=1 NGX_ROUNDS=2 NGX_SECS=2
   START_ITERS=31 NGXT_ITERS=9 RSS_RUNS=9
 else
-  PT_ROUNDS=401 RG_ROUNDS=9 LEVEL_MS=100 LUA_ROUNDS=3 NGX_ROUNDS=5 NGX_SECS=5
+  PT_ROUNDS=401 RG_ROUNDS=9 LEVEL_MS=100 LUA_ROUNDS=3 NGX_ROUNDS=11 NGX_SECS=3
   START_ITERS=201 NGXT_ITERS=31 RSS_RUNS=101
 fi
 PT_PAIRS=1000 PT_BATCHES=10     # per pass-through process: 10 batches of 1000 pairs
@@ -48,6 +48,13 @@ LEVELS=(10 100 1000 10000 100000)
 NAIVE_MAX=10000                 # the naive fallback costs ~1 ms a call at 10,000
 CHURN_ROUNDS=2                  # churn.lua rounds after its initial fill
 WRK_CONNS=16
+# With two or more CPUs, nginx (both instances: only one is loaded at a time) runs on
+# CPU 0 and wrk on CPU 1, so that the scheduler does not move them onto one core at
+# random; unpinned, single rounds on this 2-core machine spread from 0.67 to 1.33.
+NGX_PIN=() WRK_PIN=()
+if command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -ge 2 ]; then
+  NGX_PIN=(taskset -c 0) WRK_PIN=(taskset -c 1)
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ljmm-bench.XXXXXX")
 LOG=$TMP/raw.log
@@ -398,8 +405,9 @@ bench_lua() {
     : >"$TMP/c_a" && : >"$TMP/c_b" && : >"$TMP/c_r" && : >"$TMP/cc_a" && : >"$TMP/cc_b" && : >"$TMP/cc_r"
     local oom_a="" oom_b=""
     # Big sets take ~10 s a run: at most 2 rounds (and one without the shim when it
-    # runs out of memory); the small set runs ~3 s: twice as many rounds as the fills, + 1.
-    local maxk=$((LUA_ROUNDS * 2 + 1))
+    # runs out of memory); the small set runs ~2 s, and single runs vary by +-10 % on a
+    # shared machine: five times as many rounds as the fills (15), an odd number.
+    local maxk=$((LUA_ROUNDS * 5 | 1))
     [ "$target" = 1600 ] && maxk=$((LUA_ROUNDS < 2 ? LUA_ROUNDS : 2))
     for ((k = 1; k <= maxk; k++)); do
       if ((k % 2)); then
@@ -516,7 +524,7 @@ ngx_start() {
   for try in $(seq 1 30); do
     port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
     ngx_conf "$p" "$port"
-    if out=$(env "$@" "$NGX_BIN" -p "$p" -c "$p/nginx.conf" -e "$p/error.log" 2>&1); then
+    if out=$(env "$@" "${NGX_PIN[@]}" "$NGX_BIN" -p "$p" -c "$p/nginx.conf" -e "$p/error.log" 2>&1); then
       echo "$port"
       return 0
     fi
@@ -562,7 +570,7 @@ ngx_worker_ticks() {
 wrk_run() {
   local out rps p99 t0 t1 n
   t0=$(ngx_worker_ticks "$3")
-  out=$(wrk -t1 -c"$WRK_CONNS" -d"$2"s --latency "http://127.0.0.1:$1/lua" 2>&1) || return 1
+  out=$("${WRK_PIN[@]}" wrk -t1 -c"$WRK_CONNS" -d"$2"s --latency "http://127.0.0.1:$1/lua" 2>&1) || return 1
   t1=$(ngx_worker_ticks "$3")
   raw "wrk port=$1: $(tr '\n' ' ' <<<"$out" | tr -s ' ')"
   grep -q "Non-2xx\|Socket errors" <<<"$out" && log "wrk reported errors: $(grep -E 'Non-2xx|Socket errors' <<<"$out")"
@@ -574,19 +582,23 @@ wrk_run() {
 }
 
 bench_nginx() {
-  local pa pb porta portb r x y w info xa ya
+  local pa pb pc porta portb portc r x y z w info xa ya za
   if [ -z "$LJ_MAP32ONLY" ] || ! ngx_prereqs; then
     err "nginx, wrk, the Lua module or luajit2/map32only missing: nginx benchmark skipped"
     return
   fi
-  pa=$TMP/nginx-without pb=$TMP/nginx-with
-  mkdir -p "$pa" "$pb"
+  # A third instance, the control, preloads an empty library instead of the shim: how
+  # far apart two setups that do the same work per request measure here.
+  pa=$TMP/nginx-without pb=$TMP/nginx-with pc=$TMP/nginx-control
+  mkdir -p "$pa" "$pb" "$pc"
   # ngx_start runs in a subshell: note the prefixes here, for the EXIT trap.
-  NGX_STARTED+=("$pa" "$pb")
+  NGX_STARTED+=("$pa" "$pb" "$pc")
   porta=$(ngx_start "$pa" "LD_LIBRARY_PATH=$LJ_LIBDIR") || { err "nginx (without shim) did not start"; return; }
   portb=$(ngx_start "$pb" "LD_LIBRARY_PATH=$LJ_LIBDIR" "LD_PRELOAD=$SHIM") || { err "nginx (with shim) did not start"; return; }
+  portc=$(ngx_start "$pc" "LD_LIBRARY_PATH=$LJ_LIBDIR" "LD_PRELOAD=$BUILD/bench/libbench_empty_preload.so") ||
+    { err "nginx (control) did not start"; return; }
   sleep 0.5
-  for x in "$porta:$pa" "$portb:$pb"; do
+  for x in "$porta:$pa" "$portb:$pb" "$portc:$pc"; do
     info=$(curl -sS --max-time 5 "http://127.0.0.1:${x%%:*}/info" 2>&1 || true)
     raw "nginx ${x#*:}: /info -> $info"
     [ "$info" = "LuaJIT 2.1.0-beta3 gc64=false" ] || log "warning: nginx on ${x%%:*} runs '$info', not the non-GC64 luajit2"
@@ -594,31 +606,38 @@ bench_nginx() {
   for w in $(pgrep -P "$(<"$pb/nginx.pid")"); do
     grep -q libljmm_preload "/proc/$w/maps" || err "the shim is not mapped in nginx worker $w"
   done
-  log "5. nginx + Lua: wrk -t1 -c$WRK_CONNS, $NGX_ROUNDS rounds x ${NGX_SECS}s each way"
+  log "5. nginx + Lua: wrk -t1 -c$WRK_CONNS, $NGX_ROUNDS rounds x ${NGX_SECS}s each way${NGX_PIN[*]:+, nginx on CPU 0 and wrk on CPU 1}"
   wrk_run "$porta" 1 "$pa" >/dev/null || true
   wrk_run "$portb" 1 "$pb" >/dev/null || true
+  wrk_run "$portc" 1 "$pc" >/dev/null || true
   local f
-  for f in n_a n_b n_r n_la n_lb n_lr n_ca n_cb n_cr; do : >"$TMP/$f"; done
+  for f in n_a n_b n_r n_la n_lb n_lr n_ca n_cb n_cr n_xr; do : >"$TMP/$f"; done
   for ((r = 1; r <= NGX_ROUNDS; r++)); do
-    if ((r % 2)); then
-      x=$(wrk_run "$porta" "$NGX_SECS" "$pa") || { err "wrk failed"; continue; }
-      y=$(wrk_run "$portb" "$NGX_SECS" "$pb") || { err "wrk failed"; continue; }
-    else
-      y=$(wrk_run "$portb" "$NGX_SECS" "$pb") || { err "wrk failed"; continue; }
-      x=$(wrk_run "$porta" "$NGX_SECS" "$pa") || { err "wrk failed"; continue; }
-    fi
-    raw "nginx round=$r without: $x with: $y (rps p99_ms worker_cpu_us_per_req)"
+    # The three in turn, each round starting one further along.
+    case $((r % 3)) in
+      1) x=$(wrk_run "$porta" "$NGX_SECS" "$pa") && y=$(wrk_run "$portb" "$NGX_SECS" "$pb") &&
+         z=$(wrk_run "$portc" "$NGX_SECS" "$pc") || { err "wrk failed"; continue; } ;;
+      2) y=$(wrk_run "$portb" "$NGX_SECS" "$pb") && z=$(wrk_run "$portc" "$NGX_SECS" "$pc") &&
+         x=$(wrk_run "$porta" "$NGX_SECS" "$pa") || { err "wrk failed"; continue; } ;;
+      0) z=$(wrk_run "$portc" "$NGX_SECS" "$pc") && x=$(wrk_run "$porta" "$NGX_SECS" "$pa") &&
+         y=$(wrk_run "$portb" "$NGX_SECS" "$pb") || { err "wrk failed"; continue; } ;;
+    esac
+    raw "nginx round=$r without: $x with: $y control: $z (rps p99_ms worker_cpu_us_per_req)"
     read -r -a xa <<<"$x"
     read -r -a ya <<<"$y"
+    read -r -a za <<<"$z"
+    div "${za[0]}" "${xa[0]}" %.4f >>"$TMP/n_xr"
     echo "${xa[0]}" >>"$TMP/n_a"; echo "${ya[0]}" >>"$TMP/n_b"; div "${ya[0]}" "${xa[0]}" %.4f >>"$TMP/n_r"
     echo "${xa[1]}" >>"$TMP/n_la"; echo "${ya[1]}" >>"$TMP/n_lb"; div "${ya[1]}" "${xa[1]}" %.4f >>"$TMP/n_lr"
     echo "${xa[2]:-}" >>"$TMP/n_ca"; echo "${ya[2]:-}" >>"$TMP/n_cb"; div "${ya[2]:-}" "${xa[2]:-}" %.4f >>"$TMP/n_cr"
   done
-  grep -E 'exited on signal|\[(alert|emerg)\]' "$pa/error.log" "$pb/error.log" >&2 && err "an nginx worker crashed or raised an alert"
+  grep -E 'exited on signal|\[(alert|emerg)\]' "$pa/error.log" "$pb/error.log" "$pc/error.log" >&2 &&
+    err "an nginx worker crashed or raised an alert"
   NGXT_PREFIX=$pa
   r=$(median <"$TMP/n_r")
   row "5 nginx + Lua (luajit2 map32only), wrk -c$WRK_CONNS: requests/s" "$(fmt "$(median <"$TMP/n_a")")" "$(fmt "$(median <"$TMP/n_b")")" "$(fmt "$r" %.3f)" "ratio >= 0.98" "$(cmp_ok "$r" ">=" 0.98)"
   chart "nginx-rps" "$r" 0.98
+  row "5 (control) nginx + Lua with an empty library preloaded instead of the shim: requests/s ratio to without" "" "" "$(fmt "$(median <"$TMP/n_xr")" %.3f)" "— (info)" "—"
   r=$(median <"$TMP/n_lr")
   row "5 nginx + Lua: p99 latency, ms" "$(fmt "$(median <"$TMP/n_la")" %.3f)" "$(fmt "$(median <"$TMP/n_lb")" %.3f)" "$(fmt "$r" %.3f)" "— (info)" "—"
   r=$(median <"$TMP/n_cr")
@@ -753,7 +772,7 @@ write_report() {
     echo "thread's CPU time (user + system) per pair; LuaJIT and nginx figures are wall clock, with CPU-time"
     echo "rows next to them because other load on the machine makes wall-clock ratios noisy. Rounds: pass-through $PT_ROUNDS"
     echo "(each process: median of $PT_BATCHES batches of $PT_PAIRS pairs), region $RG_ROUNDS, LuaJIT fill $LUA_ROUNDS,"
-    echo "nginx $NGX_ROUNDS x ${NGX_SECS} s each way, start-up $START_ITERS / $NGXT_ITERS paired runs, RSS $RSS_RUNS paired runs."
+    echo "nginx $NGX_ROUNDS x ${NGX_SECS} s each way (three instances in turn: without, with, and a control with an empty library preloaded${NGX_PIN[*]:+; nginx on CPU 0, wrk on CPU 1}), start-up $START_ITERS / $NGXT_ITERS paired runs, RSS $RSS_RUNS paired runs."
     echo
     echo "## Cost per MAP_32BIT mmap+munmap (${REGION_KIB} KiB) vs free extents"
     echo
