@@ -236,10 +236,9 @@ static void place_guard(void)
 /* Free space the index cannot see stays counted as used until a rebuild: brk trimmed
  * by glibc (with the guard off or lazy), shmdt, a raw munmap, a MAP_FIXED that failed
  * after the kernel had unmapped the old range (Linux 6.6's mmap_region does so before
- * its accounting checks). So a
- * request that fits nowhere rebuilds the index first, but at most once per 100 ms:
- * a program retrying against a full region must not read /proc/self/maps each time.
- * Under the lock. */
+ * its accounting checks). So a request that fits nowhere rebuilds the index first, but
+ * at most once per 100 ms: a program retrying against a full region must not read
+ * /proc/self/maps each time. Under the lock. */
 #define STALE_RESYNC_NS 100000000ull
 static uint64_t last_stale_resync;
 
