@@ -469,7 +469,8 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 
 int ljmm_alloc_munmap(void *addr, size_t len)
 {
-	uintptr_t start = (uintptr_t)addr;
+	uintptr_t start = (uintptr_t)addr, end = start + ljmm_page_up(len);
+	int locked;
 	long r;
 	ljmm_stats_bump(&ljmm_stats_live.munmap_calls);
 	if (start >= hi_bound() || !__atomic_load_n(&hot.built, __ATOMIC_SEQ_CST)) {
@@ -477,26 +478,26 @@ int ljmm_alloc_munmap(void *addr, size_t len)
 		if (ljmm_sys_is_err(r))
 			return (int)r;
 		/* Above LJMM_REGION_HI when it is set below 2 GiB: still the kernel's window. */
-		window_freed(start, start + ljmm_page_up(len));
+		window_freed(start, end);
 		/* The index appeared meanwhile: keep it exact (this race only loses space). */
 		if (LJMM_UNLIKELY(start < hi_bound() && __atomic_load_n(&hot.built, __ATOMIC_SEQ_CST)) && enter() == 0) {
-			record_free(start, start + ljmm_page_up(len));
+			record_free(start, end);
 			leave();
 		}
 		return 0;
 	}
-	if (enter() != 0) {
-		/* A signal handler inside the shim: the index is rebuilt later, but the
-		 * window's room counts now. */
-		r = ljmm_sys_munmap(addr, len);
-		if (!ljmm_sys_is_err(r))
-			window_freed(start, start + ljmm_page_up(len));
-		return ljmm_sys_is_err(r) ? (int)r : 0;
-	}
+	/* Not locked: a signal handler inside the shim. The index is rebuilt later, but the
+	 * window's room counts now. */
+	locked = enter() == 0;
 	r = ljmm_sys_munmap(addr, len);
-	if (!ljmm_sys_is_err(r))
-		record_free(start, start + ljmm_page_up(len));
-	leave();
+	if (!ljmm_sys_is_err(r)) {
+		if (locked)
+			record_free(start, end);
+		else
+			window_freed(start, end);
+	}
+	if (locked)
+		leave();
 	return ljmm_sys_is_err(r) ? (int)r : 0;
 }
 
