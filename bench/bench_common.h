@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Small helpers shared by the benchmark programs: a monotonic clock, medians, and the
  * optional statistics of the shim (found with dlsym when it is preloaded). */
 #ifndef LJMM_BENCH_COMMON_H

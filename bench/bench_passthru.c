@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Pass-through cost: time mmap+munmap pairs that the shim only forwards to the kernel.
  * scripts/bench.sh runs this same binary with and without LD_PRELOAD, alternating.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Cost of a MAP_32BIT mmap+munmap pair as a function of the number of free extents
  * (holes) in the low 2 GiB, served three ways:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The demo workload: map MAP_32BIT blocks (1 MiB by default, as LuaJIT's allocator
  * asks for memory) until the kernel says no, touch every page, and print the total.
  * Run it without and with LD_PRELOAD=libljmm_preload.so to see the difference. */

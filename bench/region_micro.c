@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The shim's free-extent index alone (shim/region.c compiled in, no system call, no
  * lock): the cost of the bookkeeping a region-served mmap+munmap pair does, as a
  * function of the number of free extents. It replays what the shim's region path does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Print this process's resident memory: scripts/bench.sh runs it with and without the
  * shim preloaded to see what the shim adds to a small process.
  * Output: "vmrss_kib=<VmRSS> anon_kib=<RssAnon> file_kib=<RssFile> shim_kib=<Rss of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Start-up cost: run a command many times, alternately without and with
  * LD_PRELOAD=LIB (the order flips every iteration), and time each run from
  * posix_spawn to waitpid with CLOCK_MONOTONIC. The command's output goes to /dev/null.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Draw docs/layout.svg: the low 2 GiB of a real x86-64 process whose MAP_32BIT memory
 # was filled under the shim, as a plain-text SVG.
 #

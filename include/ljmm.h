@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ljmm: serve LuaJIT's MAP_32BIT requests from the whole low 2 GiB.
  *
  * Programs normally load libljmm_preload.so with LD_PRELOAD and need nothing from this

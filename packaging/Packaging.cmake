@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Debian package: `cpack -G DEB` in a build tree configured with
 # -DCMAKE_INSTALL_PREFIX=/usr.
 #

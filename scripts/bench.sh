@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench.sh - run every ljmm benchmark, without and with the shim side by side, and
 # write bench/results/latest.md (machine, kernel, glibc, one table) and
 # bench/results/latest.png (gnuplot), plus the raw numbers in latest.log.

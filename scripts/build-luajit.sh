@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # build-luajit.sh - fetch Debian's LuaJIT sources (luajit = LuaJIT 2.1,
 # luajit2 = OpenResty's fork) and build three variants of each with the
 # upstream Makefile, for testing the ljmm shim:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The demo: build the shim and a MAP_32BIT-only LuaJIT (OpenResty's luajit2 from
 # Debian's sources, non-GC64, allocating like LuaJIT 2.0), then fill a Lua heap until
 # "not enough memory" without and with the shim, and print both maxima side by side.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Install the Debian packages the build and the tests need (root, non-interactive).
 # Nothing is installed when everything is already there, so repeated runs are quick.
 # Usage: scripts/deps.sh [GROUP...]   groups: build (default), clients

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # run-workloads.sh - run the tests/lua workloads with every LuaJIT built by
 # build-luajit.sh (no shim unless the caller sets LD_PRELOAD), one line each:
 #   <pkg>/<variant> <workload args> rc=<exit status> <RESULT line or error>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The long variants of the reliability tests: the multi-threaded stress program (PIE
 # and -no-pie, preloaded, then linked into an ASan+UBSan build) for SECONDS each, the
 # fork/exec/posix_spawn/vfork program with ROUNDS forks, and a coverage-guided libFuzzer

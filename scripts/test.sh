@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build everything and run every test: the unit suites, the preload tests and the
 # real-client tests (LuaJIT builds, nginx, OpenSSL, operator tools) in a normal build;
 # then the unit suites, the fuzz replays and the stress and fork programs (with the shim

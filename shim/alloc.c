@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MAP_32BIT allocator (see alloc.h).
  *
  * Fast path: anything that is not MAP_32BIT-without-MAP_FIXED goes straight to the
@@ -31,6 +32,10 @@
 #include "region.h"
 #include "stats.h"
 #include "sys.h"
+
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4 /* Linux 5.7; glibc 2.32 and musl 1.2.2 headers name it */
+#endif
 
 static ljmm_region_t region;
 /* What the per-call paths read, together on one cache line: after a system call the
@@ -74,9 +79,8 @@ static void debug_msg(const char *msg, uintptr_t addr, const char *label, uint64
 		ljmm_buf_u64(&b, n);
 	}
 	if (err) {
-		const char *name = strerrorname_np(-err);
 		ljmm_buf_str(&b, " error=");
-		ljmm_buf_str(&b, name ? name : "?");
+		ljmm_buf_errno(&b, -err);
 	}
 	ljmm_log_end(&b);
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The MAP_32BIT allocator: decides between kernel and region, places region blocks and
  * keeps the index exact as mappings come and go. Every entry returns 0 or -errno. */
 #ifndef LJMM_ALLOC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Environment options: one table, parsed once.
  *
  * Parsing uses no allocation and no stdio: it may run from the first interposed call,

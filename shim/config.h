@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Environment options: one table, parsed once (see config.c for the table). */
 #ifndef LJMM_CONFIG_H
 #define LJMM_CONFIG_H

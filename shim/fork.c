@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fork detection without pthread_atfork.
  *
  * A child forked while another thread held the region lock must not wait for a holder

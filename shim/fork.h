@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fork detection: the region lock and a "not forked" mark on a page the kernel wipes in
  * every child (see fork.c). */
 #ifndef LJMM_FORK_H

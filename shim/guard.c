@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The brk guard (see guard.h).
  *
  * Non-PIE programs have their brk heap low (after .bss, randomised by up to 32 MiB on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The brk guard: a PROT_NONE page after the brk heap of non-PIE programs, so that brk
  * growth and the region never meet in the middle of a block LuaJIT was given. */
 #ifndef LJMM_GUARD_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Start-up and exit: load the options, open the log, place the eager guard, and print
  * the statistics when the process exits. */
 #include <errno.h>
@@ -17,12 +18,11 @@ __attribute__((constructor)) static void ljmm_init(void)
 		if (r < 0) {
 			char storage[512];
 			ljmm_buf_t b;
-			const char *name = strerrorname_np(-r);
 			ljmm_buf_init(&b, storage, sizeof storage - 1);
 			ljmm_buf_str(&b, "ljmm: cannot open LJMM_LOG_FILE='");
 			ljmm_buf_str(&b, path);
 			ljmm_buf_str(&b, "': ");
-			ljmm_buf_str(&b, name ? name : "error");
+			ljmm_buf_errno(&b, -r);
 			ljmm_buf_str(&b, "; logging to stderr\n");
 			(void)ljmm_buf_flush(&b, 2);
 		}

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Definitions shared by every file of the shim. */
 #ifndef LJMM_INTERNAL_H
 #define LJMM_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The exported entry points: the libc names a program can bind to for mapping memory,
  * and nothing else. Here, and only here, results become errno and MAP_FAILED.
  *
@@ -24,8 +25,13 @@ LJMM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 	return out;
 }
 
-/* On x86-64 off_t is 64 bits, so mmap64 is the same call under another name. */
-LJMM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+/* On x86-64 off_t is 64 bits, so mmap64 is the same call under another name. musl's
+ * headers make mmap64 a macro for mmap; musl before 1.2.4 still exported the symbol,
+ * and programs built then may bind to it, so it is exported here too. */
+#ifdef mmap64
+#undef mmap64
+#endif
+LJMM_EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	__attribute__((alias("mmap")));
 
 LJMM_EXPORT int munmap(void *addr, size_t len)

@@ -1,11 +1,18 @@
+/* SPDX-License-Identifier: MIT */
 /* The region lock (see lock.h). */
 #include "lock.h"
 
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 
 #include "sys.h"
+
+/* From <linux/futex.h>, which musl-gcc's include path lacks (musl ships no kernel
+ * headers); the values are the kernel ABI since 2.6.22. */
+#ifndef FUTEX_WAIT_PRIVATE
+#define FUTEX_WAIT_PRIVATE 128
+#define FUTEX_WAKE_PRIVATE 129
+#endif
 
 int ljmm_lock_acquire(ljmm_lock_t *l)
 {

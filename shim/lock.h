@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The region lock: a futex-based mutex that knows its owner.
  *
  * Owner tracking makes re-entry from a signal handler on the thread that holds the lock

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Allocation-free text output (see log.h). */
 #include "log.h"
 
@@ -72,6 +73,36 @@ void ljmm_buf_mib(ljmm_buf_t *b, uint64_t bytes)
 	ljmm_buf_mem(b, ".", 1);
 	ljmm_buf_u64(b, tenths % 10);
 	ljmm_buf_str(b, " MiB");
+}
+
+/* Every errno an mmap-family call, open(2), read(2) or write(2) of ours can return.
+ * Our own table: strerrorname_np is glibc 2.32+ and absent from musl, and the
+ * library must load on glibc 2.17. */
+static const struct {
+	int err;
+	const char *name;
+} errno_names[] = {
+	{EPERM, "EPERM"},     {ENOENT, "ENOENT"},   {EINTR, "EINTR"},   {EIO, "EIO"},
+	{ENXIO, "ENXIO"},     {EBADF, "EBADF"},     {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"},
+	{EACCES, "EACCES"},   {EFAULT, "EFAULT"},   {EBUSY, "EBUSY"},   {EEXIST, "EEXIST"},
+	{ENODEV, "ENODEV"},   {ENOTDIR, "ENOTDIR"}, {EISDIR, "EISDIR"}, {EINVAL, "EINVAL"},
+	{ENFILE, "ENFILE"},   {EMFILE, "EMFILE"},   {ETXTBSY, "ETXTBSY"}, {EFBIG, "EFBIG"},
+	{ENOSPC, "ENOSPC"},   {ESPIPE, "ESPIPE"},   {EROFS, "EROFS"},   {EPIPE, "EPIPE"},
+	{ERANGE, "ERANGE"},   {EDEADLK, "EDEADLK"}, {ENAMETOOLONG, "ENAMETOOLONG"},
+	{ENOSYS, "ENOSYS"},   {ELOOP, "ELOOP"},     {EOVERFLOW, "EOVERFLOW"},
+	{EDQUOT, "EDQUOT"},
+};
+
+void ljmm_buf_errno(ljmm_buf_t *b, int err)
+{
+	for (size_t i = 0; i < sizeof errno_names / sizeof errno_names[0]; i++) {
+		if (errno_names[i].err == err) {
+			ljmm_buf_str(b, errno_names[i].name);
+			return;
+		}
+	}
+	ljmm_buf_str(b, "errno ");
+	ljmm_buf_i64(b, err);
 }
 
 int ljmm_buf_flush(const ljmm_buf_t *b, int fd)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Allocation-free text output: a fixed buffer with append helpers, written with one
  * write(2). Safe on every path of the shim, signal handlers included. */
 #ifndef LJMM_LOG_H
@@ -26,6 +27,9 @@ void ljmm_buf_i64(ljmm_buf_t *b, int64_t v);
 void ljmm_buf_hex(ljmm_buf_t *b, uint64_t v);
 /** Append a byte count in MiB with one decimal ("1017.3 MiB"). */
 void ljmm_buf_mib(ljmm_buf_t *b, uint64_t bytes);
+/** Append the symbolic name of a positive errno value ("ENOMEM"), or "errno N" for one
+ *  not in the table (strerrorname_np needs glibc 2.32, and musl has none). */
+void ljmm_buf_errno(ljmm_buf_t *b, int err);
 /** Write the whole buffer to fd, retrying short writes and EINTR; returns 0 or -errno. */
 int ljmm_buf_flush(const ljmm_buf_t *b, int fd);
 

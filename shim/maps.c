@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reader of /proc/self/maps (see maps.h). */
 #include "maps.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Reader of /proc/self/maps: raw read(2) into a fixed buffer, parsed by an incremental
  * state machine, so short reads, lines split across reads and lines of any length
  * (long paths) are handled without stdio or allocation. Only the address range of each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The index's node storage, in a file and a section of its own.
  *
  * A 7 MiB .bss array costs nothing until the index uses it, but wherever it lands in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Storage for the low-region index: one static array, see pool.c. */
 #ifndef LJMM_POOL_H
 #define LJMM_POOL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The low-region index (see region.h for the structure and its costs). */
 #include "region.h"
 

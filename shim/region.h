@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* The low-region index: the free page ranges of [lo, hi), kept in fixed storage.
  *
  * Two treaps share one node pool: one ordered by address (to find neighbours and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Counters, the exit report and the public snapshot (see stats.h). */
 #include "stats.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Counters of what the shim did, the exit report and the public snapshot. */
 #ifndef LJMM_STATS_H
 #define LJMM_STATS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Raw Linux x86-64 system calls that return -errno, in the manner of musl's __syscall.
  *
  * Why not libc: the interposed mmap family must not recurse into anything that can

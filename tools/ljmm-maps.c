@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* ljmm-maps: a picture of a process's low 2 GiB, the space MAP_32BIT memory lives in.
  *
  * Reads /proc/PID/maps (and, when readable, /proc/PID/comm, status and stat) and sorts

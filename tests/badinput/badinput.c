@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Malformed environment values, for every option in ljmm_options[]: each case runs the
  * probe (probe.c) under LD_PRELOAD with one variable set to a bad value and checks that
  *   - the probe exits normally (status 0);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Prints the names in ljmm_options[], one per line, in table order (for
  * readme_options.sh, which compares them with README.md's "Environment options"). */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Run by badinput and valgrind_luajit.sh under LD_PRELOAD=libljmm_preload.so (built
  * -no-pie so that the brk guard matters): maps 1 MiB MAP_32BIT blocks until ENOMEM and
  * prints the shim's effective configuration as one line of key=value pairs on stdout,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The variables of README.md's "Environment options" table are exactly the names in
 # ljmm_options[] (shim/config.c), in the same order.
 #   readme_options.sh OPTIONS_TABLE_BINARY README.md

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # LuaJIT (non-GC64) under the shim under valgrind memcheck, with the region path
 # exercised. Exit 0 pass, 1 fail, 77 skipped (valgrind or the LuaJIT builds absent).
 #   valgrind_luajit.sh SHIM REPO PROBE

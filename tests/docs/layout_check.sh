@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # docs/layout.svg and the script that draws it (docs/layout-picture.sh):
 #  - the committed picture is exactly what the script draws from the data embedded in
 #    it (so neither was edited without the other);

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The manual pages render without a single warning: groff -man -ww (all warnings) and
 # man -l (what man-db shows a reader) must be silent on stderr; lexgrog (man-db, what
 # whatis/apropos and lintian read) must find the NAME line; .TH must carry the project

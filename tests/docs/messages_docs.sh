@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Every message the library and the tools can print is explained in
 # docs/troubleshooting.md. The message texts are taken from the code:
 #   shim/*.c       string literals given to ljmm_buf_str(), the field names given to

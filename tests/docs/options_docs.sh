@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The option table (shim/config.c's ljmm_options[], printed by options_dump) against the
 # documents that describe it: README.md's "Environment options" table and the
 # ENVIRONMENT section of man/ljmm.7.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Print the option table (shim/config.c's ljmm_options[]) for the documentation check:
  * one line per option, tab-separated:
  *   NAME KIND DEFAULT MIN MAX WORDS DESCRIPTION

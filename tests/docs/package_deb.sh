@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The Debian package, end to end, as an operator would use it:
 #
 #  1. configure a separate build tree for the prefix /usr (tests off), build it and

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # Lints the project's shell scripts for one bug that has already broken CI once:
 # under `set -o pipefail`, `producer | grep -q` (or `| head`) lets grep exit at the
 # first match; a producer still writing (ldconfig -p, man, /proc reads) then dies of

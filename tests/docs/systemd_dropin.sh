@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The systemd drop-in of docs/deploy.md, taken from the document itself (the ```ini block
 # after the "<!-- ljmm-test: dropin" marker), with its library path replaced by the
 # library under test and its log file by a temporary one.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Standalone driver for the fuzz targets when libFuzzer is not available (gcc builds):
  * replays every file of the given corpus directories (or single files), in name order,
  * then runs N pseudo-random inputs from a fixed seed, each through

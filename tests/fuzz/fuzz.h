@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Shared by the fuzz targets and the standalone replay driver (driver.c). */
 #ifndef LJMM_FUZZ_H
 #define LJMM_FUZZ_H

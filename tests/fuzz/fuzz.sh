@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Build the libFuzzer targets of tests/fuzz with clang (-fsanitize=fuzzer,address,undefined)
 # in build-fuzz/ and run each for SECONDS (default 60), printing its executions.
 #   scripts/fuzz.sh [SECONDS] [NAME...]      NAME: region, maps, config (default: all)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fuzz target for the environment options (shim/config.c).
  *
  * The input (cut at its first NUL, at most 12000 bytes) is given as the value of every

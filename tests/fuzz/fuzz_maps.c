@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fuzz target for the /proc/self/maps parser (shim/maps.c).
  *
  * Input: byte 0 = k (mod 16) split sizes in bytes 1..k, byte k+1 = after how many

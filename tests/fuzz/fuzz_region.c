@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Fuzz target for the low-region index (shim/region.c).
  *
  * The input is a header (node pool size, region bounds) followed by operations:

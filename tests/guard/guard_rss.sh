@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The brk guard's cost in RSS: run the OpenSSL SSL_CTX workload (ssl_ctx.c, -no-pie)
 # without the shim and with LD_PRELOAD=<shim> under LJMM_GUARD=on (the default), lazy and
 # off, ROUNDS rounds in alternation, and compare the medians of peak (VmHWM) and current

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* OpenSSL SSL_CTX workload for the brk-guard RSS measurement (lua-nginx-module
  * issue 1005: with brk blocked, RSS grew ~1 MiB per SSL_CTX loading a CA bundle).
  *

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- churn.lua: allocation/free churn with mixed object sizes around a live set
 -- of a target size.
 --

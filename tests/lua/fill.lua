@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- fill.lua: allocate until "not enough memory" (or a cap) and report the
 -- largest heap reached, as measured by collectgarbage("count").
 --

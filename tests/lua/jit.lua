@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: MIT
 -- jit.lua: JIT-heavy loops (numeric, closures, tables, strings) whose results
 -- are checked against known values and against the interpreter.
 --

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Real LuaJIT builds (scripts/build-luajit.sh) under the shim. One scenario per call:
 #   luajit_test.sh SHIM REPO SCENARIO PKG [VARIANT]
 # PKG is luajit (Debian's LuaJIT 2.1) or luajit2 (OpenResty's fork). Exit 0 pass,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # nginx_big_table_map32only: with OpenResty's LuaJIT built non-GC64 and
 # MAP_32BIT-only (scripts/build-luajit.sh, luajit2/map32only) loaded into nginx
 # through LD_LIBRARY_PATH, one request builds a table of MIB distinct 1 MiB

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash
 # lib.sh - helpers shared by the nginx + Lua integration tests (sourced, not run).
 #

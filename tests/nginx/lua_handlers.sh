@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # nginx_lua_handlers: nginx under LD_PRELOAD=<shim> serves Lua handlers correctly.
 #
 # Usage: lua_handlers.sh SHIM [REQUESTS=2000]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # nginx_reload: nginx under LD_PRELOAD=<shim> survives configuration reloads.
 #
 # Usage: reload.sh SHIM [RELOADS=3]

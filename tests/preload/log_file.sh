@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # LJMM_LOG_FILE receives the exit statistics (appended, not on stderr); an unopenable
 # path gives one error line on stderr and the statistics go to stderr instead.
 set -eu

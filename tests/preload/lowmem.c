@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Integration test program, run under LD_PRELOAD=libljmm_preload.so (and built both as
  * PIE and -no-pie): each subcommand drives the shim through the libc names a program
  * uses and checks the result against the kernel's own view in /proc/self/maps. Exits 0

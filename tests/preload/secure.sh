@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # In a secure-execution (setuid) process the shim ignores every LJMM_* variable: no
 # option takes effect, no error line, no statistics, no log file created. The same
 # program run without the setuid transition shows the variables are otherwise read.

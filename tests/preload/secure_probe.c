@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Linked directly against the shim (LD_PRELOAD is ignored for setuid programs) and run
  * setuid by secure.sh: prints whether the process is in secure-execution mode and maps
  * one MAP_32BIT page, so that any option the shim read would show. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the stress programs (see common.h). */
 #include "common.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Helpers shared by the stress programs (stress.c, forkexec.c, exhaust.c): seeded
  * randomness, per-page patterns, /proc/self/maps coverage and the shim's API looked
  * up at run time, so that every program also runs without the shim. */

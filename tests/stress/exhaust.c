@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Exhaustion and kernel refusals, run under LD_PRELOAD (built as PIE and -no-pie).
  *
  *   exhaust full     the whole low 2 GiB filled (1 MiB, then 64 KiB, then 4 KiB blocks

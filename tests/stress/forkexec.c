@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fork, exec, posix_spawn and vfork while other threads are inside the shim, run under
  * LD_PRELOAD (built as PIE and -no-pie).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Multi-threaded stress of the shim, run under LD_PRELOAD (built as PIE and -no-pie).
  *
  *   stress [SECONDS]     (LJMM_STRESS_SECONDS and LJMM_STRESS_SEED override)

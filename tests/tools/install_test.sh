@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2016 # the sh -c script is for the child's shell
 # `cmake --install` into a temporary prefix: the installed ljmm-run finds the installed
 # library (also after the prefix is moved, and through a symlink), and ljmm-maps runs.

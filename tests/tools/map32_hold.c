@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Test helper for ljmm-maps: map MAP_32BIT memory in 1 MiB blocks (up to MAX_MIB, or
  * until the kernel says ENOMEM), print "ready <MiB> MiB", and wait to be killed, so
  * that the low 2 GiB can be looked at from outside. Dies on its own after 120 s in

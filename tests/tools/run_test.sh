@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The sh -c scripts below are meant for the child's shell, in single quotes.
 # shellcheck disable=SC2016
 # ljmm-run tests (ctest tools_run_CASE).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for the environment options (shim/config.c): parsing, loading, error lines, the table. */
 #include <check.h>
 #include <errno.h>

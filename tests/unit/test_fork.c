@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for fork detection (shim/fork.c): a child always starts with a free region
  * lock and a "forked" mark, with MADV_WIPEONFORK and with the pthread_atfork fallback,
  * even when another thread of the parent held the lock at the fork. Each test runs in a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for the allocation-free text output (shim/log.c): formatting, truncation, flush, log file. */
 #include <check.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for the /proc/self/maps parser (shim/maps.c): fixtures, chunking, pipes, malformed lines. */
 #include <check.h>
 #include <errno.h>

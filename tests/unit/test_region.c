@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* Unit tests for the low-region index (shim/region.c): best fit, splitting, coalescing, full storage. */
 #include <check.h>
 #include <errno.h>
