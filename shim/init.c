@@ -28,6 +28,7 @@ __attribute__((constructor)) static void ljmm_init(void)
 		}
 	}
 	ljmm_alloc_init();
+	ljmm_stats_publish(ljmm_config_get(LJMM_OPT_ENABLE) ? LJMM_PROBE_ACTIVE : LJMM_PROBE_ACTIVE | LJMM_PROBE_OFF);
 }
 
 __attribute__((destructor)) static void ljmm_fini(void)

@@ -11,6 +11,18 @@
 /* Aligned so that the five per-call counters at its start share one cache line. */
 ljmm_stats_t ljmm_stats_live __attribute__((aligned(64)));
 
+/* Initialised, so in .data: the library's writable file mapping, where ljmm-maps looks
+ * for it (probe.h). Not const: the constructor fills in the address and the flags. */
+ljmm_probe_t ljmm_probe __attribute__((aligned(8))) = {
+	LJMM_PROBE_MAGIC, LJMM_PROBE_LAYOUT, (uint32_t)sizeof(ljmm_stats_t), 0, 0, LJMM_VERSION,
+};
+
+void ljmm_stats_publish(uint64_t flags)
+{
+	__atomic_store_n(&ljmm_probe.stats_addr, (uint64_t)(uintptr_t)&ljmm_stats_live, __ATOMIC_RELAXED);
+	__atomic_store_n(&ljmm_probe.flags, flags, __ATOMIC_RELEASE);
+}
+
 LJMM_EXPORT int ljmm_stats_snapshot(ljmm_stats_t *out, size_t size)
 {
 	ljmm_stats_t copy;

@@ -7,8 +7,14 @@
 
 #include "../include/ljmm.h"
 
+#include "probe.h"
+
 /** The live counters; update with ljmm_stats_add, read with ljmm_stats_snapshot. */
 extern ljmm_stats_t ljmm_stats_live;
+/** The probe other processes read the counters through (probe.h). */
+extern ljmm_probe_t ljmm_probe;
+/** Fill in the probe: the counters' address and LJMM_PROBE_* flags. */
+void ljmm_stats_publish(uint64_t flags);
 
 /** Add n to a counter (relaxed atomic: counters need no ordering). */
 static inline void ljmm_stats_add(uint64_t *counter, uint64_t n) { __atomic_add_fetch(counter, n, __ATOMIC_RELAXED); }
