@@ -54,6 +54,14 @@ typedef struct {
 					window had refused that size and nothing in it was freed since */
 	uint64_t fork_resets;        /* times the index was found stale in a forked child and rebuilt
 					(a child starts with its parent's counts) */
+	uint64_t scans;              /* rebuilds made without /proc/self/maps, by asking the kernel
+					(mincore and trial mappings): no descriptor free, no /proc */
+	uint64_t section_recoveries; /* times the region lock was found left behind (a siglongjmp out
+					of the shim, a thread cancelled inside it) and taken over */
+	uint64_t lock_timeouts;      /* calls that found the lock held past its limit by a live thread
+					and answered from the kernel alone */
+	uint64_t guard_defaulted_lazy; /* 1 when LJMM_GUARD was unset and the C library is older than
+					any the guard was measured on, so the default became lazy */
 } ljmm_stats_t;
 
 /** Copy min(size, sizeof(ljmm_stats_t)) bytes of the current counters to out; 0, or -1 with errno EINVAL. */

@@ -1,38 +1,42 @@
 /* SPDX-License-Identifier: MIT */
-/* Start-up and exit: load the options, open the log, place the eager guard, and print
- * the statistics when the process exits. */
-#include <errno.h>
-#include <string.h>
-
+/* Start-up and exit: load the options, check the log destination, stand aside if another
+ * copy of the library serves the process, set up the lock page and the guard, publish
+ * the probe, and print the statistics when the process exits. */
 #include "alloc.h"
 #include "config.h"
+#include "hot.h"
+#include "interpose.h"
 #include "log.h"
 #include "stats.h"
+#include "warn.h"
+
+static int aside; /* another copy serves the process */
 
 __attribute__((constructor)) static void ljmm_init(void)
 {
+	ljmm_buf_t b;
+	char storage[192];
 	ljmm_config_load();
-	const char *path = ljmm_config_path(LJMM_OPT_LOG_FILE);
-	if (*path) {
-		int r = ljmm_log_open(path);
-		if (r < 0) {
-			char storage[512];
-			ljmm_buf_t b;
-			ljmm_buf_init(&b, storage, sizeof storage - 1);
-			ljmm_buf_str(&b, "ljmm: cannot open LJMM_LOG_FILE='");
-			ljmm_buf_str(&b, path);
-			ljmm_buf_str(&b, "': ");
-			ljmm_buf_errno(&b, -r);
-			ljmm_buf_str(&b, "; logging to stderr\n");
-			(void)ljmm_buf_flush(&b, 2);
-		}
+	(void)ljmm_log_check();
+	if (!ljmm_interpose_first_copy()) {
+		/* Two copies in LD_PRELOAD (say a system-wide one and ljmm-run's): the process
+		 * calls the first for everything, so this one must not place a guard, take
+		 * a lock of its own, or print statistics it never gathered. */
+		aside = 1;
+		__atomic_store_n(&ljmm_hot.mode, LJMM_MODE_OFF, __ATOMIC_RELAXED);
+		ljmm_stats_publish(LJMM_PROBE_ACTIVE | LJMM_PROBE_ASIDE);
+		ljmm_log_begin(&b, storage, sizeof storage);
+		ljmm_buf_str(&b, "another copy of libljmm_preload comes first in this process; this copy stands aside");
+		(void)ljmm_log_end(&b);
+		return;
 	}
+	ljmm_warn_init();
 	ljmm_alloc_init();
 	ljmm_stats_publish(ljmm_config_get(LJMM_OPT_ENABLE) ? LJMM_PROBE_ACTIVE : LJMM_PROBE_ACTIVE | LJMM_PROBE_OFF);
 }
 
 __attribute__((destructor)) static void ljmm_fini(void)
 {
-	if (ljmm_config_get(LJMM_OPT_STATS))
-		ljmm_stats_report(ljmm_log_fd());
+	if (!aside && ljmm_config_get(LJMM_OPT_STATS))
+		ljmm_stats_report();
 }

@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /* The exported entry points: the libc names a program can bind to for mapping memory,
- * and nothing else. Here, and only here, results become errno and MAP_FAILED.
+ * and the public API of include/ljmm.h. Here, and only here, results become errno and
+ * MAP_FAILED.
  *
  * glibc 2.36 also exports __mmap and __munmap, but only at version GLIBC_PRIVATE,
  * which programs cannot link against; glibc's own internal calls (malloc's mmap) bind
  * inside libc and never reach any interposer. */
 #include <errno.h>
 #include <stdarg.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/types.h>
 
 #include "alloc.h"
+#include "interpose.h"
 #include "internal.h"
+#include "stats.h"
 #include "../include/ljmm.h"
 
 LJMM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -71,4 +75,31 @@ LJMM_EXPORT int ljmm_verify(void)
 		return -1;
 	}
 	return 0;
+}
+
+LJMM_EXPORT int ljmm_stats_snapshot(ljmm_stats_t *out, size_t size)
+{
+	ljmm_stats_t copy;
+	if (!out) {
+		errno = EINVAL;
+		return -1;
+	}
+	ljmm_stats_copy(&copy);
+	memcpy(out, &copy, size < sizeof copy ? size : sizeof copy);
+	return 0;
+}
+
+LJMM_EXPORT const char *ljmm_version(void) { return LJMM_VERSION; }
+
+/* This copy's own ljmm_version, by a name no other object can interpose. */
+extern __typeof(ljmm_version) ljmm_version_self __attribute__((alias("ljmm_version"), visibility("hidden")));
+
+int ljmm_interpose_first_copy(void)
+{
+	const void *global;
+	/* The GOT entry holds what the dynamic linker bound the name to for the whole
+	 * process: the first definition in the search order (LD_PRELOAD order). Read it
+	 * directly: the compiler may not fold it into our own address. */
+	__asm__("movq ljmm_version@GOTPCREL(%%rip), %0" : "=r"(global));
+	return global == (const void *)ljmm_version_self;
 }

@@ -8,8 +8,6 @@
 
 #include "sys.h"
 
-static int log_fd = 2;
-
 void ljmm_buf_init(ljmm_buf_t *b, char *storage, size_t cap)
 {
 	b->p = storage;
@@ -119,24 +117,70 @@ int ljmm_buf_flush(const ljmm_buf_t *b, int fd)
 	return 0;
 }
 
-int ljmm_log_open(const char *path)
+/* The log file is opened for each line and closed after it, never kept open: a
+ * descriptor kept by number would, after a daemon closes every descriptor and opens its
+ * own files, be one of those (the lines would land in the daemon's data). O_NONBLOCK:
+ * a FIFO without a reader fails with ENXIO instead of blocking, and a full one drops
+ * the line rather than stall the process. Created 0600: the lines hold addresses. */
+static const char *log_path; /* NULL: stderr */
+int ljmm_log_debug_on;
+
+void ljmm_log_configure(const char *path, int debug)
 {
-	if (!path || !*path) {
-		if (log_fd != 2)
-			ljmm_sys_close(log_fd);
-		log_fd = 2;
-		return 0;
-	}
-	long fd = ljmm_sys_open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0644);
-	if (fd < 0)
-		return (int)fd;
-	if (log_fd != 2)
-		ljmm_sys_close(log_fd);
-	log_fd = (int)fd;
-	return 0;
+	log_path = path && *path ? path : NULL;
+	ljmm_log_debug_on = debug;
 }
 
-int ljmm_log_fd(void) { return log_fd; }
+static long open_log(void)
+{
+	return ljmm_sys_open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+}
+
+static int failed_once; /* the "cannot open" line was printed */
+
+/* Say once, on stderr, that the log file cannot be used. */
+static void report_unusable(int err)
+{
+	char storage[512];
+	ljmm_buf_t b;
+	size_t n;
+	if (__atomic_exchange_n(&failed_once, 1, __ATOMIC_RELAXED))
+		return;
+	ljmm_buf_init(&b, storage, sizeof storage - 1);
+	ljmm_buf_str(&b, "ljmm: cannot open LJMM_LOG_FILE='");
+	/* Long paths are shortened in the middle so that the line keeps its end. */
+	n = strlen(log_path);
+	if (n > 300) {
+		ljmm_buf_mem(&b, log_path, 140);
+		ljmm_buf_str(&b, "...");
+		ljmm_buf_str(&b, log_path + n - 140);
+	} else {
+		ljmm_buf_str(&b, log_path);
+	}
+	ljmm_buf_str(&b, "': ");
+	ljmm_buf_errno(&b, err);
+	if (err == ENXIO)
+		ljmm_buf_str(&b, " (a FIFO with no reader)");
+	ljmm_buf_str(&b, "; logging to stderr");
+	if (b.len == b.cap)
+		b.len--;
+	ljmm_buf_mem(&b, "\n", 1);
+	(void)ljmm_buf_flush(&b, 2);
+}
+
+int ljmm_log_check(void)
+{
+	long fd;
+	if (!log_path)
+		return 0;
+	fd = open_log();
+	if (fd < 0) {
+		report_unusable((int)-fd);
+		return (int)fd;
+	}
+	ljmm_sys_close((int)fd);
+	return 0;
+}
 
 void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap)
 {
@@ -146,11 +190,46 @@ void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap)
 	ljmm_buf_str(b, "]: ");
 }
 
-void ljmm_log_end(ljmm_buf_t *b)
+int ljmm_log_end(ljmm_buf_t *b)
 {
+	long fd = 2;
+	int r;
 	/* Keep room for the newline even when the text was cut. */
 	if (b->len == b->cap && b->cap)
 		b->len--;
 	ljmm_buf_mem(b, "\n", 1);
-	(void)ljmm_buf_flush(b, log_fd);
+	if (log_path) {
+		fd = open_log();
+		if (fd < 0) {
+			report_unusable((int)-fd);
+			fd = 2; /* a full descriptor table, a FIFO gone: the line still goes somewhere */
+		}
+	}
+	r = ljmm_buf_flush(b, (int)fd);
+	if (fd != 2)
+		ljmm_sys_close((int)fd);
+	return r;
+}
+
+void ljmm_log_debug(const char *msg, uintptr_t addr, const char *label, uint64_t n, int err)
+{
+	char storage[256];
+	ljmm_buf_t b;
+	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_buf_str(&b, msg);
+	if (addr) {
+		ljmm_buf_str(&b, " addr=");
+		ljmm_buf_hex(&b, addr);
+	}
+	if (label) {
+		ljmm_buf_str(&b, " ");
+		ljmm_buf_str(&b, label);
+		ljmm_buf_str(&b, "=");
+		ljmm_buf_u64(&b, n);
+	}
+	if (err) {
+		ljmm_buf_str(&b, " error=");
+		ljmm_buf_errno(&b, -err);
+	}
+	(void)ljmm_log_end(&b);
 }

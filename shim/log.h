@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Allocation-free text output: a fixed buffer with append helpers, written with one
- * write(2). Safe on every path of the shim, signal handlers included. */
+ * write(2), and the log destination. Safe on every path of the shim, signal handlers
+ * included. */
 #ifndef LJMM_LOG_H
 #define LJMM_LOG_H
 
@@ -33,13 +34,27 @@ void ljmm_buf_errno(ljmm_buf_t *b, int err);
 /** Write the whole buffer to fd, retrying short writes and EINTR; returns 0 or -errno. */
 int ljmm_buf_flush(const ljmm_buf_t *b, int fd);
 
-/** Open the log destination: path NULL or "" means stderr; returns 0 or -errno. */
-int ljmm_log_open(const char *path);
-/** The file descriptor diagnostics go to (2 until ljmm_log_open chose another). */
-int ljmm_log_fd(void);
-/** Start a log line "ljmm[pid]: " in b. */
+/** Where lines go: path NULL or "" means stderr; debug turns on LJMM_DEBUG lines. The
+ *  path must outlive the process's use of it (the environment string). */
+void ljmm_log_configure(const char *path, int debug);
+/** Check the destination once, at start-up: 0, or -errno after one line on stderr
+ *  saying that the file cannot be used and that lines go to stderr instead. */
+int ljmm_log_check(void);
+/** Start a log line "ljmm[pid]: " in b (storage of cap bytes, at least 32). */
 void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap);
-/** Finish the line with '\n' and write it to the log fd. */
-void ljmm_log_end(ljmm_buf_t *b);
+/** Finish the line with '\n' (also when the text was cut) and write it: to the log
+ *  file, opened for this line only, or to stderr. 0 or -errno. */
+int ljmm_log_end(ljmm_buf_t *b);
+
+/** LJMM_DEBUG is on (read on the slow paths only). */
+extern int ljmm_log_debug_on;
+/** One debug line: msg, then " addr=0x..." when addr, " label=n" when label,
+ *  " error=ENAME" when err (a negative errno). */
+void ljmm_log_debug(const char *msg, uintptr_t addr, const char *label, uint64_t n, int err);
+#define LJMM_DEBUG(msg, addr, label, n, err)                                \
+	do {                                                                \
+		if (__builtin_expect(ljmm_log_debug_on, 0))                 \
+			ljmm_log_debug(msg, addr, label, n, err);           \
+	} while (0)
 
 #endif

@@ -309,18 +309,18 @@ static int check_tree(const ljmm_region_t *r, int t, uint32_t n, uint32_t lo_nod
 	if (!n)
 		return 0;
 	if (n > r->fresh)
-		return -1;
+		return LJMM_REGION_BAD_NODE;
 	if (lo_node && !before(r, t, lo_node, n))
-		return -2;
+		return LJMM_REGION_MISORDERED;
 	if (hi_node && !before(r, t, n, hi_node))
-		return -2;
+		return LJMM_REGION_MISORDERED;
 	for (int side = 0; side < 2; side++) {
 		uint32_t c = side ? N(r, n).right[t] : N(r, n).left[t];
 		if (c && N(r, c).prio > N(r, n).prio)
-			return -3;
+			return LJMM_REGION_BAD_HEAP;
 	}
 	if (++*count > r->count)
-		return -4;
+		return LJMM_REGION_TOO_MANY;
 	int ret = check_tree(r, t, N(r, n).left[t], lo_node, n, count);
 	return ret ? ret : check_tree(r, t, N(r, n).right[t], n, hi_node, count);
 }
@@ -335,10 +335,10 @@ static int check_extent(void *p, uintptr_t start, uintptr_t end)
 {
 	struct check_ctx *c = p;
 	if (start >= end)
-		return -5;
+		return LJMM_REGION_EMPTY_EXTENT;
 	/* Neighbours must have been coalesced: a gap of at least one page between them. */
 	if (!c->first && start <= c->prev_end)
-		return -6;
+		return LJMM_REGION_UNCOALESCED;
 	if (c->first)
 		c->first_start = start;
 	c->first = 0;
@@ -347,7 +347,7 @@ static int check_extent(void *p, uintptr_t start, uintptr_t end)
 	return 0;
 }
 
-int ljmm_region_check(const ljmm_region_t *r)
+ljmm_region_fault_t ljmm_region_check(const ljmm_region_t *r)
 {
 	uint32_t n_addr = 0, n_size = 0;
 	struct check_ctx c = {0, 0, 0, 1};
@@ -355,16 +355,29 @@ int ljmm_region_check(const ljmm_region_t *r)
 	if (!ret)
 		ret = check_tree(r, SIZE, r->root[SIZE], 0, 0, &n_size);
 	if (ret)
-		return ret;
+		return (ljmm_region_fault_t)ret;
 	if (n_addr != r->count || n_size != r->count)
-		return -7;
+		return LJMM_REGION_BAD_COUNT;
 	ret = ljmm_region_each(r, check_extent, &c);
 	if (ret)
-		return ret;
+		return (ljmm_region_fault_t)ret;
 	if (c.pages != r->free_pages)
-		return -8;
+		return LJMM_REGION_BAD_TOTAL;
 	if (r->count && (c.first_start < (uintptr_t)r->lo_page << LJMM_PAGE_SHIFT ||
 			 c.prev_end > (uintptr_t)r->hi_page << LJMM_PAGE_SHIFT))
-		return -9;
+		return LJMM_REGION_OUT_OF_BOUNDS;
+	return LJMM_REGION_SOUND;
+}
+
+int ljmm_region_largest(const ljmm_region_t *r, uintptr_t *start, uintptr_t *len)
+{
+	/* The last node of the size treap: the largest, the lowest of equals. */
+	uint32_t cur = r->root[SIZE];
+	if (!cur)
+		return -ENOENT;
+	while (N(r, cur).right[SIZE])
+		cur = N(r, cur).right[SIZE];
+	*start = (uintptr_t)N(r, cur).start << LJMM_PAGE_SHIFT;
+	*len = (uintptr_t)N(r, cur).npages << LJMM_PAGE_SHIFT;
 	return 0;
 }

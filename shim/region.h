@@ -50,7 +50,24 @@ int ljmm_region_next(const ljmm_region_t *r, uintptr_t from, uintptr_t *start, u
 uint64_t ljmm_region_free_bytes(const ljmm_region_t *r);
 /** Call fn(ctx, start, end) for each free extent in address order; stops at a non-zero return. */
 int ljmm_region_each(const ljmm_region_t *r, int (*fn)(void *ctx, uintptr_t start, uintptr_t end), void *ctx);
-/** Verify every invariant of both treaps; 0 when sound, else a negative code naming the fault. */
-int ljmm_region_check(const ljmm_region_t *r);
+/** The largest free extent: 0 with [*start, *start + *len) set, or -ENOENT when none. */
+int ljmm_region_largest(const ljmm_region_t *r, uintptr_t *start, uintptr_t *len);
+
+/** What ljmm_region_check finds. */
+typedef enum {
+	LJMM_REGION_SOUND = 0,
+	LJMM_REGION_BAD_NODE = -1,      /* a link names a node never handed out */
+	LJMM_REGION_MISORDERED = -2,    /* a node out of its treap's key order */
+	LJMM_REGION_BAD_HEAP = -3,      /* a child with a higher priority than its parent */
+	LJMM_REGION_TOO_MANY = -4,      /* more nodes reachable than counted (a cycle, or a shared node) */
+	LJMM_REGION_EMPTY_EXTENT = -5,  /* an extent of no pages */
+	LJMM_REGION_UNCOALESCED = -6,   /* two extents touch or overlap */
+	LJMM_REGION_BAD_COUNT = -7,     /* a treap holds another number of nodes than counted */
+	LJMM_REGION_BAD_TOTAL = -8,     /* the extents' pages differ from free_pages */
+	LJMM_REGION_OUT_OF_BOUNDS = -9, /* an extent outside [lo, hi) */
+} ljmm_region_fault_t;
+
+/** Verify every invariant of both treaps: LJMM_REGION_SOUND, or the first fault found. */
+ljmm_region_fault_t ljmm_region_check(const ljmm_region_t *r);
 
 #endif

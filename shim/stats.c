@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Counters, the exit report and the public snapshot (see stats.h). */
+/* Counters, the probe that lets other processes read them, and the exit report (see
+ * stats.h). */
 #include "stats.h"
 
-#include <errno.h>
 #include <string.h>
 
 #include "internal.h"
@@ -23,22 +23,13 @@ void ljmm_stats_publish(uint64_t flags)
 	__atomic_store_n(&ljmm_probe.flags, flags, __ATOMIC_RELEASE);
 }
 
-LJMM_EXPORT int ljmm_stats_snapshot(ljmm_stats_t *out, size_t size)
+void ljmm_stats_copy(ljmm_stats_t *out)
 {
-	ljmm_stats_t copy;
 	const uint64_t *src = (const uint64_t *)&ljmm_stats_live;
-	uint64_t *dst = (uint64_t *)&copy;
-	if (!out) {
-		errno = EINVAL;
-		return -1;
-	}
-	for (size_t i = 0; i < sizeof copy / sizeof(uint64_t); i++)
+	uint64_t *dst = (uint64_t *)out;
+	for (size_t i = 0; i < sizeof *out / sizeof(uint64_t); i++)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
-	memcpy(out, &copy, size < sizeof copy ? size : sizeof copy);
-	return 0;
 }
-
-LJMM_EXPORT const char *ljmm_version(void) { return LJMM_VERSION; }
 
 static void field(ljmm_buf_t *b, const char *name, uint64_t v)
 {
@@ -48,12 +39,12 @@ static void field(ljmm_buf_t *b, const char *name, uint64_t v)
 	ljmm_buf_u64(b, v);
 }
 
-void ljmm_stats_report(int fd)
+void ljmm_stats_report(void)
 {
 	ljmm_stats_t s;
 	char storage[512];
 	ljmm_buf_t b;
-	(void)ljmm_stats_snapshot(&s, sizeof s);
+	ljmm_stats_copy(&s);
 
 	ljmm_log_begin(&b, storage, sizeof storage);
 	ljmm_buf_str(&b, "calls:");
@@ -69,8 +60,7 @@ void ljmm_stats_report(int fd)
 	field(&b, "kernel-skipped", s.kernel_skipped);
 	field(&b, "failed", s.failures);
 	field(&b, "signal-reentries", s.signal_reentries);
-	ljmm_buf_mem(&b, "\n", 1);
-	(void)ljmm_buf_flush(&b, fd);
+	(void)ljmm_log_end(&b);
 
 	ljmm_log_begin(&b, storage, sizeof storage);
 	if (s.region_hi) {
@@ -88,17 +78,26 @@ void ljmm_stats_report(int fd)
 		field(&b, "conflicts", s.conflicts);
 		field(&b, "fork-resets", s.fork_resets);
 		field(&b, "dropped-bytes", s.dropped_bytes);
+		if (s.scans)
+			field(&b, "scans", s.scans);
+		if (s.section_recoveries)
+			field(&b, "recoveries", s.section_recoveries);
+		if (s.lock_timeouts)
+			field(&b, "lock-timeouts", s.lock_timeouts);
 	} else {
 		ljmm_buf_str(&b, "region: never needed (the kernel served every MAP_32BIT request)");
 	}
-	ljmm_buf_mem(&b, "\n", 1);
-	(void)ljmm_buf_flush(&b, fd);
+	(void)ljmm_log_end(&b);
 
 	ljmm_log_begin(&b, storage, sizeof storage);
 	ljmm_buf_str(&b, "guard: ");
 	switch (s.guard_state) {
 	case LJMM_GUARD_STATE_OFF: ljmm_buf_str(&b, "off"); break;
-	case LJMM_GUARD_STATE_PENDING: ljmm_buf_str(&b, "lazy, not placed (region never used)"); break;
+	case LJMM_GUARD_STATE_PENDING:
+		ljmm_buf_str(&b, "lazy, not placed (region never used)");
+		if (s.guard_defaulted_lazy)
+			ljmm_buf_str(&b, "; lazy by default: this glibc is older than any the guard was measured on");
+		break;
 	case LJMM_GUARD_STATE_PLACED: ljmm_buf_str(&b, "placed at "); ljmm_buf_hex(&b, s.guard_addr); break;
 	case LJMM_GUARD_STATE_NOT_NEEDED: ljmm_buf_str(&b, "not needed (brk heap above 2 GiB)"); break;
 	case LJMM_GUARD_STATE_OCCUPIED: ljmm_buf_str(&b, "not placed: a mapping already stands at "); ljmm_buf_hex(&b, s.guard_addr); break;
@@ -108,6 +107,7 @@ void ljmm_stats_report(int fd)
 		ljmm_buf_str(&b, ", reserve ");
 		ljmm_buf_mib(&b, s.guard_reserve);
 	}
-	ljmm_buf_mem(&b, "\n", 1);
-	(void)ljmm_buf_flush(&b, fd);
+	if (s.guard_defaulted_lazy && s.guard_state != LJMM_GUARD_STATE_PENDING)
+		ljmm_buf_str(&b, " (lazy by default: this glibc is older than any the guard was measured on)");
+	(void)ljmm_log_end(&b);
 }

@@ -9,7 +9,7 @@
 
 #include "probe.h"
 
-/** The live counters; update with ljmm_stats_add, read with ljmm_stats_snapshot. */
+/** The live counters; update with ljmm_stats_add, read with ljmm_stats_copy. */
 extern ljmm_stats_t ljmm_stats_live;
 /** The probe other processes read the counters through (probe.h). */
 extern ljmm_probe_t ljmm_probe;
@@ -28,7 +28,9 @@ static inline void ljmm_stats_bump(uint64_t *counter)
 /** Store a value (relaxed atomic). */
 static inline void ljmm_stats_set(uint64_t *field, uint64_t v) { __atomic_store_n(field, v, __ATOMIC_RELAXED); }
 
-/** Write the exit report (three lines) to fd. */
-void ljmm_stats_report(int fd);
+/** Copy the live counters one by one (each read atomically) into *out. */
+void ljmm_stats_copy(ljmm_stats_t *out);
+/** Write the exit report (three lines) to the log. */
+void ljmm_stats_report(void);
 
 #endif

@@ -3,91 +3,72 @@
  *
  * Why not libc: the interposed mmap family must not recurse into anything that can
  * allocate or take libc locks (dlsym, malloc, stdio), and must not touch errno on its
- * internal paths. These inline wrappers are plain instructions: async-signal-safe,
- * usable before libc is initialised, and they leave errno alone. */
+ * internal paths. sys.c implements these with the syscall instruction: plain
+ * instructions, async-signal-safe, usable before libc is initialised, and they leave
+ * errno alone. Link-time optimisation inlines them into the preload library.
+ *
+ * This header is the whole boundary between the shim and the kernel: the policy unit
+ * tests link tests/unit/fake_kernel.c instead of sys.c, a modelled address space with
+ * the same functions, so every decision can be scripted without the real kernel. */
 #ifndef LJMM_SYS_H
 #define LJMM_SYS_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <time.h>
 
 #if !defined(__x86_64__) || !defined(__linux__)
 #error "ljmm supports Linux x86-64 only"
 #endif
 
-static inline long ljmm_sys6(long n, long a1, long a2, long a3, long a4, long a5, long a6)
-{
-	long ret;
-	register long r10 __asm__("r10") = a4;
-	register long r8 __asm__("r8") = a5;
-	register long r9 __asm__("r9") = a6;
-	__asm__ __volatile__("syscall"
-			     : "=a"(ret)
-			     : "a"(n), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
-			     : "rcx", "r11", "memory");
-	return ret;
-}
+/* Flags newer than the oldest headers we build with (glibc 2.17, musl 1.1): the kernel
+ * ABI values, from <linux/mman.h>. */
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels take it as a hint */
+#endif
+#ifndef MREMAP_DONTUNMAP
+#define MREMAP_DONTUNMAP 4 /* Linux 5.7 */
+#endif
+#ifndef MADV_WIPEONFORK
+#define MADV_WIPEONFORK 18 /* Linux 4.14 */
+#endif
 
 /* The kernel reports errors as values in [-4095, -1]; anything else is a result. */
 static inline int ljmm_sys_is_err(long r) { return (unsigned long)r > -4096UL; }
 
-static inline long ljmm_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
-{
-#ifdef LJMM_TEST_NOREPLACE_AS_HINT
-	/* Test builds only (tests/preload): act as a kernel before 4.17, which does not
-	 * know MAP_FIXED_NOREPLACE and takes the address as a plain hint. */
-	flags &= ~MAP_FIXED_NOREPLACE;
-#endif
-	return ljmm_sys6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, off);
-}
-
-static inline long ljmm_sys_munmap(void *addr, size_t len)
-{
-	return ljmm_sys6(SYS_munmap, (long)addr, (long)len, 0, 0, 0, 0);
-}
-
-static inline long ljmm_sys_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr)
-{
-	return ljmm_sys6(SYS_mremap, (long)old, (long)old_len, (long)new_len, flags, (long)new_addr, 0);
-}
-
-static inline long ljmm_sys_open(const char *path, int flags, int mode)
-{
-	return ljmm_sys6(SYS_open, (long)path, flags, mode, 0, 0, 0);
-}
-
-static inline long ljmm_sys_read(int fd, void *buf, size_t n)
-{
-	return ljmm_sys6(SYS_read, fd, (long)buf, (long)n, 0, 0, 0);
-}
-
-static inline long ljmm_sys_write(int fd, const void *buf, size_t n)
-{
-	return ljmm_sys6(SYS_write, fd, (long)buf, (long)n, 0, 0, 0);
-}
-
-static inline long ljmm_sys_close(int fd) { return ljmm_sys6(SYS_close, fd, 0, 0, 0, 0, 0); }
-
-static inline long ljmm_sys_brk(void *addr) { return ljmm_sys6(SYS_brk, (long)addr, 0, 0, 0, 0, 0); }
-
-static inline long ljmm_sys_madvise(void *addr, size_t len, int advice)
-{
-	return ljmm_sys6(SYS_madvise, (long)addr, (long)len, advice, 0, 0, 0);
-}
-
-static inline long ljmm_sys_getpid(void) { return ljmm_sys6(SYS_getpid, 0, 0, 0, 0, 0, 0); }
-
-static inline long ljmm_sys_clock_gettime(int clock, struct timespec *ts)
-{
-	return ljmm_sys6(SYS_clock_gettime, clock, (long)ts, 0, 0, 0, 0);
-}
-
-static inline long ljmm_sys_futex(int *uaddr, int op, int val)
-{
-	return ljmm_sys6(SYS_futex, (long)uaddr, op, val, 0, 0, 0);
-}
+/** mmap(2): the address, or -errno. */
+long ljmm_sys_mmap(void *addr, size_t len, int prot, int flags, int fd, long off);
+/** munmap(2): 0 or -errno. */
+long ljmm_sys_munmap(void *addr, size_t len);
+/** mremap(2) (new_addr used with MREMAP_FIXED): the address, or -errno. */
+long ljmm_sys_mremap(void *old, size_t old_len, size_t new_len, int flags, void *new_addr);
+/** mincore(2): 0 or -errno (ENOMEM when the range holds unmapped pages). */
+long ljmm_sys_mincore(void *addr, size_t len, unsigned char *vec);
+/** madvise(2): 0 or -errno. */
+long ljmm_sys_madvise(void *addr, size_t len, int advice);
+/** open(2): a descriptor, or -errno. */
+long ljmm_sys_open(const char *path, int flags, int mode);
+/** read(2): bytes read, or -errno. */
+long ljmm_sys_read(int fd, void *buf, size_t n);
+/** write(2): bytes written, or -errno. */
+long ljmm_sys_write(int fd, const void *buf, size_t n);
+/** close(2): 0 or -errno. */
+long ljmm_sys_close(int fd);
+/** brk(2): the new (or, on failure, the current) break. */
+long ljmm_sys_brk(void *addr);
+/** getpid(2). */
+long ljmm_sys_getpid(void);
+/** gettid(2). */
+long ljmm_sys_gettid(void);
+/** tgkill(2) with signal 0: 0 while thread tid of process tgid exists, else -ESRCH. */
+long ljmm_sys_tgkill(long tgid, long tid, int sig);
+/** sigaltstack(2) read-only: 0 with *ss filled, or -errno. */
+long ljmm_sys_sigaltstack_get(void *ss);
+/** clock_gettime(2). */
+long ljmm_sys_clock_gettime(int clock, struct timespec *ts);
+/** futex(2) FUTEX_WAIT_PRIVATE (timeout NULL: none) and FUTEX_WAKE_PRIVATE. */
+long ljmm_sys_futex_wait(int *uaddr, int val, const struct timespec *timeout);
+long ljmm_sys_futex_wake(int *uaddr, int n);
 
 #endif

@@ -34,6 +34,7 @@ static const char *kind_name(ljmm_opt_kind_t kind)
 	case LJMM_KIND_WORD: return "word";
 	case LJMM_KIND_SIZE: return "size";
 	case LJMM_KIND_PATH: return "path";
+	case LJMM_KIND_PERCENTS: return "percents";
 	}
 	return "unknown";
 }
@@ -58,6 +59,12 @@ int main(void)
 		case LJMM_KIND_PATH:
 			printf("stderr\t-\t-\t-");
 			break;
+		case LJMM_KIND_PERCENTS: {
+			char def[64];
+			ljmm_config_format(o, o->def, def, sizeof def);
+			printf("%s\t%" PRIu64 "\t%" PRIu64 "\t-", def, o->min, o->max);
+			break;
+		}
 		}
 		ljmm_config_describe(o, what, sizeof what);
 		printf("\t%s\n", what);

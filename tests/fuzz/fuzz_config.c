@@ -75,6 +75,58 @@ static int ref_size(const char *s, uint64_t *out)
 	return 0;
 }
 
+/* "off" (or another false word), or items "N" / "N%" separated by single commas, each
+ * in [min, max]; an item whose digits pass 1000 is out of range whatever follows it. At
+ * most 8 distinct values, packed ascending one per byte. */
+static int ref_percents(const ljmm_option_t *opt, const char *t, uint64_t *out)
+{
+	static const char *const no[] = {"off", "0", "no", "false"};
+	unsigned vals[64], n = 0;
+	uint64_t v = 0;
+	for (unsigned i = 0; i < 4; i++)
+		if (same_word(t, no[i])) {
+			*out = 0;
+			return 0;
+		}
+	for (const char *item = t;;) {
+		const char *end = strchr(item, ',');
+		size_t len = end ? (size_t)(end - item) : strlen(item), d = 0;
+		unsigned long long x = 0;
+		int dup = 0;
+		while (d < len && item[d] >= '0' && item[d] <= '9') {
+			x = x * 10 + (unsigned)(item[d] - '0');
+			if (x > 1000)
+				return -ERANGE;
+			d++;
+		}
+		if (!d || !(d == len || (d + 1 == len && item[d] == '%')))
+			return -EINVAL;
+		if (x < opt->min || x > opt->max)
+			return -ERANGE;
+		for (unsigned i = 0; i < n; i++)
+			dup |= vals[i] == x;
+		if (!dup) {
+			if (n == 8)
+				return -ERANGE;
+			vals[n++] = (unsigned)x;
+		}
+		if (!end)
+			break;
+		item = end + 1;
+	}
+	for (unsigned i = 0; i < n; i++) /* selection of the largest first, packed downwards */
+		for (unsigned j = i + 1; j < n; j++)
+			if (vals[j] > vals[i]) {
+				unsigned tmp = vals[i];
+				vals[i] = vals[j];
+				vals[j] = tmp;
+			}
+	for (unsigned i = 0; i < n; i++)
+		v = (v << 8) | vals[i];
+	*out = v;
+	return 0;
+}
+
 static int ref_parse(const ljmm_option_t *opt, const char *t, uint64_t *out)
 {
 	static const char *const yes[] = {"on", "1", "yes", "true"}, *const no[] = {"off", "0", "no", "false"};
@@ -115,6 +167,8 @@ static int ref_parse(const ljmm_option_t *opt, const char *t, uint64_t *out)
 			return -ERANGE;
 		*out = 0;
 		return 0;
+	case LJMM_KIND_PERCENTS:
+		return ref_percents(opt, t, out);
 	}
 	return -EINVAL;
 }
@@ -173,6 +227,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case LJMM_KIND_PATH:
 			break;
+		case LJMM_KIND_PERCENTS:
+			for (uint64_t x = v, prev = 0; x; x >>= 8) {
+				FUZZ_CHECK((x & 0xff) > prev && (x & 0xff) >= opt->min && (x & 0xff) <= opt->max,
+					   "%s: packed %#llx not ascending within bounds", opt->name, (unsigned long long)v);
+				prev = x & 0xff;
+			}
+			break;
 		}
 	}
 	/* Whatever the capacity, describe() writes a terminated string inside it. */
@@ -207,7 +268,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < LJMM_OPT_COUNT; i++) {
 		const ljmm_option_t *opt = &ljmm_options[i];
 		uint64_t v;
-		if (opt->kind == LJMM_KIND_PATH)
+		if (opt->kind == LJMM_KIND_PATH || opt->kind == LJMM_KIND_PERCENTS)
 			continue;
 		v = ljmm_config_get((ljmm_opt_id_t)i);
 		FUZZ_CHECK(v >= opt->min && v <= opt->max, "%s loaded as %llu", opt->name, (unsigned long long)v);

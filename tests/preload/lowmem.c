@@ -18,146 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ljmm.h"
-
-#define MiB ((size_t)1 << 20)
-#define LOW_END ((uintptr_t)1 << 31)
-#define PAGE ((size_t)4096)
-#define MAX_BLOCKS 8192
-
-typedef struct {
-	uintptr_t addr;
-	size_t len;
-} block_t;
-
-static block_t blocks[MAX_BLOCKS];
-static size_t nblocks;
-
-#define FAIL(...)                                      \
-	do {                                           \
-		fprintf(stderr, "FAIL: " __VA_ARGS__); \
-		fprintf(stderr, " (line %d)\n", __LINE__); \
-		exit(1);                               \
-	} while (0)
-
-static void *map32(size_t len)
-{
-	return mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-}
-
-static long raw_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
-{
-	return syscall(SYS_mmap, addr, len, prot, flags, fd, off);
-}
-
-/* The shim's API, looked up at run time so that the same binary runs without it. */
-static int shim_verify(void)
-{
-	int (*fn)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "ljmm_verify");
-	if (!fn)
-		FAIL("ljmm_verify not found: is the shim preloaded?");
-	return fn();
-}
-
-static void verify(const char *where)
-{
-	if (shim_verify() != 0)
-		FAIL("%s: index and /proc/self/maps differ (errno %s)", where, strerrorname_np(errno));
-}
-
-static ljmm_stats_t stats(void)
-{
-	ljmm_stats_t s;
-	/* Looked up once: fork children call this too, and need no dlsym of their own. */
-	static int (*fn)(ljmm_stats_t *, size_t);
-	if (!fn)
-		fn = (int (*)(ljmm_stats_t *, size_t))dlsym(RTLD_DEFAULT, "ljmm_stats_snapshot");
-	memset(&s, 0, sizeof s);
-	if (!fn || fn(&s, sizeof s) != 0)
-		FAIL("ljmm_stats_snapshot unavailable");
-	return s;
-}
-
-static uint64_t tag(uintptr_t page) { return (uint64_t)page * 0x9e3779b97f4a7c15ull ^ 0x5a5a5a5a5a5a5a5aull; }
-
-static void stamp(uintptr_t addr, size_t len)
-{
-	for (uintptr_t p = addr; p < addr + len; p += PAGE)
-		*(volatile uint64_t *)p = tag(p);
-}
-
-/* The pages at addr hold the stamps written when they lived at home. */
-static void check_moved(uintptr_t addr, uintptr_t home, size_t len)
-{
-	for (uintptr_t off = 0; off < len; off += PAGE)
-		if (*(volatile uint64_t *)(addr + off) != tag(home + off))
-			FAIL("page %#lx clobbered", (unsigned long)(addr + off));
-}
-
-static void check_stamp(uintptr_t addr, size_t len) { check_moved(addr, addr, len); }
-
-static void add_block(uintptr_t a, size_t len)
-{
-	if (nblocks == MAX_BLOCKS)
-		FAIL("too many blocks");
-	if (a + len > LOW_END)
-		FAIL("MAP_32BIT block %#lx+%zu ends above 2 GiB", (unsigned long)a, len);
-	blocks[nblocks].addr = a;
-	blocks[nblocks].len = len;
-	nblocks++;
-	stamp(a, len);
-}
-
-/* Map len-byte blocks until ENOMEM; returns how many. */
-static size_t fill(size_t len)
-{
-	size_t n = 0;
-	for (;;) {
-		void *p = map32(len);
-		if (p == MAP_FAILED) {
-			if (errno != ENOMEM)
-				FAIL("MAP_32BIT mmap failed with %s, not ENOMEM", strerrorname_np(errno));
-			return n;
-		}
-		add_block((uintptr_t)p, len);
-		n++;
-	}
-}
-
-static int by_addr(const void *a, const void *b)
-{
-	const block_t *x = a, *y = b;
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-static size_t live_bytes(void)
-{
-	size_t t = 0;
-	for (size_t i = 0; i < nblocks; i++)
-		t += blocks[i].len;
-	return t;
-}
-
-/* No two live blocks overlap, none ends above 2 GiB, every page reads back. */
-static void check_blocks(const char *where)
-{
-	qsort(blocks, nblocks, sizeof *blocks, by_addr);
-	for (size_t i = 0; i < nblocks; i++) {
-		if (blocks[i].addr + blocks[i].len > LOW_END)
-			FAIL("%s: block above 2 GiB", where);
-		if (i && blocks[i - 1].addr + blocks[i - 1].len > blocks[i].addr)
-			FAIL("%s: blocks %#lx and %#lx overlap", where, (unsigned long)blocks[i - 1].addr,
-			     (unsigned long)blocks[i].addr);
-		check_stamp(blocks[i].addr, blocks[i].len);
-	}
-}
-
-static void drop_block(size_t i)
-{
-	if (munmap((void *)blocks[i].addr, blocks[i].len) != 0)
-		FAIL("munmap: %s", strerrorname_np(errno));
-	blocks[i] = blocks[--nblocks];
-}
+#include "common.h"
 
 /* fill MIN [REFILL_MIN]: reach, no overlap, reuse after freeing every other block. */
 static int cmd_fill(int argc, char **argv)
@@ -174,7 +35,7 @@ static int cmd_fill(int argc, char **argv)
 	qsort(blocks, nblocks, sizeof *blocks, by_addr);
 	for (size_t i = 0; i < nblocks; i += 2) {
 		if (munmap((void *)blocks[i].addr, blocks[i].len) != 0)
-			FAIL("munmap: %s", strerrorname_np(errno));
+			FAIL("munmap: %s", errname(errno));
 		blocks[i].len = 0;
 		freed++;
 	}
@@ -303,12 +164,17 @@ static int cmd_mremap(int argc, char **argv)
 	size_t k = 0;
 	while (k + 2 < nblocks && !(blocks[k].addr + MiB == blocks[k + 1].addr && blocks[k].addr > 0x1000000 && blocks[k].addr < 0x30000000))
 		k++;
+	/* The scenario needs two adjacent region blocks below 768 MiB; without them it
+	 * would test nothing. */
+	if (!(k + 2 < nblocks && blocks[k].addr + MiB == blocks[k + 1].addr && blocks[k].addr > 0x1000000 &&
+	      blocks[k].addr < 0x30000000))
+		FAIL("set-up: no two adjacent region blocks between 16 MiB and 768 MiB among %zu blocks", nblocks);
 	uintptr_t x = blocks[k].addr;
 	if (munmap((void *)(x + MiB), MiB) != 0)
 		FAIL("munmap");
 	void *p = mremap((void *)x, MiB, 2 * MiB, 0);
 	if ((uintptr_t)p != x)
-		FAIL("in-place grow: %p (%s)", p, strerrorname_np(errno));
+		FAIL("in-place grow: %p (%s)", p, errname(errno));
 	stamp(x, 2 * MiB);
 	verify("after in-place grow");
 	if (map32(MiB) != MAP_FAILED)
@@ -327,20 +193,19 @@ static int cmd_mremap(int argc, char **argv)
 		FAIL("grow into a live block did not fail with ENOMEM");
 	void *q = mremap((void *)x, MiB / 2, 4 * MiB, MREMAP_MAYMOVE);
 	if (q == MAP_FAILED)
-		FAIL("MAYMOVE: %s", strerrorname_np(errno));
+		FAIL("MAYMOVE: %s", errname(errno));
 	check_moved((uintptr_t)q, x, MiB / 2);
 	verify("after MAYMOVE");
 	/* MREMAP_FIXED back into the hole the move left. */
 	p = mremap(q, 4 * MiB, MiB / 2, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)x);
 	if ((uintptr_t)p != x)
-		FAIL("MREMAP_FIXED: %p (%s)", p, strerrorname_np(errno));
+		FAIL("MREMAP_FIXED: %p (%s)", p, errname(errno));
 	check_moved(x, x, MiB / 2);
 	verify("after MREMAP_FIXED");
 	printf("mremap: ok at %#lx\n", (unsigned long)x);
 	return 0;
 }
 
-static void prepare_region(size_t room);
 
 /* stale: space freed behind the shim's back (a raw munmap) is found again by the
  * rebuild a request that fits nowhere makes, at most once per 100 ms. */
@@ -355,7 +220,7 @@ static int cmd_stale(int argc, char **argv)
 		FAIL("no region block below 1 GiB");
 	uintptr_t x = blocks[0].addr;
 	if (syscall(SYS_munmap, x, MiB) != 0)
-		FAIL("raw munmap: %s", strerrorname_np(errno));
+		FAIL("raw munmap: %s", errname(errno));
 	memmove(blocks, blocks + 1, (nblocks - 1) * sizeof *blocks);
 	nblocks--;
 	/* The fill's last failure rebuilt the index just now: the next rebuild waits. */
@@ -370,7 +235,7 @@ static int cmd_stale(int argc, char **argv)
 	void *p = map32(MiB);
 	if ((uintptr_t)p != x)
 		FAIL("the raw-freed MiB at %#lx was not served again: %p (%s)", (unsigned long)x, p,
-		     p == MAP_FAILED ? strerrorname_np(errno) : "elsewhere");
+		     p == MAP_FAILED ? errname(errno) : "elsewhere");
 	add_block(x, MiB);
 	check_blocks("stale");
 	verify("after the stale rebuild");
@@ -390,15 +255,15 @@ static int cmd_top2g(int argc, char **argv)
 	void *p = mmap((void *)below, 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 		       -1, 0);
 	if (p != (void *)below)
-		FAIL("cannot map [%#lx, +64K): %s", (unsigned long)below, strerrorname_np(errno));
+		FAIL("cannot map [%#lx, +64K): %s", (unsigned long)below, errname(errno));
 	/* Up to 2 GiB exactly is fine: [below, 2G) after growing by 64 KiB. */
 	if (mremap(p, 64 * 1024, 128 * 1024, 0) != p)
-		FAIL("growth to end exactly at 2 GiB refused: %s", strerrorname_np(errno));
+		FAIL("growth to end exactly at 2 GiB refused: %s", errname(errno));
 	stamp(below, 128 * 1024);
 	/* The pages above 2 GiB must be free, or the kernel's refusal proves nothing. */
 	void *q = mmap((void *)LOW_END, 64 * 1024, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (q != (void *)LOW_END)
-		FAIL("[2 GiB, +64K) is not free here: %s", q == MAP_FAILED ? strerrorname_np(errno) : "moved");
+		FAIL("[2 GiB, +64K) is not free here: %s", q == MAP_FAILED ? errname(errno) : "moved");
 	munmap(q, 64 * 1024);
 	/* Once before the shim has an index (kernel-served blocks), once with one. */
 	for (int round = 0; round < 2; round++) {
@@ -407,7 +272,7 @@ static int cmd_top2g(int argc, char **argv)
 		errno = 0;
 		if (mremap(p, 128 * 1024, 192 * 1024, 0) != MAP_FAILED || errno != ENOMEM)
 			FAIL("round %d: in-place growth across 2 GiB was not refused with ENOMEM (errno %s)", round,
-			     strerrorname_np(errno));
+			     errname(errno));
 		check_stamp(below, 128 * 1024);
 		q = mmap((void *)LOW_END, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (q != (void *)LOW_END)
@@ -418,7 +283,7 @@ static int cmd_top2g(int argc, char **argv)
 	/* MREMAP_MAYMOVE lets the kernel put the block anywhere: its answer stands. */
 	q = mremap(p, 128 * 1024, 192 * 1024, MREMAP_MAYMOVE);
 	if (q == MAP_FAILED)
-		FAIL("MREMAP_MAYMOVE: %s", strerrorname_np(errno));
+		FAIL("MREMAP_MAYMOVE: %s", errname(errno));
 	check_moved((uintptr_t)q, below, 128 * 1024);
 	munmap(q, 192 * 1024);
 	verify("after MAYMOVE");
@@ -459,7 +324,6 @@ static int cmd_hint(int argc, char **argv)
 	return 0;
 }
 
-static void prepare_region(size_t room);
 
 struct errcase {
 	const char *what;
@@ -491,8 +355,8 @@ static void compare_mmap(const struct errcase *c, int extra, int *expect, int fi
 	else if (!(flags & MAP_32BIT))
 		*expect = e2;
 	if (e1 != *expect)
-		FAIL("mmap %s (flags %#x): shim %s, kernel %s (with room: %s)", c->what, flags, strerrorname_np(e1) ? strerrorname_np(e1) : "ok",
-		     strerrorname_np(e2) ? strerrorname_np(e2) : "ok", strerrorname_np(*expect) ? strerrorname_np(*expect) : "ok");
+		FAIL("mmap %s (flags %#x): shim %s, kernel %s (with room: %s)", c->what, flags, errname(e1) ? errname(e1) : "ok",
+		     errname(e2) ? errname(e2) : "ok", errname(*expect) ? errname(*expect) : "ok");
 }
 
 /* errno: impossible arguments give the kernel's exact answer, before and after the
@@ -539,7 +403,7 @@ static int cmd_errno(int argc, char **argv)
 			long b = syscall(SYS_munmap, um[i].addr, um[i].len);
 			int e2 = b == -1 ? errno : 0;
 			if ((a != 0) != (b != 0) || (a && e1 != e2))
-				FAIL("munmap %s: shim %d/%s, kernel %ld/%s", um[i].what, a, strerrorname_np(e1), b, strerrorname_np(e2));
+				FAIL("munmap %s: shim %d/%s, kernel %ld/%s", um[i].what, a, errname(e1), b, errname(e2));
 		}
 		void *m = map32(2 * PAGE);
 		struct {
@@ -558,8 +422,8 @@ static int cmd_errno(int argc, char **argv)
 			long b = syscall(SYS_mremap, mr[i].old, mr[i].olen, mr[i].nlen, mr[i].flags, 0x20000000);
 			int e2 = b == -1 ? errno : 0;
 			if ((a == MAP_FAILED) != (e2 != 0) || (a == MAP_FAILED && e1 != e2))
-				FAIL("mremap %s: shim %s/%s, kernel %ld/%s", mr[i].what, a == MAP_FAILED ? "fail" : "ok", strerrorname_np(e1), b,
-				     strerrorname_np(e2));
+				FAIL("mremap %s: shim %s/%s, kernel %ld/%s", mr[i].what, a == MAP_FAILED ? "fail" : "ok", errname(e1), b,
+				     errname(e2));
 		}
 		munmap(m, 2 * PAGE);
 		if (round == 0) {
@@ -586,7 +450,7 @@ static void *churn_thread(void *arg)
 		if (mine[i]) {
 			check_stamp((uintptr_t)mine[i], lens[i]);
 			if (munmap(mine[i], lens[i]) != 0)
-				FAIL("thread munmap: %s", strerrorname_np(errno));
+				FAIL("thread munmap: %s", errname(errno));
 			mine[i] = NULL;
 		} else {
 			lens[i] = PAGE * (1 + (size_t)rand_r(&seed) % 64);
@@ -610,18 +474,6 @@ static void *churn_thread(void *arg)
 
 /* Fill the kernel's window (so MAP_32BIT goes through the region), then free a few
  * MiB of region blocks so the threads have room to churn. */
-static void prepare_region(size_t room)
-{
-	fill(MiB);
-	qsort(blocks, nblocks, sizeof *blocks, by_addr);
-	if (room > nblocks)
-		room = nblocks;
-	for (size_t i = 0; i < room; i++)
-		if (munmap((void *)blocks[i].addr, blocks[i].len) != 0)
-			FAIL("munmap: %s", strerrorname_np(errno));
-	memmove(blocks, blocks + room, (nblocks - room) * sizeof *blocks);
-	nblocks -= room;
-}
 
 /* fork N: children forked while threads are inside the shim can map and exit. */
 static int cmd_fork(int argc, char **argv)
@@ -636,7 +488,7 @@ static int cmd_fork(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		pid_t pid = fork();
 		if (pid < 0)
-			FAIL("fork: %s", strerrorname_np(errno));
+			FAIL("fork: %s", errname(errno));
 		if (pid == 0) {
 			alarm(20); /* a deadlock kills the child and fails the test */
 			for (int j = 0; j < 8; j++) {
@@ -650,7 +502,7 @@ static int cmd_fork(int argc, char **argv)
 					_exit(5);
 			}
 			if (shim_verify() != 0) {
-				fprintf(stderr, "child verify: %s\n", strerrorname_np(errno));
+				fprintf(stderr, "child verify: %s\n", errname(errno));
 				_exit(6);
 			}
 			/* The child noticed the fork exactly once, at its first bookkeeping. */
@@ -727,7 +579,7 @@ static int cmd_signal(int argc, char **argv)
 		stamp((uintptr_t)p, PAGE);
 		check_stamp((uintptr_t)p, PAGE);
 		if (munmap(p, PAGE * (1 + (size_t)i % 32)) != 0)
-			FAIL("munmap: %s", strerrorname_np(errno));
+			FAIL("munmap: %s", errname(errno));
 	}
 	stop_threads = 1;
 	pthread_join(t, NULL);
@@ -737,7 +589,7 @@ static int cmd_signal(int argc, char **argv)
 	 * the index if a handler interrupted the shim. */
 	void *p = map32(MiB);
 	if (p == MAP_FAILED)
-		FAIL("region call after the signal loop: %s", strerrorname_np(errno));
+		FAIL("region call after the signal loop: %s", errname(errno));
 	munmap(p, MiB);
 	check_blocks("signal");
 	verify("signal");
@@ -758,6 +610,7 @@ static int cmd_threads(int argc, char **argv)
 	if (n > 32)
 		n = 32;
 	prepare_region(64);
+	uint64_t served_before = stats().region_served;
 	for (int i = 0; i < n; i++)
 		pthread_create(&t[i], NULL, churn_thread, (void *)(uintptr_t)(i + 100));
 	sleep((unsigned)secs);
@@ -767,8 +620,13 @@ static int cmd_threads(int argc, char **argv)
 	check_blocks("threads");
 	verify("threads");
 	ljmm_stats_t s = stats();
-	printf("threads: %d threads, %lu region-served, %lu conflicts\n", n, (unsigned long)s.region_served,
-	       (unsigned long)s.conflicts);
+	printf("threads: %d threads, %lu region-served during the churn, %lu conflicts\n", n,
+	       (unsigned long)(s.region_served - served_before), (unsigned long)s.conflicts);
+	/* The kernel's window is full: the threads' blocks must have come from the region,
+	 * or the test raced nothing of ours. */
+	if (s.region_served - served_before < (uint64_t)n)
+		FAIL("only %lu region-served blocks during the churn of %d threads",
+		     (unsigned long)(s.region_served - served_before), n);
 	return 0;
 }
 
@@ -787,15 +645,20 @@ static int cmd_reserve(int argc, char **argv)
 	for (size_t i = 0; i < nblocks; i++)
 		if (blocks[i].addr < start + want && blocks[i].addr + blocks[i].len > start && blocks[i].addr < window)
 			FAIL("region block %#lx inside the brk reserve from %#lx", (unsigned long)blocks[i].addr, (unsigned long)start);
-	if (start + want <= window) {
-		if (sbrk((intptr_t)want) == (void *)-1)
-			FAIL("brk could not grow %zu bytes from %#lx after the fill", want, (unsigned long)start);
-		memset((void *)start, 0x5c, want);
-		printf("reserve: brk grew %zu bytes after the fill; guard at %#lx\n", want, (unsigned long)s.guard_addr);
-	} else {
-		printf("reserve: brk at %#lx, reserve reaches the kernel's window; no region block below 1 GiB in it\n",
-		       (unsigned long)start);
-	}
+	/* The guard stands exactly where the reserve ends. */
+	if (s.guard_addr != start + want || s.guard_reserve != want)
+		FAIL("guard at %#lx with a reserve of %lu, expected %#lx and %zu", (unsigned long)s.guard_addr,
+		     (unsigned long)s.guard_reserve, (unsigned long)(start + want), want);
+	/* brk grows through the reserve, or, where the reserve reaches into the kernel's
+	 * window, at least up to the window. */
+	size_t grow = start + want <= window ? want : start < window ? window - start : 0;
+	if (!grow)
+		FAIL("brk at %#lx: at or above the kernel's window, nothing to check", (unsigned long)start);
+	if (sbrk((intptr_t)grow) == (void *)-1)
+		FAIL("brk could not grow %zu bytes from %#lx after the fill", grow, (unsigned long)start);
+	memset((void *)start, 0x5c, grow);
+	printf("reserve: brk grew %zu of %zu reserved bytes after the fill; guard at %#lx\n", grow, want,
+	       (unsigned long)s.guard_addr);
 	check_blocks("reserve");
 	return 0;
 }
@@ -824,7 +687,7 @@ static void maps_perms(uintptr_t addr, char perms[5])
 	FILE *f = fopen("/proc/self/maps", "r");
 	perms[0] = 0;
 	if (!f)
-		FAIL("open /proc/self/maps: %s", strerrorname_np(errno));
+		FAIL("open /proc/self/maps: %s", errname(errno));
 	while (fgets(line, sizeof line, f)) {
 		unsigned long a, b;
 		char p[5];
@@ -877,7 +740,7 @@ static int cmd_prot(int argc, char **argv)
 		uint64_t before = stats().region_served;
 		void *q = map32(PAGE);
 		if (q == MAP_FAILED || i > 300000)
-			FAIL("filling the window's small holes: %s after %d pages", strerrorname_np(errno), i);
+			FAIL("filling the window's small holes: %s after %d pages", errname(errno), i);
 		add_block((uintptr_t)q, PAGE);
 		if (stats().region_served != before)
 			break;
@@ -889,12 +752,12 @@ static int cmd_prot(int argc, char **argv)
 		long k = raw_mmap(NULL, 4 * PAGE, cases[i].prot, flags, -1, 0);
 		void *p;
 		if (k == -1)
-			FAIL("%s: the kernel refused: %s", cases[i].name, strerrorname_np(errno));
+			FAIL("%s: the kernel refused: %s", cases[i].name, errname(errno));
 		maps_perms((uintptr_t)k, want);
 		syscall(SYS_munmap, k, 4 * PAGE);
 		p = mmap(NULL, 4 * PAGE, cases[i].prot, flags | MAP_32BIT, -1, 0);
 		if (p == MAP_FAILED)
-			FAIL("%s: MAP_32BIT: %s", cases[i].name, strerrorname_np(errno));
+			FAIL("%s: MAP_32BIT: %s", cases[i].name, errname(errno));
 		if (stats().region_served != before + 1)
 			FAIL("%s: not served by the region (the window should be full)", cases[i].name);
 		if ((uintptr_t)p + 4 * PAGE > LOW_END)
@@ -905,7 +768,7 @@ static int cmd_prot(int argc, char **argv)
 		/* mprotect down to nothing and back, then an in-place grow (the kernel's own
 		 * rules: the new part gets the mapping's protection). */
 		if (mprotect(p, 4 * PAGE, PROT_NONE) != 0 || mprotect(p, 4 * PAGE, cases[i].prot) != 0)
-			FAIL("%s: mprotect: %s", cases[i].name, strerrorname_np(errno));
+			FAIL("%s: mprotect: %s", cases[i].name, errname(errno));
 		maps_perms((uintptr_t)p, got);
 		if (strcmp(want, got))
 			FAIL("%s: after mprotect round trip %s, want %s", cases[i].name, got, want);
@@ -918,19 +781,19 @@ static int cmd_prot(int argc, char **argv)
 	/* A file: read-only descriptor, private and shared mappings at an offset. */
 	fd = mkstemp(path);
 	if (fd < 0)
-		FAIL("mkstemp: %s", strerrorname_np(errno));
+		FAIL("mkstemp: %s", errname(errno));
 	unlink(path);
 	for (int pg = 0; pg < 8; pg++) {
 		char buf[PAGE];
 		memset(buf, 'a' + pg, sizeof buf);
 		if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
-			FAIL("write: %s", strerrorname_np(errno));
+			FAIL("write: %s", errname(errno));
 	}
 	char fdpath[64];
 	snprintf(fdpath, sizeof fdpath, "/proc/self/fd/%d", fd);
 	int rofd = open(fdpath, O_RDONLY);
 	if (rofd < 0)
-		FAIL("reopen read-only: %s", strerrorname_np(errno));
+		FAIL("reopen read-only: %s", errname(errno));
 	static const struct {
 		int prot, flags;
 		const char *name;
@@ -944,12 +807,12 @@ static int cmd_prot(int argc, char **argv)
 		long k = raw_mmap(NULL, 2 * PAGE, fcases[i].prot, fcases[i].flags, rofd, 3 * PAGE);
 		void *p;
 		if (k == -1)
-			FAIL("%s: the kernel refused: %s", fcases[i].name, strerrorname_np(errno));
+			FAIL("%s: the kernel refused: %s", fcases[i].name, errname(errno));
 		maps_perms((uintptr_t)k, want);
 		syscall(SYS_munmap, k, 2 * PAGE);
 		p = mmap(NULL, 2 * PAGE, fcases[i].prot, fcases[i].flags | MAP_32BIT, rofd, 3 * PAGE);
 		if (p == MAP_FAILED)
-			FAIL("%s: MAP_32BIT: %s", fcases[i].name, strerrorname_np(errno));
+			FAIL("%s: MAP_32BIT: %s", fcases[i].name, errname(errno));
 		if (stats().region_served != before + 1)
 			FAIL("%s: not served by the region", fcases[i].name);
 		maps_perms((uintptr_t)p, got);
@@ -966,13 +829,13 @@ static int cmd_prot(int argc, char **argv)
 	/* Writable shared on a read-only descriptor: the kernel's EACCES, from the region too. */
 	errno = 0;
 	if (mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_32BIT, rofd, 0) != MAP_FAILED || errno != EACCES)
-		FAIL("shared writable on O_RDONLY: %s, want EACCES", strerrorname_np(errno));
+		FAIL("shared writable on O_RDONLY: %s, want EACCES", errname(errno));
 	close(rofd);
 	close(fd);
 	verify("prot");
 	for (int i = 0; i < nkept; i++)
 		if (munmap(kept[i], kept_len[i]) != 0)
-			FAIL("munmap: %s", strerrorname_np(errno));
+			FAIL("munmap: %s", errname(errno));
 	verify("prot, blocks freed");
 	check_blocks("prot");
 	printf("prot: %d cases; region served %lu blocks, none with more access than asked\n", n,

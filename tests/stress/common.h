@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ljmm.h"
+#include "../lib/errname.h"
 
 /* How the shim reached this program: preloaded, or linked in (the sanitizer build). */
 #ifdef LJMM_STRESS_LINKED

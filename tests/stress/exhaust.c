@@ -38,10 +38,10 @@ static int (*verify_fn)(void);
 static void verify(const char *where)
 {
 	if (verify_fn && verify_fn() != 0)
-		FAIL("%s: ljmm_verify: the shim's index and /proc/self/maps differ (%s)", where, strerrorname_np(errno));
+		FAIL("%s: ljmm_verify: the shim's index and /proc/self/maps differ (%s)", where, errname(errno));
 }
 
-static const char *ename(int e) { return e ? strerrorname_np(e) : "success"; }
+static const char *ename(int e) { return e ? errname(e) : "success"; }
 
 /* MAP_32BIT len-byte blocks until ENOMEM; returns how many. */
 static size_t fill(size_t len)
@@ -51,7 +51,7 @@ static size_t fill(size_t len)
 		void *p = st_map32(len);
 		if (p == MAP_FAILED) {
 			if (errno != ENOMEM)
-				FAIL("fill %zu: %s, not ENOMEM", len, strerrorname_np(errno));
+				FAIL("fill %zu: %s, not ENOMEM", len, errname(errno));
 			return n;
 		}
 		if ((uintptr_t)p + len > LOW_END)
@@ -132,7 +132,7 @@ static int cmd_full(void)
 					FAIL("full: %s MAP_32BIT of %zu bytes succeeded at %p%s", kinds[k].what, sizes[i], p,
 					     (uintptr_t)p + sizes[i] > LOW_END ? " (above 2 GiB!)" : "");
 				if (errno != ENOMEM)
-					FAIL("full: %s MAP_32BIT of %zu bytes: %s, not ENOMEM", kinds[k].what, sizes[i], strerrorname_np(errno));
+					FAIL("full: %s MAP_32BIT of %zu bytes: %s, not ENOMEM", kinds[k].what, sizes[i], errname(errno));
 				refused++;
 			}
 	/* Not eligible for the region (the kernel's answer stands): compare with the raw call. */
@@ -162,7 +162,7 @@ static int cmd_full(void)
 			if (blocks[i].len != MiB || blocks[i].addr >= ((uintptr_t)1 << 30))
 				continue;
 			if (munmap((void *)blocks[i].addr, MiB) != 0)
-				FAIL("munmap: %s", strerrorname_np(errno));
+				FAIL("munmap: %s", errname(errno));
 			freed_lo[got++] = blocks[i].addr;
 			blocks[i] = blocks[--nblocks];
 		}
@@ -172,7 +172,7 @@ static int cmd_full(void)
 		for (size_t k = 0; k < 16; k++) {
 			p = st_map32(MiB);
 			if (p == MAP_FAILED)
-				FAIL("recovery: map %zu of 16 after freeing: %s", k, strerrorname_np(errno));
+				FAIL("recovery: map %zu of 16 after freeing: %s", k, errname(errno));
 			int inside = 0;
 			for (size_t j = 0; j < 16; j++)
 				inside |= (uintptr_t)p == freed_lo[j];
@@ -191,7 +191,7 @@ static int cmd_full(void)
 	/* Free everything, fill again: the same amount comes back. */
 	for (size_t i = 0; i < nblocks; i++)
 		if (munmap((void *)blocks[i].addr, blocks[i].len) != 0)
-			FAIL("munmap: %s", strerrorname_np(errno));
+			FAIL("munmap: %s", errname(errno));
 	nblocks = 0;
 	verify("after freeing everything");
 	n1 = fill(MiB);
@@ -233,7 +233,7 @@ static void set_limit(int res, rlim_t soft)
 	getrlimit(res, &rl);
 	rl.rlim_cur = soft;
 	if (setrlimit(res, &rl) != 0)
-		FAIL("setrlimit(%d, %lu): %s", res, (unsigned long)soft, strerrorname_np(errno));
+		FAIL("setrlimit(%d, %lu): %s", res, (unsigned long)soft, errname(errno));
 }
 
 struct tally {
@@ -288,7 +288,7 @@ static void limit_round(int window_full)
 	{
 		void *p = st_map32(MiB), *q;
 		if (p == MAP_FAILED)
-			FAIL("AS: 1 MiB MAP_32BIT under the limit: %s", strerrorname_np(errno));
+			FAIL("AS: 1 MiB MAP_32BIT under the limit: %s", errname(errno));
 		q = mremap(p, MiB, 32 * MiB, MREMAP_MAYMOVE);
 		if (q != MAP_FAILED || errno != ENOMEM)
 			FAIL("AS: mremap past RLIMIT_AS: %p (%s), expected ENOMEM", q, ename(errno));
@@ -342,7 +342,7 @@ static int cmd_limits(void)
 {
 	alarm(120);
 	if (drop_ipc_lock() != 0)
-		FAIL("cannot drop CAP_IPC_LOCK: %s", strerrorname_np(errno));
+		FAIL("cannot drop CAP_IPC_LOCK: %s", errname(errno));
 	printf("limits: round 1, the kernel's window has room\n");
 	limit_round(0);
 
@@ -360,7 +360,7 @@ static int cmd_limits(void)
 		FAIL("no run of 32 adjacent region blocks below 1 GiB");
 	uintptr_t hole = blocks[at].addr;
 	if (munmap((void *)hole, 32 * MiB) != 0)
-		FAIL("munmap 32 MiB: %s", strerrorname_np(errno));
+		FAIL("munmap 32 MiB: %s", errname(errno));
 	memmove(&blocks[at], &blocks[at + 32], (nblocks - at - 32) * sizeof *blocks);
 	nblocks -= 32;
 	printf("limits: filled %zu MiB, freed 32 MiB at %#lx; round 2, the window is full\n", n, (unsigned long)hole);

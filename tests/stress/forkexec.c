@@ -51,7 +51,7 @@ static void *churn(void *arg)
 				FAIL("churn %d: page %#lx clobbered", id, (unsigned long)bad);
 			size_t cut = len[i] > PAGE && st_below(&rng, 2) ? PAGE * (1 + st_below(&rng, len[i] / PAGE - 1)) : len[i];
 			if (munmap((void *)addr[i], cut) != 0)
-				FAIL("churn %d: munmap: %s", id, strerrorname_np(errno));
+				FAIL("churn %d: munmap: %s", id, errname(errno));
 			addr[i] = cut == len[i] ? 0 : addr[i] + cut; /* a head cut keeps the tail */
 			home[i] += cut;
 			len[i] -= cut;
@@ -60,7 +60,7 @@ static void *churn(void *arg)
 			void *p = st_map32(len[i]);
 			if (p == MAP_FAILED) {
 				if (errno != ENOMEM)
-					FAIL("churn %d: MAP_32BIT: %s", id, strerrorname_np(errno));
+					FAIL("churn %d: MAP_32BIT: %s", id, errname(errno));
 				continue;
 			}
 			if ((uintptr_t)p + len[i] > LOW_END)
@@ -131,7 +131,7 @@ static void wait_ok(pid_t pid, const char *what, int i)
 {
 	int st;
 	if (waitpid(pid, &st, 0) != pid)
-		FAIL("%s %d: waitpid: %s", what, i, strerrorname_np(errno));
+		FAIL("%s %d: waitpid: %s", what, i, errname(errno));
 	if (WIFSIGNALED(st))
 		FAIL("%s %d: child killed by signal %d%s", what, i, WTERMSIG(st),
 		     WTERMSIG(st) == SIGALRM ? " (watchdog: deadlock in the child)" : "");
@@ -148,7 +148,7 @@ static int cmd_big(void)
 	for (size_t i = 0; i < BIG_BLOCKS; i++) {
 		void *p = st_map32(MiB);
 		if (p == MAP_FAILED)
-			FAIL("big: block %zu of %d: %s (is the shim preloaded?)", i, BIG_BLOCKS, strerrorname_np(errno));
+			FAIL("big: block %zu of %d: %s (is the shim preloaded?)", i, BIG_BLOCKS, errname(errno));
 		if ((uintptr_t)p + MiB > LOW_END)
 			FAIL("big: block %p above 2 GiB", p);
 		got[i] = (uintptr_t)p;
@@ -184,7 +184,7 @@ static void fill_then_free(uint64_t *rng)
 	for (size_t i = 0; i < n; i++)
 		if (got[i] < ((uintptr_t)1 << 30) && st_below(rng, 100) < 30) {
 			if (munmap((void *)got[i], MiB) != 0)
-				FAIL("munmap: %s", strerrorname_np(errno));
+				FAIL("munmap: %s", errname(errno));
 			freed++;
 		}
 	printf("fill: %zu MiB MAP_32BIT until ENOMEM, %zu MiB below 1 GiB freed\n", n, freed);
@@ -216,7 +216,7 @@ static int cmd_all(int nforks, int nexecs)
 	for (int i = 0; i < nforks; i++) {
 		pid_t pid = fork();
 		if (pid < 0)
-			FAIL("fork: %s", strerrorname_np(errno));
+			FAIL("fork: %s", errname(errno));
 		if (pid == 0)
 			fork_child();
 		wait_ok(pid, "fork", i);
@@ -228,7 +228,7 @@ static int cmd_all(int nforks, int nexecs)
 	for (int i = 0; i < nexecs; i++) {
 		pid_t pid = fork();
 		if (pid < 0)
-			FAIL("fork: %s", strerrorname_np(errno));
+			FAIL("fork: %s", errname(errno));
 		if (pid == 0) {
 			execve(exe, args, environ);
 			_exit(126);
@@ -239,13 +239,13 @@ static int cmd_all(int nforks, int nexecs)
 		pid_t pid;
 		int e = posix_spawn(&pid, exe, NULL, NULL, args, environ);
 		if (e)
-			FAIL("posix_spawn: %s", strerrorname_np(e));
+			FAIL("posix_spawn: %s", errname(e));
 		wait_ok(pid, "posix_spawn", i);
 	}
 	for (int i = 0; i < nexecs; i++) {
 		pid_t pid = vfork();
 		if (pid < 0)
-			FAIL("vfork: %s", strerrorname_np(errno));
+			FAIL("vfork: %s", errname(errno));
 		if (pid == 0) {
 			execve(exe, args, environ);
 			_exit(126);
@@ -261,7 +261,7 @@ static int cmd_all(int nforks, int nexecs)
 		ops += churn_ops[i];
 	}
 	if (verify_fn && verify_fn() != 0)
-		FAIL("parent: ljmm_verify after the churn: %s", strerrorname_np(errno));
+		FAIL("parent: ljmm_verify after the churn: %s", errname(errno));
 	printf("PASS: %lu churn operations in the parent meanwhile, parent index verified (%.1f s)\n", (unsigned long)ops,
 	       st_now() - t0);
 	return 0;

@@ -121,7 +121,7 @@ static void op_map(owner_t *o)
 	void *p = st_map32(len);
 	if (p == MAP_FAILED) {
 		if (errno != ENOMEM)
-			FAIL("thread %d: MAP_32BIT mmap of %zu: %s, not ENOMEM", o->id, len, strerrorname_np(errno));
+			FAIL("thread %d: MAP_32BIT mmap of %zu: %s, not ENOMEM", o->id, len, errname(errno));
 		o->ops[OP_MAP_ENOMEM]++;
 		return;
 	}
@@ -134,7 +134,7 @@ static void op_map(owner_t *o)
 static void do_munmap(owner_t *o, uintptr_t a, size_t len)
 {
 	if (munmap((void *)a, len) != 0)
-		FAIL("thread %d: munmap %#lx+%#zx: %s", o->id, (unsigned long)a, len, strerrorname_np(errno));
+		FAIL("thread %d: munmap %#lx+%#zx: %s", o->id, (unsigned long)a, len, errname(errno));
 }
 
 static void op_unmap(owner_t *o, size_t i)
@@ -239,7 +239,7 @@ static void op_grow(owner_t *o, size_t i)
 	void *p = mremap((void *)b->addr, b->len, nlen, 0);
 	if (p == MAP_FAILED) {
 		if (errno != ENOMEM)
-			FAIL("thread %d: grow in place: %s, not ENOMEM", o->id, strerrorname_np(errno));
+			FAIL("thread %d: grow in place: %s, not ENOMEM", o->id, errname(errno));
 		o->ops[OP_GROW_REFUSED]++;
 		return;
 	}
@@ -262,7 +262,7 @@ static void op_shrink(owner_t *o, size_t i)
 	check_blk(o, b, "mremap shrink");
 	void *p = mremap((void *)b->addr, b->len, nlen, 0);
 	if ((uintptr_t)p != b->addr)
-		FAIL("thread %d: shrink in place: %p (%s)", o->id, p, strerrorname_np(errno));
+		FAIL("thread %d: shrink in place: %p (%s)", o->id, p, errname(errno));
 	o->bytes -= b->len - nlen;
 	b->len = nlen;
 	check_blk(o, b, "nothing (after shrink)");
@@ -277,7 +277,7 @@ static void op_maymove(owner_t *o, size_t i)
 	void *p = mremap((void *)b->addr, b->len, nlen, MREMAP_MAYMOVE);
 	if (p == MAP_FAILED) {
 		if (errno != ENOMEM)
-			FAIL("thread %d: MAYMOVE: %s", o->id, strerrorname_np(errno));
+			FAIL("thread %d: MAYMOVE: %s", o->id, errname(errno));
 		o->ops[OP_GROW_REFUSED]++;
 		return;
 	}
@@ -318,7 +318,7 @@ static void op_remap_fixed(owner_t *o, size_t i)
 	check_blk(o, dst, "MREMAP_FIXED (target)");
 	void *p = mremap((void *)src->addr, src->len, nlen, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)target);
 	if ((uintptr_t)p != target)
-		FAIL("thread %d: MREMAP_FIXED to %#lx: %p (%s)", o->id, (unsigned long)target, p, strerrorname_np(errno));
+		FAIL("thread %d: MREMAP_FIXED to %#lx: %p (%s)", o->id, (unsigned long)target, p, errname(errno));
 	if (st_check(target, src->home, kept, src->key, &bad) != 0)
 		FAIL("thread %d: page %#lx wrong after MREMAP_FIXED", o->id, (unsigned long)bad);
 	if (nlen > src->len)
@@ -373,7 +373,7 @@ static void hint_op(owner_t *o)
 			hint = 0x10000 + PAGE * st_below(&o->rng, (LOW_END - 0x10000 - len) / PAGE);
 		void *p = mmap((void *)hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
-			FAIL("hint thread: mmap hint %#lx: %s", (unsigned long)hint, strerrorname_np(errno));
+			FAIL("hint thread: mmap hint %#lx: %s", (unsigned long)hint, errname(errno));
 		if ((uintptr_t)p + len > LOW_END) {
 			do_munmap(o, (uintptr_t)p, len); /* only low blocks are of interest */
 			o->ops[OP_HINT_HIGH]++;
@@ -394,7 +394,7 @@ static void hint_op(owner_t *o)
 		check_blk(o, b, "MAP_FIXED");
 		void *p = mmap((void *)a, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		if ((uintptr_t)p != a)
-			FAIL("hint thread: MAP_FIXED at %#lx: %p (%s)", (unsigned long)a, p, strerrorname_np(errno));
+			FAIL("hint thread: MAP_FIXED at %#lx: %p (%s)", (unsigned long)a, p, errname(errno));
 		for (size_t k = 0; k < n; k++)
 			if (*(volatile uint64_t *)(a + k * PAGE))
 				FAIL("hint thread: MAP_FIXED page %#lx not fresh", (unsigned long)(a + k * PAGE));
@@ -403,7 +403,7 @@ static void hint_op(owner_t *o)
 	} else if (r < 72) {
 		void *p = mmap((void *)b->addr, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (p != MAP_FAILED || errno != EEXIST)
-			FAIL("hint thread: MAP_FIXED_NOREPLACE over an own block: %p (%s)", p, strerrorname_np(errno));
+			FAIL("hint thread: MAP_FIXED_NOREPLACE over an own block: %p (%s)", p, errname(errno));
 		o->ops[OP_NOREPLACE_EEXIST]++;
 	} else {
 		o->freed[st_below(&o->rng, 16)] = b->addr;
@@ -421,7 +421,7 @@ static void raw_unmap(owner_t *o, size_t i)
 	blk_t *b = &o->b[i];
 	check_blk(o, b, "raw munmap");
 	if (syscall(SYS_munmap, b->addr, b->len) != 0)
-		FAIL("raw thread: munmap %#lx+%#zx: %s", (unsigned long)b->addr, b->len, strerrorname_np(errno));
+		FAIL("raw thread: munmap %#lx+%#zx: %s", (unsigned long)b->addr, b->len, errname(errno));
 	del_blk(o, i);
 	o->ops[OP_RAW_UNMAP]++;
 }
@@ -438,7 +438,7 @@ static void raw_op(owner_t *o)
 			return;
 		}
 		if (r == -1)
-			FAIL("raw thread: mmap at %#lx: %s", (unsigned long)hint, strerrorname_np(errno));
+			FAIL("raw thread: mmap at %#lx: %s", (unsigned long)hint, errname(errno));
 		if ((uintptr_t)r != hint) { /* a kernel before 4.17 took the flag as a hint */
 			syscall(SYS_munmap, r, len);
 			o->ops[OP_RAW_EEXIST]++;
@@ -531,10 +531,10 @@ static void quiescent_check(int n, const char *when)
 		errno = 0;
 		if (st_map32((size_t)1 << 31) != MAP_FAILED || errno != ENOMEM)
 			FAIL("check %d (%s): a 2 GiB MAP_32BIT request did not fail with ENOMEM (%s)", n, when,
-			     strerrorname_np(errno));
+			     errname(errno));
 	}
 	if (verify_fn && verify_fn() != 0)
-		FAIL("check %d (%s): ljmm_verify: the shim's index and /proc/self/maps differ (%s)", n, when, strerrorname_np(errno));
+		FAIL("check %d (%s): ljmm_verify: the shim's index and /proc/self/maps differ (%s)", n, when, errname(errno));
 	printf("check %d (%s): %zu blocks, %zu MiB live, ok\n", n, when, total, bytes / MiB);
 }
 
@@ -569,7 +569,7 @@ int main(int argc, char **argv)
 		void *p = st_map32(MiB);
 		if (p == MAP_FAILED) {
 			if (errno != ENOMEM)
-				FAIL("fill: %s, not ENOMEM", strerrorname_np(errno));
+				FAIL("fill: %s, not ENOMEM", errname(errno));
 			break;
 		}
 		if ((uintptr_t)p + MiB > LOW_END)
@@ -583,7 +583,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nfill; i++) {
 		if (st_below(&rng, 100) < 30) {
 			if (munmap((void *)fill[i].addr, MiB) != 0)
-				FAIL("fill: munmap: %s", strerrorname_np(errno));
+				FAIL("fill: munmap: %s", errname(errno));
 			freed++;
 		} else {
 			fill[kept++] = fill[i];

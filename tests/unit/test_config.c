@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "check_main.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define K ((uint64_t)1 << 10)
@@ -657,6 +658,7 @@ static const struct {
 	{LJMM_OPT_STATS, "LJMM_STATS", LJMM_KIND_BOOL},
 	{LJMM_OPT_DEBUG, "LJMM_DEBUG", LJMM_KIND_BOOL},
 	{LJMM_OPT_LOG_FILE, "LJMM_LOG_FILE", LJMM_KIND_PATH},
+	{LJMM_OPT_WARN, "LJMM_WARN", LJMM_KIND_PERCENTS},
 };
 
 START_TEST(test_config_option_table_sane)
@@ -697,6 +699,15 @@ START_TEST(test_config_option_table_sane)
 		}
 		case LJMM_KIND_PATH:
 			break;
+		case LJMM_KIND_PERCENTS: {
+			/* The default, as the docs write it, parses back to itself. */
+			char text[64];
+			uint64_t v = 99;
+			ljmm_config_format(opt, opt->def, text, sizeof text);
+			ck_assert_int_eq(ljmm_config_parse(opt, text, &v), 0);
+			ck_assert_uint_eq(v, opt->def);
+			break;
+		}
 		default:
 			ck_abort_msg("%s: unknown kind %d", opt->name, (int)opt->kind);
 		}
@@ -715,6 +726,84 @@ START_TEST(test_config_option_table_sane)
 }
 END_TEST
 
+/* ---- LJMM_WARN's percentages ------------------------------------------------------------- */
+
+#define P2(a, b) ((uint64_t)(a) | ((uint64_t)(b) << 8))
+#define P3(a, b, c) (P2(a, b) | ((uint64_t)(c) << 16))
+
+static const struct {
+	const char *text;
+	int ret;
+	uint64_t value;
+	const char *formatted; /* how it is written back, NULL when rejected */
+} percent_cases[] = {
+	{"90%", 0, 90, "90%"},
+	{"90", 0, 90, "90%"},
+	{"1%", 0, 1, "1%"},
+	{"100%", 0, 100, "100%"},
+	{"80%,95%", 0, P2(80, 95), "80%,95%"},
+	{"95%,80%", 0, P2(80, 95), "80%,95%"},       /* sorted */
+	{"80,95%,80%", 0, P2(80, 95), "80%,95%"},    /* repeated values count once */
+	{"50%,75%,90%", 0, P3(50, 75, 90), "50%,75%,90%"},
+	{"10,20,30,40,50,60,70,80", 0, 0x50463c32281e140aull, "10%,20%,30%,40%,50%,60%,70%,80%"},
+	{"off", 0, 0, "off"},
+	{"OFF", 0, 0, "off"},
+	{"0", 0, 0, "off"},
+	{"no", 0, 0, "off"},
+	{"0%", -ERANGE, 0, NULL},
+	{"101%", -ERANGE, 0, NULL},
+	{"99999999999999999999", -ERANGE, 0, NULL},
+	{"10,20,30,40,50,60,70,80,90", -ERANGE, 0, NULL}, /* nine */
+	{"", -EINVAL, 0, NULL},
+	{"%", -EINVAL, 0, NULL},
+	{"90%%", -EINVAL, 0, NULL},
+	{"90,", -EINVAL, 0, NULL},
+	{",90", -EINVAL, 0, NULL},
+	{"80%,,95%", -EINVAL, 0, NULL},
+	{"80% 95%", -EINVAL, 0, NULL},
+	{"80%;95%", -EINVAL, 0, NULL},
+	{"-5%", -EINVAL, 0, NULL},
+	{"95.5%", -EINVAL, 0, NULL},
+	{"on", -EINVAL, 0, NULL},
+	{"90%,x", -EINVAL, 0, NULL},
+};
+
+START_TEST(test_config_parse_percents)
+{
+	for (size_t i = 0; i < NELEM(percent_cases); i++) {
+		uint64_t v = 0xdeadbeef;
+		char text[64];
+		int r = ljmm_config_parse(OPT(WARN), percent_cases[i].text, &v);
+		ck_assert_msg(r == percent_cases[i].ret, "'%s': %d, want %d", percent_cases[i].text, r,
+			      percent_cases[i].ret);
+		if (r) {
+			ck_assert_msg(v == 0xdeadbeef, "'%s': rejected but written", percent_cases[i].text);
+			continue;
+		}
+		ck_assert_msg(v == percent_cases[i].value, "'%s': %#llx, want %#llx", percent_cases[i].text,
+			      (unsigned long long)v, (unsigned long long)percent_cases[i].value);
+		ljmm_config_format(OPT(WARN), v, text, sizeof text);
+		ck_assert_str_eq(text, percent_cases[i].formatted);
+	}
+}
+END_TEST
+
+/* ljmm_config_is_set: only for values given and accepted. */
+START_TEST(test_config_is_set_only_when_accepted)
+{
+	const kv_t kv[] = {{"LJMM_WARN", "80%"}, {"LJMM_GUARD", "sideways"}, {"LJMM_STATS", "on"}};
+	(void)load(kv, NELEM(kv));
+	ck_assert(ljmm_config_is_set(LJMM_OPT_WARN));
+	ck_assert(ljmm_config_is_set(LJMM_OPT_STATS));
+	ck_assert(!ljmm_config_is_set(LJMM_OPT_GUARD));
+	ck_assert(!ljmm_config_is_set(LJMM_OPT_POLICY));
+	ck_assert_uint_eq(ljmm_config_get(LJMM_OPT_WARN), 80);
+	(void)load(NULL, 0);
+	ck_assert(!ljmm_config_is_set(LJMM_OPT_WARN));
+	ck_assert_uint_eq(ljmm_config_get(LJMM_OPT_WARN), 90);
+}
+END_TEST
+
 /* ---- the real environment (needs a fresh process: the table loads once) ------------------ */
 
 START_TEST(test_config_load_from_environment_once)
@@ -730,7 +819,7 @@ START_TEST(test_config_load_from_environment_once)
 }
 END_TEST
 
-static Suite *config_suite(int forking)
+Suite *ljmm_unit_suite(int forking)
 {
 	Suite *s = suite_create("config");
 	TCase *tc = tcase_create("core");
@@ -749,6 +838,8 @@ static Suite *config_suite(int forking)
 	tcase_add_test(tc, test_config_long_path_rejected);
 	tcase_add_test(tc, test_config_describe_each_kind);
 	tcase_add_test(tc, test_config_option_table_sane);
+	tcase_add_test(tc, test_config_parse_percents);
+	tcase_add_test(tc, test_config_is_set_only_when_accepted);
 	suite_add_tcase(s, tc);
 	if (forking) {
 		TCase *env = tcase_create("environment");
@@ -758,12 +849,4 @@ static Suite *config_suite(int forking)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(NULL);
-	srunner_add_suite(sr, config_suite(srunner_fork_status(sr) != CK_NOFORK));
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const int ljmm_unit_needs_fork = 0;

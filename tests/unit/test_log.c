@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for the allocation-free text output (shim/log.c): formatting, truncation, flush, log file. */
+/* Unit tests for the allocation-free text output (shim/log.c): formatting, truncation,
+ * flush, errno names, debug lines and the log destination. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "check_main.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define GUARD 0xa5
@@ -78,12 +81,6 @@ static const fmt_case_t fmt_cases[] = {
 	{F_STR, 0, "", ""},
 	{F_STR, 0, "hello", "hello"},
 };
-
-START_TEST(test_log_fd_defaults_to_stderr)
-{
-	ck_assert_int_eq(ljmm_log_fd(), 2);
-}
-END_TEST
 
 START_TEST(test_log_buf_formats)
 {
@@ -308,7 +305,7 @@ START_TEST(test_log_flush_large_interrupted)
 }
 END_TEST
 
-/* ---- the log file ------------------------------------------------------------------------ */
+/* ---- the log destination ------------------------------------------------------------------ */
 
 static void temp_path(char *path, size_t cap)
 {
@@ -328,99 +325,233 @@ static size_t slurp(const char *path, char *dst, size_t cap)
 	return n;
 }
 
-START_TEST(test_log_open_appends)
+/* Send stderr to a fresh temporary file for the rest of the test (each test runs in a
+ * process of its own: CK_FORK). */
+static void capture_stderr(char *path, size_t cap)
 {
-	char path[4096], got[1024], want[1024], storage[128];
+	temp_path(path, cap);
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(dup2(fd, 2), 2);
+	close(fd);
+}
+
+static void log_line(const char *text)
+{
+	char storage[128];
 	ljmm_buf_t b;
-	int fd, flags;
+	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_buf_str(&b, text);
+	ck_assert_int_eq(ljmm_log_end(&b), 0);
+}
+
+static int open_fds(void)
+{
+	int n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) != -1;
+	return n;
+}
+
+START_TEST(test_log_goes_to_stderr_by_default)
+{
+	char err[4096], got[256], want[256];
+	capture_stderr(err, sizeof err);
+	ljmm_log_configure(NULL, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	log_line("one");
+	ljmm_log_configure("", 0);
+	log_line("two");
+	snprintf(want, sizeof want, "ljmm[%ld]: one\nljmm[%ld]: two\n", (long)getpid(), (long)getpid());
+	slurp(err, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	unlink(err);
+}
+END_TEST
+
+START_TEST(test_log_file_appends_without_keeping_a_descriptor)
+{
+	char path[4096], got[1024], want[1024];
+	int fd, before;
 	temp_path(path, sizeof path);
 	fd = open(path, O_WRONLY | O_TRUNC);
 	ck_assert_int_eq(write(fd, "existing\n", 9), 9);
 	close(fd);
-
-	ck_assert_int_eq(ljmm_log_open(path), 0);
-	fd = ljmm_log_fd();
-	ck_assert_int_gt(fd, 2);
-	flags = fcntl(fd, F_GETFL);
-	ck_assert_int_ne(flags & O_APPEND, 0);
-	ck_assert_int_eq(flags & O_ACCMODE, O_WRONLY);
-	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
-	ljmm_log_begin(&b, storage, sizeof storage);
-	ljmm_buf_str(&b, "first");
-	ljmm_log_end(&b);
-	/* O_APPEND: even with the offset moved back, lines go to the end. */
-	ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
-	ljmm_log_begin(&b, storage, sizeof storage);
-	ljmm_buf_u64(&b, 2);
-	ljmm_log_end(&b);
-	/* Opening again appends too. */
-	ck_assert_int_eq(ljmm_log_open(path), 0);
-	ljmm_log_begin(&b, storage, sizeof storage);
-	ljmm_buf_str(&b, "third");
-	ljmm_log_end(&b);
-
-	long pid = (long)getpid();
-	snprintf(want, sizeof want, "existing\nljmm[%ld]: first\nljmm[%ld]: 2\nljmm[%ld]: third\n", pid, pid, pid);
+	before = open_fds();
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	log_line("first");
+	log_line("second");
+	ck_assert_int_eq(open_fds(), before);
+	snprintf(want, sizeof want, "existing\nljmm[%ld]: first\nljmm[%ld]: second\n", (long)getpid(), (long)getpid());
 	slurp(path, got, sizeof got);
 	ck_assert_str_eq(got, want);
-
-	/* NULL and "" go back to stderr. */
-	ck_assert_int_eq(ljmm_log_open(NULL), 0);
-	ck_assert_int_eq(ljmm_log_fd(), 2);
-	ck_assert_int_eq(ljmm_log_open(path), 0);
-	ck_assert_int_ne(ljmm_log_fd(), 2);
-	ck_assert_int_eq(ljmm_log_open(""), 0);
-	ck_assert_int_eq(ljmm_log_fd(), 2);
 	unlink(path);
 }
 END_TEST
 
-START_TEST(test_log_open_creates_file)
+/* A daemon closes every descriptor and opens its own data file, which gets the number
+ * a kept log descriptor would have had: the lines must reach the log, not the data. */
+START_TEST(test_log_never_writes_to_a_reused_descriptor)
 {
-	char path[4096], got[256];
+	char path[4096], data[4096], got[1024], want[256];
+	int fd;
+	temp_path(path, sizeof path);
+	temp_path(data, sizeof data);
+	ljmm_log_configure(path, 0);
+	log_line("before");
+	for (int i = 3; i < 1024; i++)
+		close(i);
+	fd = open(data, O_WRONLY | O_TRUNC);
+	ck_assert_int_eq(fd, 3);
+	log_line("after");
+	close(fd);
+	ck_assert_uint_eq(slurp(data, got, sizeof got), 0);
+	snprintf(want, sizeof want, "ljmm[%ld]: before\nljmm[%ld]: after\n", (long)getpid(), (long)getpid());
+	slurp(path, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	unlink(path);
+	unlink(data);
+}
+END_TEST
+
+START_TEST(test_log_file_is_created_0600)
+{
+	char path[4096];
 	struct stat st;
 	temp_path(path, sizeof path);
 	unlink(path);
-	umask(022);
-	ck_assert_int_eq(ljmm_log_open(path), 0);
+	umask(0);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
 	ck_assert_int_eq(stat(path, &st), 0);
 	ck_assert(S_ISREG(st.st_mode));
-	ck_assert_uint_eq(st.st_mode & 0777, 0644);
+	ck_assert_uint_eq(st.st_mode & 0777, 0600);
 	ck_assert_int_eq(st.st_size, 0);
-	ljmm_buf_t b;
-	char storage[64];
-	ljmm_buf_init(&b, storage, sizeof storage);
-	ljmm_buf_str(&b, "x\n");
-	ck_assert_int_eq(ljmm_buf_flush(&b, ljmm_log_fd()), 0);
-	ck_assert_uint_eq(slurp(path, got, sizeof got), 2);
-	ck_assert_str_eq(got, "x\n");
 	unlink(path);
 }
 END_TEST
 
-START_TEST(test_log_open_unwritable_path)
+/* Unusable paths: one line on stderr naming the path and the error, then every line
+ * goes to stderr. */
+START_TEST(test_log_unusable_path_falls_back_to_stderr)
 {
 	static char long_path[5000];
-	char path[4096];
+	char notdir[4096], err[4096], got[8192];
 	memset(long_path, 'z', sizeof long_path - 1);
 	long_path[0] = '/';
-	snprintf(path, sizeof path, "%s/maps_pie.txt/log", LJMM_FIXTURES);
+	snprintf(notdir, sizeof notdir, "%s/maps_pie.txt/log", LJMM_FIXTURES);
 	const struct {
 		const char *path;
 		int err;
+		const char *name;
 	} cases[] = {
-		{"/nonexistent-ljmm-dir/x.log", -ENOENT},
-		{"/", -EISDIR},
-		{LJMM_FIXTURES, -EISDIR},
-		{path, -ENOTDIR},
-		{long_path, -ENAMETOOLONG},
+		{"/nonexistent-ljmm-dir/x.log", -ENOENT, "ENOENT"},
+		{"/", -EISDIR, "EISDIR"},
+		{notdir, -ENOTDIR, "ENOTDIR"},
+		{long_path, -ENAMETOOLONG, "ENAMETOOLONG"},
 	};
-	int before = ljmm_log_fd();
 	for (size_t i = 0; i < NELEM(cases); i++) {
-		int ret = ljmm_log_open(cases[i].path);
-		ck_assert_msg(ret == cases[i].err, "case %zu: %d, want %d", i, ret, cases[i].err);
-		ck_assert_msg(ljmm_log_fd() == before, "case %zu: log fd changed to %d", i, ljmm_log_fd());
+		pid_t pid = fork();
+		int status;
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0) {
+			char want[256];
+			capture_stderr(err, sizeof err);
+			ljmm_log_configure(cases[i].path, 0);
+			if (ljmm_log_check() != cases[i].err)
+				_exit(10);
+			log_line("still here");
+			log_line("and again");
+			slurp(err, got, sizeof got);
+			unlink(err);
+			/* exactly: the error line (ending in a newline however long the
+			 * path), then both lines */
+			if (strncmp(got, "ljmm: cannot open LJMM_LOG_FILE='", 33) != 0 || !strstr(got, cases[i].name))
+				_exit(11);
+			snprintf(want, sizeof want, "; logging to stderr\nljmm[%ld]: still here\nljmm[%ld]: and again\n",
+				 (long)getpid(), (long)getpid());
+			if (!strstr(got, want) || strlen(strstr(got, want)) != strlen(want))
+				_exit(12);
+			if (strchr(got, '\n') - got > 511)
+				_exit(13);
+			_exit(0);
+		}
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "case %zu: child status %#x", i, status);
 	}
+}
+END_TEST
+
+/* A 700-byte path is shortened in the middle: the error line stays whole and ends in a
+ * newline. */
+START_TEST(test_log_long_path_error_line_is_whole)
+{
+	char path[800], err[4096], got[4096];
+	size_t n;
+	strcpy(path, "/nonexistent-ljmm-dir/");
+	for (n = strlen(path); n < 700; n++)
+		path[n] = 'a' + (char)(n % 26);
+	strcpy(path + n, "/end.log");
+	capture_stderr(err, sizeof err);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), -ENOENT);
+	n = slurp(err, got, sizeof got);
+	unlink(err);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_msg(got[n - 1] == '\n' && strchr(got, '\n') == got + n - 1, "not one whole line: '%s'", got);
+	ck_assert_ptr_nonnull(strstr(got, "/end.log': ENOENT; logging to stderr"));
+	ck_assert_ptr_nonnull(strstr(got, "..."));
+}
+END_TEST
+
+static void on_alarm_exit(int sig)
+{
+	(void)sig;
+	_exit(99);
+}
+
+/* A FIFO with no reader: open(2) would block for ever without O_NONBLOCK. */
+START_TEST(test_log_fifo_without_reader_does_not_block)
+{
+	char path[4096], err[4096], got[1024];
+	temp_path(path, sizeof path);
+	unlink(path);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	capture_stderr(err, sizeof err);
+	signal(SIGALRM, on_alarm_exit);
+	alarm(5);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), -ENXIO);
+	log_line("to stderr");
+	alarm(0);
+	slurp(err, got, sizeof got);
+	ck_assert_ptr_nonnull(strstr(got, "ENXIO (a FIFO with no reader); logging to stderr\n"));
+	ck_assert_ptr_nonnull(strstr(got, "]: to stderr\n"));
+	unlink(path);
+	unlink(err);
+}
+END_TEST
+
+/* A full descriptor table: the line still goes out, to stderr. */
+START_TEST(test_log_full_descriptor_table_falls_back)
+{
+	char path[4096], err[4096], got[1024];
+	struct rlimit rl = {16, 16};
+	temp_path(path, sizeof path);
+	capture_stderr(err, sizeof err);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (open("/dev/null", O_RDONLY) >= 0)
+		;
+	log_line("no descriptor left");
+	close(15); /* one for reading the result */
+	slurp(err, got, sizeof got);
+	ck_assert_ptr_nonnull(strstr(got, "EMFILE; logging to stderr\n"));
+	ck_assert_ptr_nonnull(strstr(got, "]: no descriptor left\n"));
+	unlink(path);
+	unlink(err);
 }
 END_TEST
 
@@ -430,7 +561,7 @@ START_TEST(test_log_end_keeps_room_for_newline)
 	ljmm_buf_t b;
 	int n;
 	temp_path(path, sizeof path);
-	ck_assert_int_eq(ljmm_log_open(path), 0);
+	ljmm_log_configure(path, 0);
 	ljmm_log_begin(&b, storage, sizeof storage);
 	ljmm_buf_str(&b, "a line far too long for twenty-four bytes");
 	ck_assert_int_eq(b.truncated, 1);
@@ -445,31 +576,74 @@ START_TEST(test_log_end_keeps_room_for_newline)
 }
 END_TEST
 
-static Suite *log_suite(void)
+static const struct {
+	int err;
+	const char *want;
+} errno_cases[] = {
+	{ENOMEM, "ENOMEM"}, {EEXIST, "EEXIST"}, {EINVAL, "EINVAL"}, {EACCES, "EACCES"}, {EPERM, "EPERM"},
+	{EBADF, "EBADF"},   {EAGAIN, "EAGAIN"}, {EMFILE, "EMFILE"}, {ENXIO, "ENXIO"},   {ENOSPC, "ENOSPC"},
+	{ENAMETOOLONG, "ENAMETOOLONG"}, {EOVERFLOW, "EOVERFLOW"}, {0, "errno 0"}, {4095, "errno 4095"},
+	{-3, "errno -3"},
+};
+
+START_TEST(test_log_errno_names)
 {
+	for (size_t i = 0; i < NELEM(errno_cases); i++) {
+		char storage[64];
+		ljmm_buf_t b;
+		ljmm_buf_init(&b, storage, sizeof storage);
+		ljmm_buf_errno(&b, errno_cases[i].err);
+		ck_assert_msg(b.len == strlen(errno_cases[i].want) && memcmp(storage, errno_cases[i].want, b.len) == 0,
+			      "errno %d: '%.*s', want '%s'", errno_cases[i].err, (int)b.len, storage, errno_cases[i].want);
+	}
+}
+END_TEST
+
+START_TEST(test_log_debug_line)
+{
+	char err[4096], got[512], want[512];
+	capture_stderr(err, sizeof err);
+	ljmm_log_configure(NULL, 0);
+	LJMM_DEBUG("off: never printed", 0x1000, "len", 4096, -ENOMEM);
+	ljmm_log_configure(NULL, 1);
+	LJMM_DEBUG("region: served", 0x7ff00000, "len", 1048576, 0);
+	LJMM_DEBUG("plain", 0, NULL, 0, 0);
+	LJMM_DEBUG("refused", 0x10000, "len", 4096, -EEXIST);
+	snprintf(want, sizeof want,
+		 "ljmm[%ld]: region: served addr=0x7ff00000 len=1048576\nljmm[%ld]: plain\n"
+		 "ljmm[%ld]: refused addr=0x10000 len=4096 error=EEXIST\n",
+		 (long)getpid(), (long)getpid(), (long)getpid());
+	slurp(err, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	unlink(err);
+}
+END_TEST
+
+Suite *ljmm_unit_suite(int forking)
+{
+	(void)forking;
 	Suite *s = suite_create("log");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_log_fd_defaults_to_stderr);
 	tcase_add_test(tc, test_log_buf_formats);
 	tcase_add_test(tc, test_log_buf_appends_in_sequence);
 	tcase_add_test(tc, test_log_buf_truncates_at_every_capacity);
 	tcase_add_test(tc, test_log_buf_truncation_table);
 	tcase_add_test(tc, test_log_flush_to_pipe);
 	tcase_add_test(tc, test_log_flush_large_interrupted);
-	tcase_add_test(tc, test_log_open_appends);
-	tcase_add_test(tc, test_log_open_creates_file);
-	tcase_add_test(tc, test_log_open_unwritable_path);
+	tcase_add_test(tc, test_log_goes_to_stderr_by_default);
+	tcase_add_test(tc, test_log_file_appends_without_keeping_a_descriptor);
+	tcase_add_test(tc, test_log_never_writes_to_a_reused_descriptor);
+	tcase_add_test(tc, test_log_file_is_created_0600);
+	tcase_add_test(tc, test_log_unusable_path_falls_back_to_stderr);
+	tcase_add_test(tc, test_log_long_path_error_line_is_whole);
+	tcase_add_test(tc, test_log_fifo_without_reader_does_not_block);
+	tcase_add_test(tc, test_log_full_descriptor_table_falls_back);
 	tcase_add_test(tc, test_log_end_keeps_room_for_newline);
+	tcase_add_test(tc, test_log_errno_names);
+	tcase_add_test(tc, test_log_debug_line);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(log_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const int ljmm_unit_needs_fork = 1;

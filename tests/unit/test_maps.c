@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "maps.h"
+#include "check_main.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -487,8 +488,9 @@ START_TEST(test_maps_read_self)
 }
 END_TEST
 
-static Suite *maps_suite(void)
+Suite *ljmm_unit_suite(int forking)
 {
+	(void)forking;
 	Suite *s = suite_create("maps");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 120);
@@ -506,11 +508,4 @@ static Suite *maps_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(maps_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const int ljmm_unit_needs_fork = 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "region.h"
+#include "check_main.h"
 
 #define PG ((uintptr_t)4096)
 #define A(page) ((uintptr_t)(page) * PG)
@@ -854,8 +855,9 @@ START_TEST(test_region_hundred_thousand_extents)
 }
 END_TEST
 
-static Suite *region_suite(void)
+Suite *ljmm_unit_suite(int forking)
 {
+	(void)forking;
 	Suite *s = suite_create("region");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 300);
@@ -880,11 +882,4 @@ static Suite *region_suite(void)
 	return s;
 }
 
-int main(void)
-{
-	SRunner *sr = srunner_create(region_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
-}
+const int ljmm_unit_needs_fork = 0;
