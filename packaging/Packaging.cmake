@@ -1,25 +1,36 @@
 # SPDX-License-Identifier: MIT
-# Debian package: `cpack -G DEB` in a build tree configured with
-# -DCMAKE_INSTALL_PREFIX=/usr.
+# Packages made by CPack from one source tree; packaging/README.md tells how to make each.
 #
-#   cmake -S . -B build-deb -DCMAKE_INSTALL_PREFIX=/usr -DLJMM_BUILD_TESTS=OFF
-#   cmake --build build-deb -j"$(nproc)"
-#   (cd build-deb && cpack -G DEB)        # -> build-deb/ljmm_<version>_amd64.deb
-#   apt-get install ./build-deb/ljmm_<version>_amd64.deb
+#   Debian (.deb): a tree configured with -DCMAKE_INSTALL_PREFIX=/usr, `cpack -G DEB`
+#     -> ljmm_<version>_amd64.deb. The library goes to the multiarch directory
+#     (/usr/lib/x86_64-linux-gnu, which GNUInstallDirs chooses for the prefix /usr on
+#     Debian). Depends is computed by dpkg-shlibdeps (dpkg-dev): libc6 (>= 2.17).
+#   RPM (.rpm): a tree configured with -DCMAKE_INSTALL_PREFIX=/usr
+#     -DCMAKE_INSTALL_LIBDIR=lib64, `cpack -G RPM` (rpmbuild; Debian package rpm)
+#     -> ljmm-<version>-1.x86_64.rpm. On Debian GNUInstallDirs would choose the
+#     multiarch directory for /usr, so lib64 must be asked for; RHEL, Fedora and SUSE
+#     keep 64-bit libraries in /usr/lib64. Requires are rpmbuild's automatic ELF ones
+#     (libc.so.6(GLIBC_2.17)(64bit) and older).
+#   The relocatable tarball is not made by CPack: packaging/tarball.sh.
 #
-# The package holds everything `cmake --install` installs, under /usr: the library in
-# the multiarch directory (/usr/lib/x86_64-linux-gnu, which GNUInstallDirs chooses for
-# the prefix /usr on Debian), ljmm.h, ljmm.pc, ljmm-run and ljmm-maps in /usr/bin, the
-# man pages, and /usr/share/doc/ljmm with the README, the docs, copyright and
-# changelog.gz. Its Depends line is computed by dpkg-shlibdeps (Debian package
-# dpkg-dev). The prefix must be /usr when configuring, because ljmm.pc and ljmm-run
-# record it; cpack refuses to build a DEB from a tree configured for another prefix.
+# Both packages hold what `cmake --install` installs under /usr: the library, ljmm.h,
+# ljmm.pc, ljmm-run and ljmm-maps, the man pages and /usr/share/doc/ljmm (README,
+# docs). ljmm.pc and the installed ljmm-run record the prefix and libdir the tree was
+# configured for, which is why each package needs a tree of its own; cpack refuses a
+# tree configured otherwise (CPackProjectConfig.cmake.in). Beyond that, each package
+# gets its distribution's license and changelog files (CPack components):
+#   deb  /usr/share/doc/ljmm/copyright (DEP-5), changelog.gz, the lintian overrides;
+#   rpm  /usr/share/licenses/ljmm/LICENSE (marked %license); the changelog goes into
+#        the RPM header (%changelog), converted from packaging/changelog.
+# Everything else is in the default component (Unspecified), in both.
 #
 # Include this file from the top-level CMakeLists.txt after every install() rule's
 # subdirectory (it ends with include(CPack)).
 
 set(LJMM_PACKAGE_MAINTAINER "ljmm maintainers <maintainers@users.noreply.h-seed-362dba78.example>"
   CACHE STRING "Maintainer field of the Debian package (Name <address>)")
+set(_ljmm_pkg_src ${CMAKE_CURRENT_LIST_DIR})
+set(_ljmm_pkg_out ${CMAKE_CURRENT_BINARY_DIR}/packaging)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME ljmm)
@@ -47,7 +58,13 @@ Linux x86-64 only.")
 set(CPACK_PACKAGE_FILE_NAME "${CPACK_PACKAGE_NAME}_${PROJECT_VERSION}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
+# One package per generator, made of the components CPackProjectConfig.cmake.in names
+# for it (the default one and the distribution's own).
+set(CPACK_DEB_COMPONENT_INSTALL ON)
+set(CPACK_RPM_COMPONENT_INSTALL ON)
+set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
 
+# ---- Debian --------------------------------------------------------------------------
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER ${LJMM_PACKAGE_MAINTAINER})
 set(CPACK_DEBIAN_PACKAGE_SECTION utils) # the library, and the commands in /usr/bin
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
@@ -59,50 +76,129 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS_POLICY ">=")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT) # ljmm_<version>_amd64.deb
 set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
+
+# The package scripts: templates with the shared check (preload-check.sh, less its
+# SPDX line) pasted in. The RPM's get a second copy with every per-cent sign doubled,
+# which is what rpmbuild turns back into the script (it expands macros in scriptlets).
+file(READ ${_ljmm_pkg_src}/preload-check.sh LJMM_PRELOAD_CHECK)
+string(REGEX REPLACE "^# SPDX-License-Identifier: MIT\n" "" LJMM_PRELOAD_CHECK "${LJMM_PRELOAD_CHECK}")
+foreach(_script debian/postinst debian/postrm rpm/post rpm/postun)
+  configure_file(${_ljmm_pkg_src}/${_script}.in ${_ljmm_pkg_out}/${_script} @ONLY)
+endforeach()
+foreach(_script post postun)
+  file(READ ${_ljmm_pkg_out}/rpm/${_script} _text)
+  string(REPLACE "%" "%%" _text "${_text}")
+  file(WRITE ${_ljmm_pkg_out}/rpm/${_script}.spec "${_text}")
+endforeach()
+
 # The library lives in an ldconfig directory: activate dpkg's ldconfig trigger (what
 # Debian policy 8.1.1 asks for) instead of CPack's default postinst/postrm that run
 # ldconfig themselves. Supplying postinst/postrm stops CPack from generating those.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-  ${CMAKE_CURRENT_LIST_DIR}/debian/triggers
-  ${CMAKE_CURRENT_LIST_DIR}/debian/postinst
-  ${CMAKE_CURRENT_LIST_DIR}/debian/postrm)
-
-# Only a binary package; the source of truth for sources is the git repository.
-set(CPACK_SOURCE_GENERATOR TGZ)
-set(CPACK_SOURCE_IGNORE_FILES "/\\\\.git/" "/build[^/]*/" "/\\\\.ci/")
+  ${_ljmm_pkg_src}/debian/triggers ${_ljmm_pkg_out}/debian/postinst ${_ljmm_pkg_out}/debian/postrm)
 
 # Debian documentation files: copyright, and the changelog compressed at maximum,
 # without name or time stamp (reproducible), named changelog.gz as a native package's.
-install(FILES ${CMAKE_CURRENT_LIST_DIR}/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${_ljmm_pkg_src}/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT deb)
 find_program(LJMM_GZIP gzip)
 if(LJMM_GZIP)
-  set(_ljmm_changelog_gz ${CMAKE_CURRENT_BINARY_DIR}/packaging/changelog.gz)
+  set(_ljmm_changelog_gz ${_ljmm_pkg_out}/changelog.gz)
   add_custom_command(OUTPUT ${_ljmm_changelog_gz}
-    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_CURRENT_BINARY_DIR}/packaging
-    COMMAND ${LJMM_GZIP} -9n -c ${CMAKE_CURRENT_LIST_DIR}/changelog > ${_ljmm_changelog_gz}
-    DEPENDS ${CMAKE_CURRENT_LIST_DIR}/changelog
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${_ljmm_pkg_out}
+    COMMAND ${LJMM_GZIP} -9n -c ${_ljmm_pkg_src}/changelog > ${_ljmm_changelog_gz}
+    DEPENDS ${_ljmm_pkg_src}/changelog
     COMMENT "Compressing the Debian changelog"
     VERBATIM)
   add_custom_target(ljmm_changelog ALL DEPENDS ${_ljmm_changelog_gz})
-  install(FILES ${_ljmm_changelog_gz} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+  install(FILES ${_ljmm_changelog_gz} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT deb)
 else()
-  install(FILES ${CMAKE_CURRENT_LIST_DIR}/changelog DESTINATION ${CMAKE_INSTALL_DOCDIR})
+  install(FILES ${_ljmm_pkg_src}/changelog DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT deb)
 endif()
 # Lintian reads overrides from /usr/share/lintian/overrides only: a package matter.
 if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-  install(FILES ${CMAKE_CURRENT_LIST_DIR}/lintian-overrides
-    DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME ljmm)
+  install(FILES ${_ljmm_pkg_src}/lintian-overrides
+    DESTINATION ${CMAKE_INSTALL_DATADIR}/lintian/overrides RENAME ljmm COMPONENT deb)
 endif()
 
-# Checks cpack makes when it builds the DEB: the tree is configured for /usr, and the
-# changelog's newest entry is this version.
-file(STRINGS ${CMAKE_CURRENT_LIST_DIR}/changelog _ljmm_changelog_top LIMIT_COUNT 1)
+# ---- RPM -----------------------------------------------------------------------------
+set(CPACK_RPM_PACKAGE_LICENSE MIT)
+set(CPACK_RPM_PACKAGE_RELEASE 1)
+set(CPACK_RPM_PACKAGE_GROUP "System Environment/Libraries")
+set(CPACK_RPM_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
+# Not relocatable: ljmm.pc and ljmm-run name /usr/lib64.
+set(CPACK_PACKAGE_RELOCATABLE OFF)
+set(CPACK_RPM_PACKAGE_RELOCATABLE OFF)
+set(CPACK_RPM_FILE_NAME RPM-DEFAULT) # ljmm-<version>-1.x86_64.rpm
+# xz: rpm 4.18 can write zstd payloads, which RHEL 7's rpm 4.11 cannot read.
+set(CPACK_RPM_COMPRESSION_TYPE xz)
+# No /usr/lib/.build-id links (there is no debuginfo package to point into): the RPM
+# holds the same files as the .deb. And no Requires: /usr/bin/pkg-config, which rpm's
+# pkgconfig dependency generator adds for any .pc file: the .deb does not pull
+# pkg-config in either, and only builds that have it read ljmm.pc.
+set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none\n%global __requires_exclude ^/usr/bin/pkg-config$")
+set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/post.spec)
+set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/postun.spec)
+# Directories the distribution's filesystem package owns; ours are only
+# /usr/share/doc/ljmm and /usr/share/licenses/ljmm.
+set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
+  ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_FULL_MANDIR}
+  ${CMAKE_INSTALL_FULL_MANDIR}/man1 ${CMAKE_INSTALL_FULL_MANDIR}/man7 ${CMAKE_INSTALL_FULL_DATAROOTDIR}/licenses)
+set(_ljmm_license_dir ${CMAKE_INSTALL_DATAROOTDIR}/licenses/${PROJECT_NAME})
+install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${_ljmm_license_dir} COMPONENT rpm)
+set(CPACK_RPM_USER_FILELIST "%license ${CMAKE_INSTALL_PREFIX}/${_ljmm_license_dir}/LICENSE")
+
+# The RPM's %changelog, from the Debian changelog: "ljmm (V) dist; urgency=u", bullets
+# "  * " and " -- NAME  Day, DD Mon YYYY HH:MM:SS +ZZZZ" become
+# "* Day Mon DD YYYY NAME - V-RELEASE" and "- " bullets, newest first as in both formats.
+# (The text goes through string() only: a list operation would split it at semicolons.)
+file(READ ${_ljmm_pkg_src}/changelog _text)
+set(_rpm_changelog "")
+while(_text MATCHES "^[^\n]*\\(([^)\n]*)\\)[^\n]*\n(.*)$")
+  set(_version "${CMAKE_MATCH_1}")
+  set(_text "${CMAKE_MATCH_2}")
+  string(FIND "${_text}" "\n -- " _end)
+  if(_end LESS 0)
+    message(FATAL_ERROR "ljmm: packaging/changelog: the entry for ${_version} has no ' -- ' trailer line")
+  endif()
+  string(SUBSTRING "${_text}" 0 ${_end} _body)
+  math(EXPR _end "${_end} + 5")
+  string(SUBSTRING "${_text}" ${_end} -1 _text)
+  if(NOT _text MATCHES "^([^\n]*[^ ])  ([A-Z][a-z][a-z]), ([0-9]+) ([A-Z][a-z][a-z]) ([0-9]+) [^\n]*\n*(.*)$")
+    message(FATAL_ERROR "ljmm: packaging/changelog: cannot read the trailer of the entry for ${_version}")
+  endif()
+  # (Day of the month on two digits, as rpm writes it.)
+  string(LENGTH "${CMAKE_MATCH_3}" _len)
+  math(EXPR _len "${_len} - 1")
+  string(SUBSTRING "0${CMAKE_MATCH_3}" ${_len} 2 _day)
+  string(APPEND _rpm_changelog
+    "* ${CMAKE_MATCH_2} ${CMAKE_MATCH_4} ${_day} ${CMAKE_MATCH_5} ${CMAKE_MATCH_1} - ${_version}-${CPACK_RPM_PACKAGE_RELEASE}\n")
+  set(_text "${CMAKE_MATCH_6}")
+  string(REGEX REPLACE "\n+$" "" _body "\n${_body}")
+  string(REGEX REPLACE "\n\n+" "\n" _body "${_body}")
+  string(REPLACE "\n  * " "\n- " _body "${_body}")
+  string(REPLACE "\n    " "\n  " _body "${_body}")
+  string(REPLACE "%" "%%" _body "${_body}")
+  string(SUBSTRING "${_body}" 1 -1 _body)
+  string(APPEND _rpm_changelog "${_body}\n\n")
+endwhile()
+if(_rpm_changelog STREQUAL "")
+  message(FATAL_ERROR "ljmm: packaging/changelog has no entry")
+endif()
+file(WRITE ${_ljmm_pkg_out}/rpm/changelog "${_rpm_changelog}")
+set(CPACK_RPM_CHANGELOG_FILE ${_ljmm_pkg_out}/rpm/changelog)
+
+# Only binary packages; the source of truth for sources is the git repository.
+set(CPACK_SOURCE_GENERATOR TGZ)
+set(CPACK_SOURCE_IGNORE_FILES "/\\\\.git/" "/build[^/]*/" "/\\\\.ci/")
+
+# Checks cpack makes when it builds a package: the tree is configured for /usr (and, for
+# the RPM, /usr/lib64), and the changelog's newest entry is this version.
+file(STRINGS ${_ljmm_pkg_src}/changelog _ljmm_changelog_top LIMIT_COUNT 1)
 string(REGEX REPLACE "^[^(]*\\(([^)]*)\\).*$" "\\1" LJMM_CHANGELOG_VERSION "${_ljmm_changelog_top}")
-configure_file(${CMAKE_CURRENT_LIST_DIR}/CPackProjectConfig.cmake.in
-  ${CMAKE_CURRENT_BINARY_DIR}/packaging/CPackProjectConfig.cmake @ONLY)
-set(CPACK_PROJECT_CONFIG_FILE ${CMAKE_CURRENT_BINARY_DIR}/packaging/CPackProjectConfig.cmake)
+configure_file(${_ljmm_pkg_src}/CPackProjectConfig.cmake.in ${_ljmm_pkg_out}/CPackProjectConfig.cmake @ONLY)
+set(CPACK_PROJECT_CONFIG_FILE ${_ljmm_pkg_out}/CPackProjectConfig.cmake)
 if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-  message(STATUS "ljmm: cpack -G DEB needs a tree configured with -DCMAKE_INSTALL_PREFIX=/usr "
+  message(STATUS "ljmm: cpack -G DEB or RPM needs a tree configured with -DCMAKE_INSTALL_PREFIX=/usr "
                  "(this one: ${CMAKE_INSTALL_PREFIX})")
 endif()
 if(NOT LJMM_CHANGELOG_VERSION STREQUAL PROJECT_VERSION)

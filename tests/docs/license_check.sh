@@ -18,7 +18,7 @@ for f in $(cd "$src" && find . \( -name '.git' -o -name 'build*' -o -name corpus
     -type f \( -name '*.c' -o -name '*.h' -o -name '*.sh' -o -name '*.lua' -o -name 'CMakeLists.txt' \
     -o -name '*.cmake' -o -name '*.in' -o -name '*.[17]' -o -path './.ci/run' -o -path './packaging/debian/post*' \) -print); do
   n=$((n + 1))
-  if ! head -n 3 "$src/$f" | grep -q 'SPDX-License-Identifier: MIT'; then
+  if ! head -n 3 "$src/$f" | grep 'SPDX-License-Identifier: MIT' >/dev/null; then
     echo "FAIL: $f has no 'SPDX-License-Identifier: MIT' line in its first three lines"
     fail=1
   fi

@@ -3,8 +3,9 @@
 # The Debian package, end to end, as an operator would use it:
 #
 #  1. configure a separate build tree for the prefix /usr (tests off), build it and
-#     run `cpack -G DEB` there; check the control fields and run lintian (errors fail
-#     the test, the rest is printed);
+#     run `cpack -G DEB` there; check the control fields (the libc6 version Depends
+#     asks for must be 2.17 or older: the library and ljmm-maps run on glibc 2.17) and
+#     run lintian (errors fail the test, the rest is printed);
 #  2. purge any ljmm package already installed, then `dpkg -i` the new one; check
 #     `dpkg -L ljmm`, the ldconfig cache, pkg-config, man, both commands, and a program
 #     built against ljmm.pc;
@@ -23,16 +24,13 @@ set -euo pipefail
 src=$1 work=$2 cmake=$3 cpack=$4 version=$5 ngx_lib=$6
 unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE DESTDIR
 
-skip() { echo "SKIP: $*"; exit 77; }
+# shellcheck source-path=SCRIPTDIR source=package_lib.sh
+. "$(dirname "$0")/package_lib.sh"
 [ "$(id -u)" = 0 ] || skip "installing a package needs root (this is uid $(id -u))"
 for t in dpkg dpkg-deb dpkg-query dpkg-shlibdeps; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t is not installed (Debian: apt-get install dpkg-dev)"
 done
 command -v ldconfig >/dev/null 2>&1 || skip "ldconfig is not available"
-
-step() { printf '\n== %s\n' "$*"; }
-fail() { printf 'FAIL: %s\n' "$*"; exit 1; }
-ok() { printf 'ok   %s\n' "$*"; }
 
 # One package test at a time on this machine, whichever build tree runs it: it
 # installs into /usr.
@@ -93,11 +91,14 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = ljmm ] || fail "Package is '$(field Package)'"
 [ "$(field Version)" = "$version" ] || fail "Version is '$(field Version)', the project is $version"
 [ "$(field Architecture)" = "$(dpkg --print-architecture)" ] || fail "Architecture is '$(field Architecture)'"
-field Depends | grep 'libc6 (>= ' >/dev/null || fail "Depends '$(field Depends)' has no computed libc6 version"
+# dpkg-shlibdeps computes the floor from the glibc symbols the files import.
+libc_floor=$(field Depends | sed -n 's/.*libc6 (>= \([^)]*\)).*/\1/p')
+[ -n "$libc_floor" ] || fail "Depends '$(field Depends)' has no computed libc6 version"
+glibc_floor_check "the package's Depends ($(field Depends))" "$libc_floor"
 if [ -z "$(field Maintainer)" ] || [ -z "$(field Section)" ]; then fail "no Maintainer or Section"; fi
 [ "$(dpkg-deb -f "$deb" Description | wc -l)" -gt 3 ] || fail "no extended description"
 dpkg-deb -I "$deb" triggers | grep -x 'activate-noawait ldconfig' >/dev/null || fail "no ldconfig trigger"
-ok "control: $(field Package) $(field Version) $(field Architecture), Depends: $(field Depends), Section: $(field Section)"
+ok "control: $(field Package) $(field Version) $(field Architecture), Depends: $(field Depends) (libc6 floor $libc_floor, no newer than $LJMM_GLIBC_FLOOR), Section: $(field Section)"
 
 if command -v lintian >/dev/null 2>&1; then
 	# As an unprivileged user when possible (lintian warns when it runs as root).
