@@ -16,7 +16,7 @@ for g in "${groups[@]}"; do
   case $g in
     build) packages+=(build-essential cmake pkg-config check) ;;
     clients) packages+=(nginx libnginx-mod-http-lua curl libssl-dev ca-certificates procps valgrind
-             dpkg-dev lintian rpm man-db groff-base libxml2-utils shellcheck) ;;
+             dpkg-dev lintian rpm man-db groff-base libxml2-utils shellcheck libjemalloc2) ;;
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz)" >&2; exit 2 ;;
   esac

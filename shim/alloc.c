@@ -160,13 +160,13 @@ static inline int window_known_full(const void *addr, size_t len)
 }
 
 /* A MAP_32BIT request that ended in ENOMEM: count it and tell the operator once. */
-static int failed(size_t len, int no_room, int may_enter)
+static int failed(size_t len, int no_room)
 {
 	ljmm_stats_add(&ljmm_stats_live.failures, 1);
 	if (no_room && LJMM_UNLIKELY(ljmm_warn_failure_due(len))) {
 		ljmm_section_t sec;
 		ljmm_usage_t u;
-		int have = may_enter && ljmm_index_built() && ljmm_section_enter(&sec) == 0;
+		int have = ljmm_index_built() && ljmm_section_enter(&sec) == 0;
 		if (have) {
 			ljmm_index_usage(&u);
 			ljmm_section_leave(&sec);
@@ -188,7 +188,7 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 	uintptr_t need = ljmm_page_up(len);
 
 	if (asked && (r != -ENOMEM || !eligible(len, flags)))
-		return r == -ENOMEM ? failed(len, 0, 0) : (int)r; /* huge pages, a stack: not ours */
+		return r == -ENOMEM ? failed(len, 0) : (int)r; /* huge pages, a stack: not ours */
 	if (eligible(len, flags)) {
 		if (asked)
 			LJMM_DEBUG("mmap MAP_32BIT: kernel window full, trying the region", 0, "len", len, (int)r);
@@ -233,7 +233,9 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 		if (r != -ENOMEM)
 			return (int)r;
 	}
-	return failed(len, why == NO_ROOM, !refused);
+	/* Turned away by the section (a handler inside the shim): the region was never
+	 * asked, so this is no sign of the low 2 GiB running out. */
+	return failed(len, why == NO_ROOM && !refused);
 }
 
 int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, void **out)

@@ -70,7 +70,7 @@ void check_moved(uintptr_t addr, uintptr_t home, size_t len)
 
 void check_stamp(uintptr_t addr, size_t len) { check_moved(addr, addr, len); }
 
-void add_block(uintptr_t a, size_t len)
+static void record_block(uintptr_t a, size_t len, int stamped)
 {
 	if (nblocks == MAX_BLOCKS)
 		FAIL("too many blocks");
@@ -78,12 +78,15 @@ void add_block(uintptr_t a, size_t len)
 		FAIL("MAP_32BIT block %#lx+%zu ends above 2 GiB", (unsigned long)a, len);
 	blocks[nblocks].addr = a;
 	blocks[nblocks].len = len;
+	blocks[nblocks].stamped = stamped;
 	nblocks++;
-	stamp(a, len);
+	if (stamped)
+		stamp(a, len);
 }
 
-/* Map len-byte blocks until ENOMEM; returns how many. */
-size_t fill(size_t len)
+void add_block(uintptr_t a, size_t len) { record_block(a, len, 1); }
+
+static size_t fill_blocks(size_t len, int stamped)
 {
 	size_t n = 0;
 	for (;;) {
@@ -93,10 +96,14 @@ size_t fill(size_t len)
 				FAIL("MAP_32BIT mmap failed with %s, not ENOMEM", errname(errno));
 			return n;
 		}
-		add_block((uintptr_t)p, len);
+		record_block((uintptr_t)p, len, stamped);
 		n++;
 	}
 }
+
+size_t fill(size_t len) { return fill_blocks(len, 1); }
+
+size_t fill_untouched(size_t len) { return fill_blocks(len, 0); }
 
 int by_addr(const void *a, const void *b)
 {
@@ -122,7 +129,8 @@ void check_blocks(const char *where)
 		if (i && blocks[i - 1].addr + blocks[i - 1].len > blocks[i].addr)
 			FAIL("%s: blocks %#lx and %#lx overlap", where, (unsigned long)blocks[i - 1].addr,
 			     (unsigned long)blocks[i].addr);
-		check_stamp(blocks[i].addr, blocks[i].len);
+		if (blocks[i].stamped)
+			check_stamp(blocks[i].addr, blocks[i].len);
 	}
 }
 
@@ -133,9 +141,8 @@ void drop_block(size_t i)
 	blocks[i] = blocks[--nblocks];
 }
 
-void prepare_region(size_t room)
+static void free_lowest(size_t room)
 {
-	fill(MiB);
 	qsort(blocks, nblocks, sizeof *blocks, by_addr);
 	if (room > nblocks)
 		room = nblocks;
@@ -144,4 +151,16 @@ void prepare_region(size_t room)
 			FAIL("munmap: %s", errname(errno));
 	memmove(blocks, blocks + room, (nblocks - room) * sizeof *blocks);
 	nblocks -= room;
+}
+
+void prepare_region(size_t room)
+{
+	fill(MiB);
+	free_lowest(room);
+}
+
+void prepare_region_untouched(size_t room)
+{
+	fill_untouched(MiB);
+	free_lowest(room);
 }

@@ -21,6 +21,7 @@
 typedef struct {
 	uintptr_t addr;
 	size_t len;
+	int stamped; /* its pages hold their tags (0: never touched, to keep RSS and fork() cheap) */
 } block_t;
 
 /** The live blocks of the program, in no particular order. */
@@ -57,6 +58,8 @@ void check_stamp(uintptr_t addr, size_t len);
 void add_block(uintptr_t a, size_t len);
 /** Map len-byte MAP_32BIT blocks until ENOMEM; returns how many. */
 size_t fill(size_t len);
+/** fill() without touching the blocks (no RSS: fork() stays cheap). */
+size_t fill_untouched(size_t len);
 /** qsort comparison of blocks by address. */
 int by_addr(const void *a, const void *b);
 /** Bytes in live blocks. */
@@ -67,5 +70,7 @@ void check_blocks(const char *where);
 void drop_block(size_t i);
 /** Fill the kernel's window and the region with 1 MiB blocks, then free the room lowest ones. */
 void prepare_region(size_t room);
+/** prepare_region() with untouched blocks. */
+void prepare_region_untouched(size_t room);
 
 #endif

@@ -1,0 +1,589 @@
+/* SPDX-License-Identifier: MIT */
+/* Attacks on the shim, run under LD_PRELOAD=libljmm_preload.so (built as PIE and
+ * -no-pie): each subcommand reproduces a way a real program can catch the shim at the
+ * worst moment, and checks that the program behaves as it would without the shim.
+ * Exits 0 on success, 77 when the machine cannot run the scenario (said on stdout);
+ * prints "FAIL: ..." and exits 1 otherwise.
+ *
+ *   forksig N        fork() from a SIGALRM handler that interrupts region calls; each
+ *                    child maps a region block inside the handler and carries on
+ *   longjmp N        siglongjmp out of region calls N times; then this thread and
+ *                    another still get region blocks, and the index is exact
+ *   cancel N         threads cancelled asynchronously inside region calls, N times
+ *   daemon FILE      close every descriptor from 3, open FILE (it gets 3), map, exit
+ *   nofd MIN_MIB     no descriptor free: the region still serves MIN_MIB and more
+ *   fill MIN_MIB [scan]  reach at least MIN_MIB of MAP_32BIT blocks; with "scan", the
+ *                    index must have been built without /proc (a run without /proc)
+ *   mremapmulti      Linux >= 6.17 moves several mappings and holes in one mremap
+ *   reentry N        handlers that interrupt the shim: each re-entry counted once, and
+ *                    its ENOMEM counted in failed=
+ *   brkroom          LJMM_REGION_LO far above the brk heap: brk still grows to it
+ *   early            (with libljmm_early_user.so preloaded) a lazy guard that another
+ *                    library's constructor caused is reported as placed
+ *   exhaust          fill until ENOMEM, then one more request (for the warning lines)
+ *   httpsize         a MAP_32BIT request of 1213486160 bytes (0x48545450, "HTTP")
+ *   noop             one MAP_32BIT block */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+#ifndef MREMAP_FIXED
+#define MREMAP_FIXED 2
+#endif
+
+static void set_timer_of(int which, long usec)
+{
+	struct itimerval tv;
+	memset(&tv, 0, sizeof tv);
+	tv.it_interval.tv_usec = usec;
+	tv.it_value.tv_usec = usec;
+	if (setitimer(which, &tv, NULL) != 0)
+		FAIL("setitimer: %s", errname(errno));
+}
+
+/* SIGALRM every usec of real time: most land as a system call returns. */
+static void set_timer(long usec) { set_timer_of(ITIMER_REAL, usec); }
+
+static void on_signal_do(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = fn;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) != 0)
+		FAIL("sigaction: %s", errname(errno));
+}
+
+/* ---- forksig ----------------------------------------------------------------------- */
+
+static volatile sig_atomic_t in_child, forks, fork_limit, child_reentered;
+
+static void fork_handler(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	if (in_child || forks >= fork_limit)
+		return;
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* The child: one region-served block from inside the handler, then back into
+		 * whatever the parent's main loop was doing when the signal came. */
+		in_child = 1;
+		signal(SIGVTALRM, SIG_IGN);
+		alarm(20); /* a child that spins is killed, and counted as hung */
+		uint64_t reentries = stats().signal_reentries;
+		void *p = map32(64 * 1024);
+		if (p == MAP_FAILED) {
+			/* Allowed only as a re-entry: the fork came while this thread was
+			 * inside the shim, which then answers from the kernel alone (whose
+			 * window is full), exactly as it does for any handler there. */
+			if (errno != ENOMEM || stats().signal_reentries != reentries + 1)
+				_exit(3);
+			child_reentered = 1;
+		} else {
+			if ((uintptr_t)p + 64 * 1024 > LOW_END)
+				_exit(4);
+			*(volatile char *)p = 1;
+		}
+	} else if (pid > 0) {
+		forks++;
+	}
+	errno = saved;
+}
+
+/* Map n two-page MAP_32BIT blocks (adjacent, from the region) and unmap the upper page
+ * of each: n one-page free extents in the index. */
+static void make_holes(int n)
+{
+	for (int i = 0; i < n; i++) {
+		char *p = map32(2 * PAGE);
+		if (p == MAP_FAILED)
+			FAIL("hole %d: %s", i, errname(errno));
+		if (munmap(p + PAGE, PAGE) != 0)
+			FAIL("munmap: %s", errname(errno));
+	}
+}
+
+struct tally {
+	int ok, reentered, hung, crashed, other;
+};
+
+/* A child's end: 0 or 10 (ok, 10 when its handler's call was a re-entry), killed by
+ * its SIGALRM watchdog (hung), another signal (crashed), or a failed check (exit 3-7). */
+static void tally(int status, struct tally *t)
+{
+	if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 10)) {
+		t->ok++;
+		t->reentered += WEXITSTATUS(status) == 10;
+	} else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
+		t->hung++;
+	} else if (WIFSIGNALED(status)) {
+		t->crashed++;
+	} else {
+		t->other++;
+		fprintf(stderr, "child status %#x\n", status);
+	}
+}
+
+static int cmd_forksig(int argc, char **argv)
+{
+	int n = argc > 0 ? atoi(argv[0]) : 300, holes = argc > 1 ? atoi(argv[1]) : 20000;
+	struct tally t = {0, 0, 0, 0, 0};
+	int status;
+	/* Untouched blocks: with 2 GiB resident, each fork() would take longer than the
+	 * timer's period and the handler would never let the main loop run. */
+	prepare_region_untouched(256);
+	/* Many one-page holes make the index deep, so that a good part of each region call
+	 * is spent updating it: the moment a half-done update is most easily caught. */
+	make_holes(holes);
+	fork_limit = n;
+	/* SIGVTALRM, from a timer of user-mode CPU time: it interrupts the process while it
+	 * runs its own code, so most forks happen in the middle of the shim's bookkeeping
+	 * (a real-time timer mostly fires inside system calls, where nothing is half done). */
+	on_signal_do(SIGVTALRM, fork_handler, SA_RESTART);
+	set_timer_of(ITIMER_VIRTUAL, 1000);
+	while (forks < n) {
+		void *p = map32(64 * 1024 * (1 + (size_t)(forks % 4)));
+		if (in_child) {
+			/* The child carries on from the interrupted call, a few more region
+			 * calls, and checks the shim's index. */
+			if (p != MAP_FAILED)
+				munmap(p, 64 * 1024 * (1 + (size_t)(forks % 4)));
+			for (int i = 0; i < 8; i++) {
+				void *q = map32(MiB);
+				if (q == MAP_FAILED || (uintptr_t)q + MiB > LOW_END)
+					_exit(5);
+				memset(q, 0x5a, 4096);
+				if (munmap(q, MiB) != 0)
+					_exit(6);
+			}
+			if (shim_verify() != 0)
+				_exit(7);
+			_exit(child_reentered ? 10 : 0);
+		}
+		if (p != MAP_FAILED)
+			munmap(p, 64 * 1024 * (1 + (size_t)(forks % 4)));
+		while (waitpid(-1, &status, WNOHANG) > 0)
+			tally(status, &t);
+	}
+	set_timer_of(ITIMER_VIRTUAL, 0);
+	while (wait(&status) > 0)
+		tally(status, &t);
+	printf("forksig: %d children: %d exited 0 (%d of them forked inside the shim), %d hung, %d crashed, %d failed "
+	       "a check\n",
+	       (int)forks, t.ok, t.reentered, t.hung, t.crashed, t.other);
+	if (t.ok != forks)
+		FAIL("%d of %d children did not exit cleanly", (int)forks - t.ok, (int)forks);
+	/* None forked inside the shim would mean the test never made the case it exists for. */
+	if (!t.reentered)
+		FAIL("no fork came while the shim was inside its section");
+	check_blocks("forksig");
+	verify("forksig");
+	return 0;
+}
+
+/* ---- longjmp ------------------------------------------------------------------------- */
+
+static sigjmp_buf jump;
+static volatile sig_atomic_t jumps, armed;
+
+static void jump_handler(int sig)
+{
+	(void)sig;
+	if (armed) {
+		armed = 0;
+		jumps++;
+		siglongjmp(jump, 1);
+	}
+}
+
+static void *other_thread_call(void *arg)
+{
+	void *p = map32(MiB);
+	*(void **)arg = p;
+	return NULL;
+}
+
+static int cmd_longjmp(int argc, char **argv)
+{
+	int n = argc > 0 ? atoi(argv[0]) : 2000;
+	pthread_t t;
+	void *other = MAP_FAILED;
+	struct timespec deadline;
+	prepare_region_untouched(64);
+	on_signal_do(SIGALRM, jump_handler, 0);
+	alarm(0);
+	set_timer(1000);
+	while (jumps < n) {
+		if (sigsetjmp(jump, 1) == 0) {
+			armed = 1;
+			for (;;) {
+				/* Region calls (the kernel's window is full): most of their time is
+				 * inside the shim's section, around the system call. */
+				void *p = map32(64 * 1024);
+				if (p != MAP_FAILED)
+					munmap(p, 64 * 1024);
+			}
+		}
+	}
+	set_timer(0);
+	/* This thread: its next region calls work. */
+	for (int i = 0; i < 16; i++) {
+		void *p = map32(MiB);
+		if (p == MAP_FAILED)
+			FAIL("region call %d after %d jumps: %s", i, n, errname(errno));
+		add_block((uintptr_t)p, MiB);
+	}
+	/* Another thread: its region call neither blocks for ever nor fails. */
+	if (pthread_create(&t, NULL, other_thread_call, &other) != 0)
+		FAIL("pthread_create");
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 10;
+	if (pthread_timedjoin_np(t, NULL, &deadline) != 0)
+		FAIL("another thread's region call is still blocked after 10 s");
+	if (other == MAP_FAILED)
+		FAIL("another thread's region call failed: %s", errname(errno));
+	add_block((uintptr_t)other, MiB);
+	check_blocks("longjmp");
+	verify("longjmp");
+	ljmm_stats_t s = stats();
+	printf("longjmp: %d jumps out of region calls, %lu sections taken over, %lu re-entries, %lu lock timeouts\n", n,
+	       (unsigned long)s.section_recoveries, (unsigned long)s.signal_reentries, (unsigned long)s.lock_timeouts);
+	/* With the kernel's window full, most jumps leave a section: none taken over would
+	 * mean the test never left one behind, and proved nothing. */
+	if (s.section_recoveries == 0)
+		FAIL("no jump ever left the shim's section in %d jumps", n);
+	return 0;
+}
+
+/* ---- cancel -------------------------------------------------------------------------- */
+
+static void *cancellable_churn(void *arg)
+{
+	(void)arg;
+	int old;
+	pthread_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, &old);
+	for (;;) {
+		void *p = map32(64 * 1024);
+		if (p != MAP_FAILED)
+			munmap(p, 64 * 1024);
+	}
+	return NULL;
+}
+
+static int cmd_cancel(int argc, char **argv)
+{
+	int n = argc > 0 ? atoi(argv[0]) : 20;
+	prepare_region_untouched(64);
+	for (int i = 0; i < n; i++) {
+		pthread_t t;
+		struct timespec ts = {0, 2000000 + (i % 5) * 700000};
+		if (pthread_create(&t, NULL, cancellable_churn, NULL) != 0)
+			FAIL("pthread_create");
+		nanosleep(&ts, NULL);
+		pthread_cancel(t);
+		pthread_join(t, NULL);
+		/* The cancelled thread may have died inside the section: this call must get a
+		 * block, after at most the shim's 1 s limit. */
+		void *p = map32(MiB);
+		if (p == MAP_FAILED)
+			FAIL("region call after cancel %d: %s", i, errname(errno));
+		add_block((uintptr_t)p, MiB);
+	}
+	/* Now quiet: one more region call rebuilds whatever a cancellation cut short. */
+	void *p = map32(MiB);
+	if (p == MAP_FAILED)
+		FAIL("region call after the cancellations: %s", errname(errno));
+	add_block((uintptr_t)p, MiB);
+	check_blocks("cancel");
+	verify("cancel");
+	ljmm_stats_t s = stats();
+	printf("cancel: %d threads cancelled inside region calls, %lu sections taken over\n", n,
+	       (unsigned long)s.section_recoveries);
+	return 0;
+}
+
+/* ---- daemon -------------------------------------------------------------------------- */
+
+static int cmd_daemon(int argc, char **argv)
+{
+	int fd;
+	if (argc < 1)
+		FAIL("usage: daemon FILE");
+	for (int i = 3; i < 1024; i++)
+		close(i);
+	fd = open(argv[0], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd != 3)
+		FAIL("the data file got descriptor %d, not 3", fd);
+	if (write(fd, "data\n", 5) != 5)
+		FAIL("write");
+	/* Work that makes the shim log (a fill with LJMM_DEBUG, statistics at exit). */
+	prepare_region(4);
+	if (write(fd, "more\n", 5) != 5)
+		FAIL("write");
+	return 0;
+}
+
+/* ---- nofd, fill ---------------------------------------------------------------------- */
+
+static int cmd_fill_min(int argc, char **argv, int no_fd)
+{
+	size_t min = argc > 0 ? strtoul(argv[0], NULL, 10) : 1900, n;
+	int need_scan = no_fd || (argc > 1 && strcmp(argv[1], "scan") == 0);
+	if (no_fd) {
+		struct rlimit rl = {64, 64};
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			FAIL("setrlimit: %s", errname(errno));
+		while (open("/dev/null", O_RDONLY | O_CLOEXEC) >= 0)
+			;
+		if (errno != EMFILE)
+			FAIL("filling the descriptor table ended with %s, not EMFILE", errname(errno));
+		if (open("/proc/self/maps", O_RDONLY) >= 0)
+			FAIL("a descriptor is still free");
+	}
+	n = fill(MiB);
+	check_blocks("fill");
+	ljmm_stats_t s = stats();
+	printf("fill: %zu MiB of MAP_32BIT blocks%s; region-served %lu, rebuilds %lu, of which without /proc %lu\n", n,
+	       no_fd ? " with no descriptor free" : "", (unsigned long)s.region_served, (unsigned long)s.resyncs,
+	       (unsigned long)s.scans);
+	if (n < min)
+		FAIL("%zu MiB, expected at least %zu", n, min);
+	if (need_scan && s.scans == 0)
+		FAIL("the index was never rebuilt without /proc: the scenario did not happen");
+	/* Exact, however it was built (without a descriptor or /proc, ljmm_verify asks the
+	 * kernel the same way). */
+	verify("fill");
+	return 0;
+}
+
+/* ---- mremapmulti ---------------------------------------------------------------------- */
+
+static int cmd_mremapmulti(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	/* Build the index: fill the kernel's window, free a few blocks. */
+	prepare_region(64);
+	qsort(blocks, nblocks, sizeof *blocks, by_addr);
+	/* A source above 4 GiB: three 1 MiB mappings with holes between them. */
+	uintptr_t src = 0x7e0000000000ull, dst;
+	size_t len = 5 * MiB;
+	for (int i = 0; i < 5; i += 2)
+		if (raw_mmap((void *)(src + i * MiB), MiB, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (long)(src + i * MiB))
+			FAIL("set-up: cannot map the source at %#lx", (unsigned long)(src + i * MiB));
+	for (int i = 0; i < 5; i += 2)
+		stamp(src + i * MiB, MiB);
+	/* The destination: a free 5 MiB in the region, made by freeing adjacent blocks. */
+	size_t k = 0;
+	while (k + 5 <= nblocks && !(blocks[k + 4].addr == blocks[k].addr + 4 * MiB && blocks[k].addr < (1ul << 30)))
+		k++;
+	if (k + 5 > nblocks)
+		FAIL("set-up: no five adjacent region blocks below 1 GiB");
+	dst = blocks[k].addr;
+	for (int i = 0; i < 5; i++)
+		drop_block(k + 4 - (size_t)i);
+	void *r = mremap((void *)src, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)dst);
+	if (r == MAP_FAILED) {
+		if (errno == EFAULT) {
+			printf("SKIP: this kernel cannot move several mappings in one mremap (EFAULT; Linux >= 6.17 can)\n");
+			return 77;
+		}
+		FAIL("mremap: %s", errname(errno));
+	}
+	if ((uintptr_t)r != dst)
+		FAIL("mremap moved to %p, not %#lx", r, (unsigned long)dst);
+	for (int i = 0; i < 5; i += 2)
+		check_moved(dst + i * MiB, src + i * MiB, MiB);
+	/* The holes stayed holes: the index must say so, and serve them. */
+	verify("after a multi-mapping mremap move");
+	for (int i = 0; i < 5; i += 2)
+		add_block(dst + i * MiB, MiB);
+	printf("mremapmulti: three mappings and two holes moved to %#lx; index exact\n", (unsigned long)dst);
+	return 0;
+}
+
+/* ---- reentry ------------------------------------------------------------------------- */
+
+static volatile sig_atomic_t h_calls, h_reentered, h_enomem, h_bad;
+static void *h_blocks[65536];
+static volatile sig_atomic_t h_nblocks;
+
+static void reentry_handler(int sig)
+{
+	(void)sig;
+	int saved = errno;
+	uint64_t r0 = stats().signal_reentries, d;
+	void *p = map32(64 * 1024);
+	d = stats().signal_reentries - r0;
+	h_calls++;
+	if (d > 1)
+		h_bad++; /* one call, counted more than once */
+	h_reentered += (int)d;
+	if (p == MAP_FAILED) {
+		if (errno == ENOMEM)
+			h_enomem++;
+		if (errno != ENOMEM || !d)
+			h_bad++; /* the region had room: only a re-entry may fail */
+	} else if (h_nblocks < 65536) {
+		h_blocks[h_nblocks++] = p; /* unmapped later: munmap here could re-enter too */
+	}
+	errno = saved;
+}
+
+static int cmd_reentry(int argc, char **argv)
+{
+	int n = argc > 0 ? atoi(argv[0]) : 20000;
+	ljmm_stats_t before, after;
+	/* The kernel's window full, the region with plenty of room: a handler's request
+	 * fails only when it re-entered the shim (and so got the kernel alone). */
+	prepare_region_untouched(512);
+	before = stats();
+	on_signal_do(SIGALRM, reentry_handler, SA_RESTART);
+	set_timer(200);
+	for (int i = 0; i < n; i++) {
+		void *p = map32(64 * 1024);
+		if (p == MAP_FAILED)
+			FAIL("main loop request %d: %s", i, errname(errno));
+		munmap(p, 64 * 1024);
+	}
+	set_timer(0);
+	after = stats();
+	for (int i = 0; i < h_nblocks; i++)
+		munmap(h_blocks[i], 64 * 1024);
+	printf("reentry: %d handler calls, %d re-entered the shim, %d got ENOMEM; signal-reentries +%lu, failed +%lu\n",
+	       (int)h_calls, (int)h_reentered, (int)h_enomem,
+	       (unsigned long)(after.signal_reentries - before.signal_reentries),
+	       (unsigned long)(after.failures - before.failures));
+	if (h_bad)
+		FAIL("%d handler calls counted twice, or failed without re-entering", (int)h_bad);
+	if (h_enomem == 0)
+		FAIL("no handler call ever re-entered and failed: the scenario did not happen");
+	/* Every re-entry is a handler's, counted once; every ENOMEM is counted in failed=. */
+	if (after.signal_reentries - before.signal_reentries != (uint64_t)h_reentered)
+		FAIL("%d re-entries seen by the handlers, signal-reentries counted %lu", (int)h_reentered,
+		     (unsigned long)(after.signal_reentries - before.signal_reentries));
+	if (after.failures - before.failures != (uint64_t)h_enomem)
+		FAIL("%d requests failed, failed= counted %lu", (int)h_enomem,
+		     (unsigned long)(after.failures - before.failures));
+	return 0;
+}
+
+/* ---- brkroom ------------------------------------------------------------------------- */
+
+static int cmd_brkroom(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	uintptr_t start = ((uintptr_t)sbrk(0) + PAGE - 1) & ~(PAGE - 1);
+	ljmm_stats_t s = stats();
+	if (start >= (1ul << 30))
+		FAIL("brk at %#lx: not below 1 GiB, nothing to check", (unsigned long)start);
+	if (s.guard_state != LJMM_GUARD_STATE_PLACED || s.guard_addr != (1ul << 30) - PAGE)
+		FAIL("guard state %lu at %#lx, expected placed just below LJMM_REGION_LO=1G", (unsigned long)s.guard_state,
+		     (unsigned long)s.guard_addr);
+	if (sbrk(16 * MiB) == (void *)-1)
+		FAIL("sbrk(16 MiB) failed with the region starting at 1 GiB: %s", errname(errno));
+	memset((void *)start, 0x11, 16 * MiB);
+	printf("brkroom: brk grew 16 MiB from %#lx; guard at %#lx\n", (unsigned long)start, (unsigned long)s.guard_addr);
+	return 0;
+}
+
+/* ---- early --------------------------------------------------------------------------- */
+
+static int cmd_early(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	int *ran_first = (int *)dlsym(RTLD_DEFAULT, "ljmm_early_user_ran_first");
+	ljmm_stats_t s = stats();
+	if (!ran_first)
+		FAIL("libljmm_early_user.so is not loaded");
+	printf("early: the other library's constructor ran %s ours; region-served %lu; guard state %lu\n",
+	       *ran_first ? "before" : "after", (unsigned long)s.region_served, (unsigned long)s.guard_state);
+	if (s.region_served == 0)
+		FAIL("the other library's constructor never had the region serve");
+	if (s.guard_state != LJMM_GUARD_STATE_PLACED)
+		FAIL("guard state %lu, expected placed (the region was used)", (unsigned long)s.guard_state);
+	return 0;
+}
+
+/* ---- exhaust, httpsize --------------------------------------------------------------- */
+
+static int cmd_noop(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	void *p = map32(MiB);
+	if (p == MAP_FAILED)
+		FAIL("MAP_32BIT mmap: %s", errname(errno));
+	return 0;
+}
+
+static int cmd_exhaust(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	size_t n = fill(MiB);
+	for (int i = 0; i < 3; i++)
+		if (map32(MiB) != MAP_FAILED || errno != ENOMEM)
+			FAIL("request %d after the fill did not fail with ENOMEM", i);
+	printf("exhaust: %zu MiB, then ENOMEM\n", n);
+	return 0;
+}
+
+static int cmd_httpsize(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	/* Two pages that cut the low 2 GiB so that no free range holds 1.13 GiB (the
+	 * region could otherwise serve the request in a process with nothing else low). */
+	for (uintptr_t a = 512 * MiB; a < LOW_END; a += 1024 * MiB)
+		if (mmap((void *)a, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) !=
+		    (void *)a)
+			FAIL("set-up: cannot map a page at %#lx: %s", (unsigned long)a, errname(errno));
+	for (int i = 0; i < 2; i++)
+		if (map32(1213486160u) != MAP_FAILED || errno != ENOMEM)
+			FAIL("a 1213486160-byte MAP_32BIT request did not fail with ENOMEM");
+	printf("httpsize: ENOMEM twice\n");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} cmds[] = {
+		{"forksig", cmd_forksig},   {"longjmp", cmd_longjmp}, {"cancel", cmd_cancel},
+		{"daemon", cmd_daemon},     {"reentry", cmd_reentry}, {"brkroom", cmd_brkroom},
+		{"early", cmd_early},       {"exhaust", cmd_exhaust}, {"httpsize", cmd_httpsize},
+		{"mremapmulti", cmd_mremapmulti}, {"noop", cmd_noop},
+	};
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc < 2)
+		FAIL("usage: hardening COMMAND [ARGS]");
+	if (strcmp(argv[1], "nofd") == 0)
+		return cmd_fill_min(argc - 2, argv + 2, 1);
+	if (strcmp(argv[1], "fill") == 0)
+		return cmd_fill_min(argc - 2, argv + 2, 0);
+	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].fn(argc - 2, argv + 2);
+	FAIL("unknown command %s", argv[1]);
+}
