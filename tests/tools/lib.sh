@@ -36,6 +36,7 @@ MIB=1048576
 start() {
 	nstarted=$((nstarted + 1))
 	hold_out=$dir/hold$nstarted
+	: >"$hold_out" # before the background job opens it, so that grep finds it
 	"$@" >"$hold_out" 2>&1 &
 	pid=$!
 	bg_pids="$bg_pids $pid"
