@@ -53,6 +53,10 @@ command -v jq >/dev/null || {
 }
 
 case $case in
+rows | prometheus | counters | probe | unreadable) need_mem_access ;;
+esac
+
+case $case in
 rows)
 	start "$run" --lib "$lib" "$hold_pie"
 	shim=$pid

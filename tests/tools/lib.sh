@@ -60,3 +60,14 @@ stop() {
 	done
 	bg_pids=$new
 }
+
+# need_mem_access: skip (77) where ljmm-maps could not read the shim's counters of the
+# test's own helpers, which are not its children: Yama's ptrace_scope 3 (no one may),
+# or 1 and 2 (only CAP_SYS_PTRACE may) for a user other than root.
+need_mem_access() {
+	scope=$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)
+	if [ "$scope" = 3 ] || { [ "$scope" != 0 ] && [ "$(id -u)" != 0 ]; }; then
+		echo "SKIP: kernel.yama.ptrace_scope is $scope: ljmm-maps may not read the counters of other processes here"
+		exit 77
+	fi
+}

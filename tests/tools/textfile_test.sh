@@ -20,6 +20,8 @@ lib=$(cd "$libdir" && pwd -P)/libljmm_preload.so
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$here/lib.sh"
 
+need_mem_access
+
 # block MARKER: the ```ini block after the marker.
 block() {
 	awk -v m="<!-- ljmm-test: $1" '
