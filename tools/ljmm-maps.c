@@ -666,7 +666,11 @@ static void read_counters(state_t *s)
 			continue;
 		errno = 0;
 		take_probe(s, memfd, &p, &cand);
-		if (!any || counters_rank(&cand) < counters_rank(c))
+		/* Of two copies that both claim to serve (a library that never sets
+		 * LJMM_PROBE_ASIDE), the one whose entry points the calls reached. */
+		if (!any || counters_rank(&cand) < counters_rank(c) ||
+		    (counters_rank(&cand) == counters_rank(c) && cand.status == CNT_READ &&
+		     cand.st.mmap_calls > c->st.mmap_calls))
 			*c = cand;
 		any = true;
 	}

@@ -386,6 +386,8 @@ probe)
 	expect "aside active" '[.status, .version] | @tsv' "active	fake1"
 	expect "active aside" '[.status, .version] | @tsv' "active	fake0"
 	expect "layout aside" '[.status, .version] | @tsv' "aside	fake1"
+	# Two copies that both claim to serve: the one the calls reached (more mmap calls).
+	expect "active active" '[.status, .version, .mmap_calls] | @tsv' "active	fake1	1000"
 	# The table and Prometheus with a short struct: unknown counters are '-' and
 	# absent.
 	rm -rf "$dir/fake"
