@@ -7,7 +7,9 @@
 #   clients  the real programs the tests run under the shim: nginx with the Lua
 #            module, curl, OpenSSL headers and the CA bundle (LuaJIT itself is built
 #            from Debian's sources by scripts/build-luajit.sh, which installs its own),
-#            valgrind, the Debian and RPM packaging and man-page tools, and shellcheck
+#            valgrind, the Debian and RPM packaging and man-page tools, shellcheck,
+#            jq (the ljmm-maps tests parse its JSON with it), and jemalloc (a malloc
+#            preload the shim is tested beside)
 #   fuzz     clang and its libFuzzer runtime, for scripts/fuzz.sh
 set -euo pipefail
 groups=("${@:-build}")
@@ -16,7 +18,7 @@ for g in "${groups[@]}"; do
   case $g in
     build) packages+=(build-essential cmake pkg-config check) ;;
     clients) packages+=(nginx libnginx-mod-http-lua curl libssl-dev ca-certificates procps valgrind
-             dpkg-dev lintian rpm man-db groff-base libxml2-utils shellcheck libjemalloc2) ;;
+             dpkg-dev lintian rpm man-db groff-base libxml2-utils shellcheck jq libjemalloc2) ;;
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
     *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz)" >&2; exit 2 ;;
   esac

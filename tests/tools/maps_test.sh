@@ -2,45 +2,13 @@
 # SPDX-License-Identifier: MIT
 # ljmm-maps tests (ctest tools_maps_CASE).
 # Usage: maps_test.sh CASE LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE MAP32_HOLD_NOPIE
+# (The fleet forms, the counters and Prometheus: fleet_test.sh.)
 set -u
 case=$1 maps=$2 run=$3 libdir=$4 hold_pie=$5 hold_nopie=$6
 unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE
 lib=$(cd "$libdir" && pwd -P)/libljmm_preload.so
-dir=$(mktemp -d)
-pid=
-# The helper waits to be killed: kill it however this script ends.
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-fail() {
-	echo "FAIL ($case): $*"
-	for f in "$dir"/out "$dir"/err "$dir"/json "$dir"/hold; do
-		[ -s "$f" ] && { echo "--- $f:"; head -30 "$f"; }
-	done
-	exit 1
-}
-
-MIB=1048576
-
-# start COMMAND...: run a map32_hold in the background and wait for its "ready" line.
-start() {
-	"$@" >"$dir/hold" 2>&1 &
-	pid=$!
-	i=0
-	until grep -q '^ready' "$dir/hold"; do
-		kill -0 "$pid" 2>/dev/null || fail "the helper exited early"
-		i=$((i + 1))
-		[ "$i" -lt 300 ] || fail "the helper did not get ready in 30 s"
-		sleep 0.1
-	done
-}
+# shellcheck source=SCRIPTDIR/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # look: ljmm-maps on the helper, as text ($dir/out) and JSON ($dir/json).
 look() {
@@ -127,6 +95,14 @@ nopid)
 	grep -q "^ljmm-maps: no such process $gone\$" "$dir/err" || fail "message for an exited pid"
 	"$maps" self >"$dir/out" 2>"$dir/err" || fail "ljmm-maps self"
 	grep -q '^pid [0-9]* (ljmm-maps)  libljmm_preload: no' "$dir/out" || fail "ljmm-maps self header"
+	grep -q '^shim counters: n/a$' "$dir/out" || fail "ljmm-maps self: counters line"
+	# A kernel thread, where one is visible (not in a container's PID namespace).
+	if [ "$(cat /proc/2/comm 2>/dev/null)" = kthreadd ]; then
+		"$maps" 2 >"$dir/out" 2>"$dir/err"
+		[ $? = 1 ] || fail "exit status for the kernel thread 2"
+		[ "$(cat "$dir/err")" = "ljmm-maps: process 2 has no user mappings (a kernel thread)" ] ||
+			fail "message for a kernel thread"
+	fi
 	;;
 usage)
 	usage_error
@@ -134,12 +110,27 @@ usage)
 	usage_error abc
 	usage_error 0
 	usage_error -- -5
-	usage_error 1 2
 	usage_error --maps-file
 	usage_error --maps-file /dev/null 1
+	usage_error --maps-file /dev/null --all x
+	usage_error --maps-file /dev/null --prometheus
+	usage_error --json --prometheus 1
+	usage_error --all
+	usage_error --all ''
+	usage_error --all=
+	usage_error --table
 	"$maps" --help >"$dir/out" || fail "--help"
 	grep -q '^Usage: ljmm-maps' "$dir/out" || fail "--help output"
 	"$maps" --version | grep '^ljmm-maps (ljmm) [0-9]' >/dev/null || fail "--version"
+	# Output that cannot be written is an error (exit 1), with one line saying so.
+	for args in --help --version self "--table self" "--prometheus self"; do
+		# shellcheck disable=SC2086 # the words of $args are separate arguments
+		"$maps" $args >/dev/full 2>"$dir/err"
+		rc=$?
+		[ "$rc" = 1 ] || fail "ljmm-maps $args >/dev/full: exit status $rc, expected 1"
+		[ "$(cat "$dir/err")" = "ljmm-maps: cannot write the output: No space left on device" ] ||
+			fail "ljmm-maps $args >/dev/full: $(cat "$dir/err")"
+	done
 	;;
 fixture)
 	# A made-up non-PIE layout; every total is known to the byte.

@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=sh disable=SC2034,SC2154 # $case is the caller's; MIB and $hold_out are for it
+# Shared by the ljmm-maps test scripts (sourced; POSIX sh): a temporary directory,
+# helper processes started in the background and killed however the script ends, and
+# fail(). The caller sets $case before sourcing.
+dir=$(mktemp -d)
+bg_pids=
+pid=
+nstarted=0
+# The helpers wait to be killed: kill them however this script ends.
+cleanup() {
+	for p in $bg_pids; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+fail() {
+	echo "FAIL ($case): $*"
+	for f in "$dir"/out "$dir"/err "$dir"/json "$dir"/hold*; do
+		if [ -s "$f" ]; then
+			echo "--- $f:"
+			head -30 "$f"
+		fi
+	done
+	exit 1
+}
+
+MIB=1048576
+
+# start COMMAND...: run a helper (map32_hold, fake_probe) in the background, wait for
+# its "ready" line; $pid is its process ID and $hold_out its output file.
+start() {
+	nstarted=$((nstarted + 1))
+	hold_out=$dir/hold$nstarted
+	: >"$hold_out" # before the background job opens it, so that grep finds it
+	"$@" >"$hold_out" 2>&1 &
+	pid=$!
+	bg_pids="$bg_pids $pid"
+	i=0
+	until grep "^ready" "$hold_out" >/dev/null; do
+		kill -0 "$pid" 2>/dev/null || fail "the helper $* exited early"
+		i=$((i + 1))
+		[ "$i" -lt 300 ] || fail "the helper $* did not get ready in 30 s"
+		sleep 0.1
+	done
+}
+
+# stop PID: end a helper with SIGTERM (map32_hold then exits normally, writing the
+# shim's statistics) and wait for it.
+stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	new=
+	for p in $bg_pids; do
+		[ "$p" = "$1" ] || new="$new $p"
+	done
+	bg_pids=$new
+}
+
+# need_mem_access: skip (77) where ljmm-maps could not read the shim's counters of the
+# test's own helpers, which are not its children: Yama's ptrace_scope 3 (no one may),
+# or 1 and 2 (only CAP_SYS_PTRACE may) for a user other than root.
+need_mem_access() {
+	scope=$(cat /proc/sys/kernel/yama/ptrace_scope 2>/dev/null || echo 0)
+	if [ "$scope" = 3 ] || { [ "$scope" != 0 ] && [ "$(id -u)" != 0 ]; }; then
+		echo "SKIP: kernel.yama.ptrace_scope is $scope: ljmm-maps may not read the counters of other processes here"
+		exit 77
+	fi
+}
