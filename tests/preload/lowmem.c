@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../errname.h"
 #include "ljmm.h"
 
 #define MiB ((size_t)1 << 20)
@@ -788,7 +789,9 @@ static int cmd_reserve(int argc, char **argv)
 		if (blocks[i].addr < start + want && blocks[i].addr + blocks[i].len > start && blocks[i].addr < window)
 			FAIL("region block %#lx inside the brk reserve from %#lx", (unsigned long)blocks[i].addr, (unsigned long)start);
 	if (start + want <= window) {
-		if (sbrk((intptr_t)want) == (void *)-1)
+		/* The brk system call itself: musl's sbrk takes only 0 (1.2.3 fails any other
+		 * increment with ENOMEM, as its malloc never uses it). */
+		if ((uintptr_t)syscall(SYS_brk, start + want) < start + want)
 			FAIL("brk could not grow %zu bytes from %#lx after the fill", want, (unsigned long)start);
 		memset((void *)start, 0x5c, want);
 		printf("reserve: brk grew %zu bytes after the fill; guard at %#lx\n", want, (unsigned long)s.guard_addr);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
+#include "../errname.h"
 #include "ljmm.h"
 
 /* How the shim reached this program: preloaded, or linked in (the sanitizer build). */
