@@ -11,6 +11,11 @@
 #              mmap(MAP_32BIT), like LuaJIT 2.0 (stops at the kernel's ~1 GiB
 #              MAP_32BIT window without the shim).
 #   gc64       the default build (GC64 on x86-64).
+#   map32only-musl  as map32only, built with musl-gcc (Debian's musl-tools) and run by
+#              musl's loader /lib/ld-musl-x86_64.so.1; -DLUAJIT_NO_UNWIND, because
+#              gcc 12's static unwinder (libgcc_eh.a, which musl-gcc links) is built
+#              for glibc 2.35+ and needs its _dl_find_object, which musl lacks. Not in
+#              the default list: ask for it with LJMM_LUAJIT_VARIANTS=map32only-musl.
 #
 # Layout (all under build-luajit/, git-ignored; override with LJMM_LUAJIT_DIR):
 #   src/                          downloaded .dsc/.tar.* and extracted trees
@@ -122,7 +127,9 @@ setup_apt() {
     as_root apt-get update -q >&2
   fi
   local pkgs=() p
-  for p in dpkg-dev build-essential patch xz-utils; do
+  local need=(dpkg-dev build-essential patch xz-utils)
+  if [[ " ${VARIANTS[*]} " == *-musl\ * ]]; then need+=(musl-tools); fi
+  for p in "${need[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'install ok installed' >/dev/null || pkgs+=("$p")
   done
   if [ ${#pkgs[@]} -gt 0 ]; then
@@ -169,8 +176,17 @@ fetch_source() {
 variant_xcflags() {
   case $1 in
     nogc64|map32only) echo "-DLUAJIT_DISABLE_GC64" ;;
+    map32only-musl) echo "-DLUAJIT_DISABLE_GC64 -DLUAJIT_NO_UNWIND" ;;
     gc64) echo "" ;;
     *) die "unknown variant $1" ;;
+  esac
+}
+
+# The compiler a variant is built with (empty: the Makefile's default, gcc).
+variant_cc() {
+  case $1 in
+    *-musl) echo musl-gcc ;;
+    *) echo "" ;;
   esac
 }
 
@@ -179,7 +195,10 @@ variant_stamp() {
   local variant=$1 pkg=$2 ver=$3
   printf 'pkg=%s\nversion=%s\nvariant=%s\nxcflags=%s\n' \
     "$pkg" "$ver" "$variant" "$(variant_xcflags "$variant")"
-  if [ "$variant" = map32only ]; then
+  if [ -n "$(variant_cc "$variant")" ]; then
+    printf 'cc=%s %s\n' "$(variant_cc "$variant")" "$(dpkg-query -W -f='${Version}' musl-dev 2>/dev/null || true)"
+  fi
+  if [[ $variant == map32only* ]]; then
     printf 'patch=%s\n' "$(sha256sum <"$PATCH" | cut -d' ' -f1)"
   fi
 }
@@ -188,7 +207,7 @@ build_variant() {
   local pkg=$1 ver=$2 tree=$3 variant=$4
   local prefix=$CACHE/$pkg-$ver/$variant
   local bdir=$WORK/$pkg-$ver-$variant
-  local stamp xcflags t0
+  local stamp xcflags cc t0
   stamp=$(variant_stamp "$variant" "$pkg" "$ver")
   if [ -f "$prefix/.ljmm-stamp" ] && [ "$(cat "$prefix/.ljmm-stamp")" = "$stamp" ] \
      && [ -x "$prefix/bin/luajit" ] && [ -e "$prefix/lib/libluajit-5.1.so.2" ]; then
@@ -196,18 +215,20 @@ build_variant() {
     return 0
   fi
   xcflags=$(variant_xcflags "$variant")
+  cc=$(variant_cc "$variant")
   t0=$SECONDS
   log "$pkg/$variant: building in $bdir"
   rm -rf "$bdir" "$prefix"
   mkdir -p "$WORK"
   cp -a "$tree" "$bdir"
-  if [ "$variant" = map32only ]; then
+  if [[ $variant == map32only* ]]; then
     log "$pkg/$variant: applying $(basename "$PATCH")"
     patch -d "$bdir" -p1 --forward --batch <"$PATCH" >&2
   fi
   # The upstream Makefile, not debian/rules. CCDEBUG=-g keeps symbols for gdb.
   # PREFIX at build time too, so package.path points into the prefix.
-  make -C "$bdir" -j"$JOBS" PREFIX="$prefix" XCFLAGS="$xcflags" CCDEBUG=-g >"$bdir/build.log" 2>&1 \
+  # ${cc:+CC=...}: the host tools (minilua, buildvm) are built with it too, and run here.
+  make -C "$bdir" -j"$JOBS" ${cc:+CC="$cc"} PREFIX="$prefix" XCFLAGS="$xcflags" CCDEBUG=-g >"$bdir/build.log" 2>&1 \
     || { tail -n 30 "$bdir/build.log" >&2; die "$pkg/$variant: make failed (log: $bdir/build.log)"; }
   make -C "$bdir" PREFIX="$prefix" install >>"$bdir/build.log" 2>&1 \
     || { tail -n 30 "$bdir/build.log" >&2; die "$pkg/$variant: make install failed"; }
@@ -225,10 +246,16 @@ build_variant() {
 }
 
 # Sanity check: the binary runs and GC64 is on or off as asked
-# (ffi.abi("gc64") is true exactly in GC64 builds).
+# (ffi.abi("gc64") is true exactly in GC64 builds); a musl variant is started by musl's
+# loader.
 check_variant() {
   local bin=$1 variant=$2 out want=false
   [ "$variant" = gc64 ] && want=true
+  if [[ $variant == *-musl ]]; then
+    out=$(LC_ALL=C readelf -l "$bin" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
+    log "  interpreter: $out"
+    [[ $out == */ld-musl-* ]] || { log "  expected musl's loader"; return 1; }
+  fi
   out=$("$bin" -e 'local ffi = require("ffi")
     print(jit.version, tostring(ffi.abi("gc64")), jit.status())') || return 1
   log "  $out"

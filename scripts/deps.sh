@@ -11,6 +11,8 @@
 #            jq (the ljmm-maps tests parse its JSON with it), and jemalloc (a malloc
 #            preload the shim is tested beside)
 #   fuzz     clang and its libFuzzer runtime, for scripts/fuzz.sh
+#   musl     musl-gcc and musl's loader (musl-tools), for the musl build of the library,
+#            its tests and a musl LuaJIT (docs/portability.md)
 set -euo pipefail
 groups=("${@:-build}")
 packages=()
@@ -20,7 +22,8 @@ for g in "${groups[@]}"; do
     clients) packages+=(nginx libnginx-mod-http-lua curl libssl-dev ca-certificates procps valgrind
              dpkg-dev lintian rpm man-db groff-base libxml2-utils shellcheck jq libjemalloc2) ;;
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
-    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz)" >&2; exit 2 ;;
+    musl) packages+=(musl-tools) ;;
+    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz, musl)" >&2; exit 2 ;;
   esac
 done
 missing=()

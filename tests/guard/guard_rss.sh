@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# The brk guard's cost in RSS: run the OpenSSL SSL_CTX workload (ssl_ctx.c, -no-pie)
-# without the shim and with LD_PRELOAD=<shim> under LJMM_GUARD=on (the default), lazy and
+# The brk guard's cost in RSS: run the OpenSSL SSL_CTX workload (ssl_ctx.c, -no-pie), or
+# under musl the malloc churn (musl_churn.c, musl-gcc -no-pie), without the shim and with LD_PRELOAD=<shim> under LJMM_GUARD=on (the default), lazy and
 # off, ROUNDS rounds in alternation, and compare the medians of peak (VmHWM) and current
 # (VmRSS) RSS. Passes only if, with the default guard, both stay within 5 % of the figure
 # without the shim, and only if the guard really was placed (else it proves nothing).
 #
 # Usage: guard_rss.sh SHIM PROG churn|keep N [ROUNDS [VAR=VALUE...]]
 #   GUARD_RSS_SETTINGS (environment): the arms to run, default "none on lazy off".
+#   GUARD_SSL_CAFILE (environment): the CA bundle passed to PROG as its third argument,
+#   default /etc/ssl/certs/ca-certificates.crt; "none" for a workload that takes none.
 #   VAR=VALUE pairs go into the environment of the default-guard runs only (the
 #   negative control uses this to make that arm leak).
 # Exit: 0 pass, 1 fail, 77 skip (no OpenSSL program or no CA bundle), 2 usage.
@@ -29,7 +31,9 @@ if [[ ! $n =~ ^[1-9][0-9]*$ || ! $rounds =~ ^[1-9][0-9]*$ ]]; then
 	echo "$0: N and ROUNDS must be positive integers" >&2
 	exit 2
 fi
-if [[ ! -f $cafile ]]; then
+if [[ $cafile == none ]]; then
+	cafile=""
+elif [[ ! -f $cafile ]]; then
 	echo "SKIP: no CA bundle at $cafile (Debian package ca-certificates)"
 	exit 77
 fi
@@ -104,7 +108,7 @@ run() {
 	*) envv+=(LD_PRELOAD="$shim" LJMM_STATS=on LJMM_GUARD="$s") ;;
 	esac
 	out=$tmp/$s.$r.out err=$tmp/$s.$r.err
-	if ! "${envv[@]}" "$prog" "$mode" "$n" "$cafile" >"$out" 2>"$err"; then
+	if ! "${envv[@]}" "$prog" "$mode" "$n" ${cafile:+"$cafile"} >"$out" 2>"$err"; then
 		failure "$s round $r: $prog exited with an error: $(head -c 500 "$err")"
 		return
 	fi
@@ -164,7 +168,7 @@ pct() {
 }
 
 echo
-echo "ssl_ctx $mode N=$n (CA bundle $cafile), medians of $rounds round(s), KiB:"
+echo "$(basename "$prog") $mode N=$n${cafile:+ (CA bundle $cafile)}, medians of $rounds round(s), KiB:"
 printf '  %-46s %9s %9s %8s %8s %10s  %s\n' setting VmHWM VmRSS "HWM vs" "RSS vs" "brk moved" "guard (LJMM_STATS)"
 declare -A mh mr
 for s in "${settings[@]}"; do

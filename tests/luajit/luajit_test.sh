@@ -14,7 +14,8 @@ live_1g_90=1946 # 1.9 GiB in MiB
 
 luajit_bin() {
   local out
-  out=$("$repo/scripts/build-luajit.sh" --print 2>/dev/null) || true
+  # LJMM_LUAJIT_VARIANTS: the variant asked for, also one outside the default list (musl).
+  out=$(LJMM_LUAJIT_VARIANTS=$1 "$repo/scripts/build-luajit.sh" --print 2>/dev/null) || true
   awk -v k="$pkg/$1" '$1 == k { print $2 }' <<<"$out"
 }
 
@@ -38,6 +39,8 @@ run() {
     env -u LD_PRELOAD "$bin" "$lua/$script" "$@" >"$log" 2>&1 || rc=$?
   fi
   result=$(grep '^RESULT' "$log" | tail -n 1 || true)
+  # With LJMM_STATS=on in the environment: how many blocks the region served.
+  served=$(sed -n 's/.* region-served=\([0-9]*\) .*/\1/p' "$log" | tail -n 1)
   if [ -z "$result" ]; then
     result="(no RESULT line; last output: $(tail -n 2 "$log" | tr '\n' ' '))"
   fi
@@ -74,6 +77,27 @@ map32only_reach)
   echo "reach: $without MiB without the shim, $with MiB with it (small tables: $tables MiB)"
   ge "$mib_1g_05" "$without" || fail "without the shim $without MiB > $mib_1g_05: is the map32only patch applied?"
   ge "$with" "$mib_2g_90" || fail "with the shim only $with MiB < $mib_2g_90"
+  ;;
+musl_reach)
+  # The same reach with LuaJIT built by musl-gcc (build-luajit.sh map32only-musl) and
+  # started by musl's loader, the shim (built with musl-gcc too) preloaded through
+  # musl's LD_PRELOAD. LJMM_STATS shows the blocks it served, so the figure is the
+  # shim's and not the kernel's.
+  need map32only-musl
+  interp=$(LC_ALL=C readelf -l "$bin" | sed -n 's/.*Requesting program interpreter: \(.*\)\]/\1/p')
+  [[ $interp == */ld-musl-* ]] || fail "$bin is started by '$interp', not by musl's loader"
+  [[ $(LC_ALL=C readelf -d "$shim") == *"Shared library: [libc.so]"* ]] ||
+    fail "$shim is not a musl build (no NEEDED libc.so; configure with CC=musl-gcc)"
+  run 0 fill.lua strings
+  without=$(field max_heap_mib)
+  [ "$rc" = 0 ] || fail "fill without the shim ended with exit $rc"
+  LJMM_STATS=on run 1 fill.lua strings
+  with=$(field max_heap_mib)
+  [ "$rc" = 0 ] || fail "fill with the shim ended with exit $rc"
+  echo "reach (musl, $interp): $without MiB without the shim, $with MiB with it (${served:-no} blocks region-served)"
+  ge "$mib_1g_05" "$without" || fail "without the shim $without MiB > $mib_1g_05: is the map32only patch applied?"
+  ge "$with" 2000 || fail "with the shim only $with MiB < 2000"
+  [ "${served:-0}" -gt 0 ] || fail "LJMM_STATS shows no region-served block: the shim did not serve this LuaJIT"
   ;;
 map32only_churn)
   # A 1.6 GiB live set churned with mixed sizes: impossible in the kernel's window.

@@ -15,7 +15,22 @@
  * so it is never changed here; RLIMIT_DATA stands in for an accounting refusal. */
 #include <errno.h>
 #include <fcntl.h>
+#if __has_include(<linux/capability.h>)
 #include <linux/capability.h>
+#else
+/* musl-gcc (Debian 12's musl-tools) comes without the kernel's headers: the capget(2)
+ * ABI as the kernel defines it (version 3, two 32-bit data words). */
+#include <stdint.h>
+#define _LINUX_CAPABILITY_VERSION_3 0x20080522
+#define CAP_IPC_LOCK 14
+struct __user_cap_header_struct {
+	uint32_t version;
+	int pid;
+};
+struct __user_cap_data_struct {
+	uint32_t effective, permitted, inheritable;
+};
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
