@@ -23,31 +23,32 @@ static const char *const bool_words[] = {"off", "on", NULL};
 static const char *const policy_words[] = {"kernel-first", "region-first", NULL};
 static const char *const guard_words[] = {"off", "on", "lazy", NULL};
 
+/* The help texts are the "meaning" column of README.md's option table, which
+ * tests/docs checks against this table (options_dump --readme prints it). */
 const ljmm_option_t ljmm_options[LJMM_OPT_COUNT] = {
 	[LJMM_OPT_ENABLE] = {"LJMM_ENABLE", LJMM_KIND_BOOL, 1, 0, 1, bool_words,
-			     "off turns the shim into a pure pass-through to the kernel"},
+			     "`off` turns the shim into a pure pass-through to the kernel"},
 	[LJMM_OPT_POLICY] = {"LJMM_POLICY", LJMM_KIND_WORD, LJMM_POLICY_KERNEL_FIRST, 0, 1, policy_words,
-			     "kernel-first: the region serves MAP_32BIT only after the kernel's ENOMEM; "
-			     "region-first: the region is tried before the kernel"},
+			     "whether `MAP_32BIT` requests try the kernel's window before the region, or the region first"},
 	[LJMM_OPT_GUARD] = {"LJMM_GUARD", LJMM_KIND_WORD, LJMM_GUARD_ON, 0, 2, guard_words,
-			    "on: a PROT_NONE page after the brk heap (non-PIE programs) placed at start-up; "
-			    "lazy: placed at the first region allocation; off: none. Unset: on, but lazy on a "
-			    "glibc older than 2.31, the oldest the guard's cost was measured on"},
+			    "`on`: place the brk guard at start-up; `lazy`: at the first region allocation; `off`: never. "
+			    "Unset, it is `on`, but `lazy` on a glibc older than 2.31, the oldest the guard's cost was "
+			    "measured on"},
 	[LJMM_OPT_GUARD_RESERVE] = {"LJMM_GUARD_RESERVE", LJMM_KIND_SIZE, 0, 0, 1 * G, NULL,
-				    "room left for the brk heap to grow between sbrk(0) and the guard"},
+				    "room left for the brk heap between `sbrk(0)` and the guard; the region never hands it out"},
 	[LJMM_OPT_REGION_LO] = {"LJMM_REGION_LO", LJMM_KIND_SIZE, 64 * K, 4 * K, 2 * G - 4 * K, NULL,
-				"lowest address the region hands out (raised to vm.mmap_min_addr)"},
-	[LJMM_OPT_REGION_HI] = {"LJMM_REGION_HI", LJMM_KIND_SIZE, 2 * G, 8 * K, 2 * G, NULL,
-				"end of the region; MAP_32BIT blocks always end at or below 2 GiB"},
-	[LJMM_OPT_STATS] = {"LJMM_STATS", LJMM_KIND_BOOL, 0, 0, 1, bool_words,
-			    "print statistics when the process exits"},
+				"lowest address the region hands out (raised to `vm.mmap_min_addr`; 64 KiB keeps "
+				"NULL-pointer faults faulting); brk may grow up to it"},
+	[LJMM_OPT_REGION_HI] = {"LJMM_REGION_HI", LJMM_KIND_SIZE, 2 * G, 8 * K, 2 * G, NULL, "end of the region"},
+	[LJMM_OPT_STATS] = {"LJMM_STATS", LJMM_KIND_BOOL, 0, 0, 1, bool_words, "print statistics when the process exits"},
 	[LJMM_OPT_DEBUG] = {"LJMM_DEBUG", LJMM_KIND_BOOL, 0, 0, 1, bool_words,
-			    "log every slow-path decision (fallback, placement, resync)"},
+			    "log every slow-path decision (fallback, placement, conflict, rebuild)"},
 	[LJMM_OPT_LOG_FILE] = {"LJMM_LOG_FILE", LJMM_KIND_PATH, 0, 0, 0, NULL,
-			       "append statistics, warnings and debug lines to this file (created 0600) instead of stderr"},
+			       "append statistics, warnings and debug lines to this file instead of stderr (created "
+			       "0600, opened for each line, never blocking)"},
 	[LJMM_OPT_WARN] = {"LJMM_WARN", LJMM_KIND_PERCENTS, 90, 1, 100, NULL,
-			   "warn once when use of the low 2 GiB first crosses each of these percentages, "
-			   "and at the first MAP_32BIT request that fails; off: no warnings"},
+			   "warn once when use of the low 2 GiB first crosses each percentage, and at the first "
+			   "`MAP_32BIT` request that fails; `off`: no warnings"},
 };
 
 typedef enum { UNLOADED = 0, LOADING, LOADED } load_state_t;

@@ -23,6 +23,13 @@ LJMM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_
 	void *out;
 	int r = ljmm_alloc_mmap(addr, len, prot, flags, fd, (long)off, &out);
 	if (r) {
+#ifndef __GLIBC__
+		/* What musl's own mmap (1.2.x, src/mman/mmap.c) answers instead of the
+		 * kernel's EPERM for an anonymous mapping without an address: the shim
+		 * replaces that function, so it keeps its answers. */
+		if (r == -EPERM && !addr && (flags & MAP_ANONYMOUS) && !(flags & MAP_FIXED))
+			r = -ENOMEM;
+#endif
 		errno = -r;
 		return MAP_FAILED;
 	}

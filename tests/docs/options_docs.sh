@@ -4,6 +4,8 @@
 # documents that describe it: README.md's "Environment options" table and the
 # ENVIRONMENT section of man/ljmm.7.
 #
+#  - README's table is exactly what the option table makes of itself (options_dump
+#    --readme), so the help texts are written once, in shim/config.c;
 #  - every option has a README row and a man page entry (".TP" / ".B NAME");
 #  - both give the table's default, and accept what the table accepts (every word of a
 #    word or switch option; the same range, evaluated in bytes, for a size option);
@@ -86,12 +88,23 @@ check_accepts() {
 	path)
 		has_word "$text" path || fail "$where: accepted values '$text' do not say 'path'"
 		;;
+	percents)
+		has_word "$text" off || fail "$where: accepted values '$text' do not name 'off'"
+		case $text in *"$min%"*"$max%"*) ;; *) fail "$where: accepted values '$text' do not give $min% to $max%" ;; esac
+		;;
 	esac
 }
 
-# README.md: the rows of the table under "## Environment options".
+# README.md: the rows of the table under "## Environment options", which must be exactly
+# what the option table makes of itself (options_dump --readme: the help texts are its
+# "meaning" column). One source of truth: change shim/config.c, paste the output.
 readme_rows=$(awk '/^## /{ins = ($0 ~ /^## Environment options/)} ins && /^\|/' "$readme")
 [ -n "$readme_rows" ] || fail "README.md has no table under '## Environment options'"
+generated=$("$dump" --readme) || { echo "FAIL: $dump --readme failed"; exit 1; }
+if [ "$readme_rows" != "$generated" ]; then
+	fail "README.md's option table is not the one shim/config.c's table makes; replace it with the output of '$dump --readme':"
+	diff <(printf '%s\n' "$readme_rows") <(printf '%s\n' "$generated") | sed 's/^/  /' || true
+fi
 
 # man/ljmm.7: the ENVIRONMENT section, one record per ".TP" / ".B NAME" entry, as
 # "NAME<TAB>text" lines where text is the entry's plain-text lines with the font and

@@ -96,6 +96,7 @@ expect="/usr/bin/ljmm-maps
 /usr/share/doc/ljmm/deploy.md
 /usr/share/doc/ljmm/design.md
 /usr/share/doc/ljmm/layout.svg
+/usr/share/doc/ljmm/portability.md
 /usr/share/doc/ljmm/troubleshooting.md
 /usr/share/licenses/ljmm
 /usr/share/licenses/ljmm/LICENSE

@@ -20,7 +20,7 @@ fail() {
 	exit 1
 }
 
-# check PREFIX RUN: RUN puts PREFIX's library first in LD_PRELOAD, and it gets mapped.
+# check PREFIX RUN: RUN puts PREFIX's library in LD_PRELOAD, and it gets mapped.
 check() {
 	want=$(cd "$1/$libdir" && pwd -P)/libljmm_preload.so
 	got=$("$2" sh -c 'printf "%s\n" "$LD_PRELOAD"') || fail "$2 failed"

@@ -54,11 +54,11 @@ fill_mib() {
 case $case in
 preload)
 	expect "$(preload_of "$run")" "$lib" "LD_PRELOAD from an empty one"
-	expect "$(preload_of env LD_PRELOAD=/nonexistent/libkeep.so "$run")" "$lib:/nonexistent/libkeep.so" \
-		"an existing entry is kept after the shim"
-	expect "$(preload_of env LD_PRELOAD='/x/liba.so /x/libb.so' "$run")" "$lib:/x/liba.so:/x/libb.so" \
+	expect "$(preload_of env LD_PRELOAD=/nonexistent/libkeep.so "$run")" "/nonexistent/libkeep.so:$lib" \
+		"an existing entry is kept, before the shim"
+	expect "$(preload_of env LD_PRELOAD='/x/liba.so /x/libb.so' "$run")" "/x/liba.so:/x/libb.so:$lib" \
 		"space-separated entries"
-	expect "$(preload_of env LD_PRELOAD="/x/liba.so::$lib: /old/libljmm_preload.so.0" "$run")" "$lib:/x/liba.so" \
+	expect "$(preload_of env LD_PRELOAD="/x/liba.so::$lib: /old/libljmm_preload.so.0" "$run")" "/x/liba.so:$lib" \
 		"copies of the shim already there are dropped"
 	expect "$(preload_of "$run" --)" "$lib" "-- before the command"
 	expect "$(preload_of "$run" --lib "$libdir/libljmm_preload.so.0")" "$(dirname "$lib")/libljmm_preload.so.0" "--lib"
@@ -91,6 +91,21 @@ fill)
 	[ -n "$mib" ] || fail "no total in the output of map32_fill"
 	[ "$mib" -gt 1900 ] || fail "map32_fill under ljmm-run reached '$mib' MiB, expected > 1900"
 	echo "map32_fill under ljmm-run: $(cat "$dir/out")"
+	;;
+interposer)
+	# glibc's libmemusage.so, already in LD_PRELOAD, stays before the shim: it sees the
+	# mmap calls and passes them on, and the shim still serves the region.
+	mu=
+	for f in /usr/lib/x86_64-linux-gnu/libmemusage.so /lib/x86_64-linux-gnu/libmemusage.so; do
+		[ -e "$f" ] && mu=$f && break
+	done
+	[ -n "$mu" ] || { echo "SKIP: glibc's libmemusage.so not found"; exit 77; }
+	env LD_PRELOAD="$mu" MEMUSAGE_TRACE_MMAP=1 "$run" --stats "$fill" >"$dir/out" 2>"$dir/err" ||
+		fail "ljmm-run map32_fill behind libmemusage failed"
+	calls=$(sed 's/\x1b\[[0-9;]*m//g' "$dir/err" | awk '/mmap\(a\)\|/ { print $2 }')
+	[ "${calls:-0}" -gt 1900 ] || fail "libmemusage counted '${calls:-}' anonymous mmap calls"
+	grep 'region-served=[1-9]' "$dir/err" >/dev/null || fail "the shim served nothing behind libmemusage"
+	echo "interposer: libmemusage counted $calls mmaps; $(cat "$dir/out")"
 	;;
 debug)
 	"$run" --debug "$fill" >"$dir/out" 2>"$dir/err" || fail "ljmm-run --debug map32_fill failed"
@@ -260,7 +275,7 @@ helpers)
 		done
 		# The command sees LD_PRELOAD rewritten as always, and nothing of the re-run.
 		expect "$(env LD_PRELOAD="/x/keep.so $lib" "$shell" "$run" sh -c 'printf "%s|%s\n" "$LD_PRELOAD" "${LJMM_RUN_PRELOAD-unset}"' 2>/dev/null)" \
-			"$lib:/x/keep.so|unset" "LD_PRELOAD with the shim already in it ($shell)"
+			"/x/keep.so:$lib|unset" "LD_PRELOAD with the shim already in it ($shell)"
 	done
 	;;
 shellcheck)

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The shim's files depend one way: shim/README.md lists them so that each uses only
+# files listed below it. Every #include "x.h" in shim/*.c and shim/*.h must name a file
+# listed at or below the including file (x.h belongs to x.c; config.h is implemented by
+# config.c and optparse.c and counts as the lower, optparse.c; probe.h lives in
+# stats.c; internal.h and the public header are for everyone). Also: every .c file is
+# in the table, no .c file is over 400 lines, and each starts (after its SPDX line) with
+# a comment that states its job.
+# Usage: layers_check.sh SOURCE_DIR
+set -euo pipefail
+src=$1
+readme=$src/shim/README.md
+fails=0
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	fails=$((fails + 1))
+}
+
+mapfile -t order < <(sed -n 's/^| `\([a-z_]*\.c\)` |.*/\1/p' "$readme")
+[ "${#order[@]}" -gt 10 ] || { echo "FAIL: no file table in $readme"; exit 1; }
+declare -A rank
+for i in "${!order[@]}"; do rank[${order[$i]}]=$i; done
+
+owner() {
+	case $1 in
+	internal.h | ../include/ljmm.h) echo - ;;
+	config.h) echo optparse.c ;;
+	probe.h) echo stats.c ;;
+	*.h) echo "${1%.h}.c" ;;
+	esac
+}
+
+for f in "$src"/shim/*.c "$src"/shim/*.h; do
+	base=${f##*/}
+	self=$base
+	case $base in *.h) self=$(owner "$base") ;; esac
+	[ "$self" = - ] && continue
+	if [ -z "${rank[$self]+set}" ]; then
+		fail "shim/$base: ${self} is not in the table of shim/README.md"
+		continue
+	fi
+	while read -r inc; do
+		dep=$(owner "$inc")
+		[ "$dep" = - ] && continue
+		if [ -z "${rank[$dep]+set}" ]; then
+			fail "shim/$base includes $inc, whose file $dep is not in the table"
+		elif [ "${rank[$dep]}" -lt "${rank[$self]}" ]; then
+			fail "shim/$base ($self) includes $inc: $dep is listed above $self, a dependency pointing up"
+		fi
+	done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
+done
+
+for f in "$src"/shim/*.c; do
+	base=${f##*/}
+	n=$(wc -l <"$f")
+	[ "$n" -le 400 ] || fail "shim/$base has $n lines (at most 400: one job per file)"
+	# Line 2 opens the comment that says what the file is for.
+	sed -n 2p "$f" | grep -E '^/\* [A-Z]' >/dev/null || fail "shim/$base: no opening comment stating its job on line 2"
+done
+for c in "${order[@]}"; do
+	[ -e "$src/shim/$c" ] || fail "shim/README.md lists $c, which does not exist"
+done
+
+if [ "$fails" -gt 0 ]; then
+	echo "$fails problem(s)"
+	exit 1
+fi
+echo "layers: ${#order[@]} files, every include pointing down the table of shim/README.md, none over 400 lines"
