@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The region lock: a futex-based mutex that knows its owner.
  *
- * The owner is a thread id of the shim's own (section.c hands them out, never reused in
- * a process's lifetime), so re-entry from a signal handler on the thread that holds the
+ * The owner is a thread id of the shim's own (section.c makes them: the kernel's thread
+ * id and a serial number), so re-entry from a signal handler on the thread that holds the
  * lock is detectable (a pthread mutex would deadlock there), a lock whose holder no
  * longer exists can be taken over, and a forked child's copy can be reset. No
  * allocation, no libc locks. */

@@ -9,8 +9,9 @@
  * happened. No system call is made on the way in or out; the cases below are rare and
  * may make a few.
  *
- * Every thread gets an id of ours (never reused in a process's life, unlike
- * pthread_self) and keeps, in thread-local storage, the sections it has entered: each
+ * Every thread gets an id of ours (its kernel thread id and a serial number, so that it
+ * is never reused the way pthread_self is) and keeps, in thread-local storage, the
+ * sections it has entered: each
  * one's mark (a local variable of the caller, so its address says how deep in the stack
  * the section runs) and a nonce; the mark holds a token derived from both.
  *
@@ -59,34 +60,37 @@ typedef struct {
 } frame_t;
 
 static __thread struct {
-	uint64_t id;  /* ours, 0 until the thread's first section */
-	long tid;     /* the kernel's, 0 until known (and again after a fork) */
+	uint64_t id;  /* the thread's id as the lock knows it, 0 until its first section */
 	uint64_t nonces;
 	unsigned depth;
 	frame_t frames[MAX_FRAMES];
 } tls __attribute__((tls_model("initial-exec")));
 
-static uint64_t next_id;     /* atomic */
-static uint64_t stuck_owner; /* atomic: a holder that kept the lock past the limit */
-static long tid_of_holder;   /* atomic: the kernel tid of the lock's holder */
+static uint32_t next_serial;  /* atomic */
+static uint64_t stuck_owner;  /* atomic: a holder that kept the lock past the limit */
+
+/* A thread's id as the lock records it: the kernel's thread id in the high half (so a
+ * waiter can ask whether the holder still exists, from the one word it read), a serial
+ * number in the low half (so a later thread that gets the same kernel id is another
+ * owner). One gettid per thread, at its first section. */
+static uint64_t make_id(void)
+{
+	uint32_t n = __atomic_add_fetch(&next_serial, 1, __ATOMIC_RELAXED);
+	return ((uint64_t)(uint32_t)ljmm_sys_gettid() << 32) | (n ? n : 1);
+}
 
 static uint64_t thread_id(void)
 {
 	if (LJMM_UNLIKELY(!tls.id))
-		tls.id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+		tls.id = make_id();
 	return tls.id;
-}
-
-static long thread_tid(void)
-{
-	if (!tls.tid)
-		tls.tid = ljmm_sys_gettid();
-	return tls.tid;
 }
 
 static uint64_t token_of(const ljmm_section_t *mark, uint64_t nonce)
 {
-	uint64_t x = ((uint64_t)(uintptr_t)mark ^ (nonce << 32) ^ tls.id) * 0x9e3779b97f4a7c15ull;
+	/* Not the thread's id: that changes in a forked child, whose frames must still
+	 * prove themselves. */
+	uint64_t x = ((uint64_t)(uintptr_t)mark ^ (nonce << 32) ^ nonce) * 0x9e3779b97f4a7c15ull;
 	return x ^ (x >> 29) ^ 0x6c6a6d6d5345435full;
 }
 
@@ -191,9 +195,8 @@ int ljmm_section_enter(ljmm_section_t *me)
 			return stand_aside(me, -EDEADLK);
 		taken_over(); /* left by a jump: ours again */
 	} else if (r == -ETIMEDOUT) {
-		long tid = __atomic_load_n(&tid_of_holder, __ATOMIC_RELAXED);
 		owner = __atomic_load_n(&pg->lock.owner, __ATOMIC_RELAXED);
-		if (!owner || !tid || ljmm_sys_tgkill(ljmm_sys_getpid(), tid, 0) != -ESRCH ||
+		if (!owner || ljmm_sys_tgkill(ljmm_sys_getpid(), (long)(owner >> 32), 0) != -ESRCH ||
 		    ljmm_lock_take_over(&pg->lock, owner, id) != 0) {
 			__atomic_store_n(&stuck_owner, owner, __ATOMIC_RELAXED);
 			return stand_aside(me, -ETIMEDOUT);
@@ -201,8 +204,11 @@ int ljmm_section_enter(ljmm_section_t *me)
 		taken_over(); /* its thread is gone (cancelled inside the shim) */
 	}
 	if (LJMM_UNLIKELY(!__atomic_load_n(&pg->alive, __ATOMIC_ACQUIRE))) {
-		/* First section in a forked child. */
-		tls.tid = 0;
+		/* First section in a forked child, whose one thread has a new kernel id: the
+		 * lock goes to the new id of ours. */
+		uint64_t child_id = make_id();
+		(void)ljmm_lock_take_over(&pg->lock, id, child_id);
+		tls.id = id = child_id;
 		if (older_running(me)) {
 			/* The fork came from a handler that interrupted one of our own
 			 * sections, which resumes when the handler returns: if it holds the
@@ -217,7 +223,6 @@ int ljmm_section_enter(ljmm_section_t *me)
 		ljmm_index_invalidate();
 		ljmm_stats_add(&ljmm_stats_live.fork_resets, 1);
 	}
-	__atomic_store_n(&tid_of_holder, thread_tid(), __ATOMIC_RELAXED);
 	return 0;
 }
 
