@@ -9,6 +9,7 @@
 #            from Debian's sources by scripts/build-luajit.sh, which installs its own),
 #            valgrind, the Debian packaging and man-page tools, and shellcheck
 #   fuzz     clang and its libFuzzer runtime, for scripts/fuzz.sh
+#   bench    gnuplot (the benchmark chart, bench/report.sh) and wrk (nginx load, scripts/bench.sh)
 set -euo pipefail
 groups=("${@:-build}")
 packages=()
@@ -18,7 +19,8 @@ for g in "${groups[@]}"; do
     clients) packages+=(nginx libnginx-mod-http-lua curl libssl-dev ca-certificates procps valgrind
              dpkg-dev lintian man-db groff-base libxml2-utils shellcheck) ;;
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
-    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz)" >&2; exit 2 ;;
+    bench) packages+=(gnuplot-nox wrk) ;;
+    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz, bench)" >&2; exit 2 ;;
   esac
 done
 missing=()
