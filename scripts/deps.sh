@@ -13,6 +13,7 @@
 #   fuzz     clang and its libFuzzer runtime, for scripts/fuzz.sh
 #   musl     musl-gcc and musl's loader (musl-tools), for the musl build of the library,
 #            its tests and a musl LuaJIT (docs/portability.md)
+#   bench    gnuplot (the benchmark chart, bench/report.sh) and wrk (nginx load, scripts/bench.sh)
 set -euo pipefail
 groups=("${@:-build}")
 packages=()
@@ -23,7 +24,8 @@ for g in "${groups[@]}"; do
              dpkg-dev lintian rpm man-db groff-base libxml2-utils shellcheck jq libjemalloc2) ;;
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
     musl) packages+=(musl-tools) ;;
-    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz, musl)" >&2; exit 2 ;;
+    bench) packages+=(gnuplot-nox wrk) ;;
+    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz, musl, bench)" >&2; exit 2 ;;
   esac
 done
 missing=()

@@ -11,7 +11,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 jobs=$(nproc)
-bash "$root/scripts/deps.sh" build clients
+# bench: gnuplot, so that ctest's bench_smoke draws (and checks) the benchmark chart.
+bash "$root/scripts/deps.sh" build clients bench
 # Debian's luajit and luajit2 sources, three variants each, cached by source version;
 # in CI the cache lives outside the fresh clone so that later runs reuse it.
 if [ "${CI:-}" = true ] && [ -z "${LJMM_LUAJIT_DIR:-}" ]; then

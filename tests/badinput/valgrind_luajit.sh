@@ -21,18 +21,20 @@
 # guard placement (preload_guard_*) cannot be tested under valgrind.
 set -uo pipefail
 shim=$1 repo=$2 probe=$3
-command -v valgrind >/dev/null || { echo "SKIP: valgrind is not installed (apt-get install valgrind)"; exit 77; }
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$repo/tests/lib/common.sh"
+need_cmd valgrind valgrind
 bin=
 for k in luajit2/map32only luajit/map32only luajit2/nogc64 luajit/nogc64; do
   bin=$("$repo/scripts/build-luajit.sh" --print 2>/dev/null | awk -v k="$k" '$1 == k { print $2 }')
   [ -n "$bin" ] && [ -x "$bin" ] && { echo "LuaJIT: $k ($bin)"; break; }
   bin=
 done
-[ -n "$bin" ] || { echo "SKIP: no non-GC64 LuaJIT built (run scripts/build-luajit.sh)"; exit 77; }
+[ -n "$bin" ] || skip "no non-GC64 LuaJIT built (run scripts/build-luajit.sh)"
 lua=$repo/tests/lua
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-fail=0
+tmp=""
+make_tmpdir tmp valgrind
+log=$tmp/valgrind.log
 
 # vg NAME EXPECT_REGEX [VAR=VALUE...] -- PROGRAM ARGS...
 vg() {
@@ -47,14 +49,13 @@ vg() {
   result=$(grep -E '^(RESULT|guard_start)' "$log" | tail -n 1)
   echo "$name: exit $rc, valgrind errors ${errs:-?}, ${stats:-no statistics}; $result"
   if [ "$rc" != 0 ] || [ "${errs:-x}" != 0 ] || ! grep -Eq "$expect" "$log"; then
-    echo "FAIL: $name (expected /$expect/); log:"
+    fail_later "$name (expected /$expect/); log:"
     sed 's/^/  | /' "$log" | tail -n 60
-    fail=1
   fi
 }
 
 vg jit_passthrough 'RESULT ok=1 .*traces=[1-9]' -- "$bin" "$lua/jit.lua"
 vg fill_region_first 'region-served=[1-9][0-9]{2}' LJMM_POLICY=region-first -- "$bin" "$lua/fill.lua" tables 200
-grep -q 'RESULT kind=tables .*capped=1' "$log" || { echo "FAIL: fill_region_first did not reach its 200 MiB cap"; fail=1; }
+grep -q 'RESULT kind=tables .*capped=1' "$log" || fail_later "fill_region_first did not reach its 200 MiB cap"
 vg probe_kernel_first 'region_used=1 .*verify=0' -- "$probe"
-exit $fail
+exit_if_failed "valgrind: $LJMM_FAILS problem(s)"

@@ -7,12 +7,13 @@
 #    showing the kernel's window, the region, the program and the guard.
 # Usage: layout_check.sh SOURCE_DIR LIBRARY HOLDER
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 src=$1 lib=$2 holder=$3
 script=$src/docs/layout-picture.sh committed=$src/docs/layout.svg
 unset LD_PRELOAD LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE LJMM_GUARD LJMM_GUARD_RESERVE LJMM_REGION_LO LJMM_REGION_HI LJMM_POLICY LJMM_ENABLE
-fail() { echo "FAIL: $*"; exit 1; }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tmp=""
+make_tmpdir tmp layout-check
 
 # well_formed FILE: XML that parses (xmllint, else python3, else a shallow check).
 well_formed() {

@@ -11,10 +11,12 @@
 # least four letters must appear verbatim in the document.
 # Usage: messages_docs.sh SOURCE_DIR
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 src=$1
 doc=$src/docs/troubleshooting.md
-[ -r "$doc" ] || { echo "FAIL: cannot read $doc"; exit 1; }
-fails=0 checked=0
+[ -r "$doc" ] || fail "cannot read $doc"
+checked=0
 
 # check ORIGIN TEXT: every fixed piece of TEXT is in the document.
 check() {
@@ -27,10 +29,7 @@ check() {
 		[ "${#letters}" -ge 4 ] || continue
 		checked=$((checked + 1))
 		[ -z "${VERBOSE:-}" ] || printf "%s: %s\n" "$origin" "$piece"
-		if ! grep -qF -- "$piece" "$doc"; then
-			echo "FAIL: $origin: '$piece' is not in docs/troubleshooting.md"
-			fails=$((fails + 1))
-		fi
+		grep -qF -- "$piece" "$doc" || fail_later "$origin: '$piece' is not in docs/troubleshooting.md"
 	done <<<"$text"
 }
 
@@ -54,9 +53,6 @@ while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(literals "$src/t
 while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(grep -oE 'return "([^"\\]|\\.)*"' "$src/tools/ljmm-maps.c" | sed 's/^return "//; s/"$//')
 while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(grep -oE 'why = "([^"\\]|\\.)*"' "$src/tools/ljmm-maps.c" | sed 's/^why = "//; s/"$//')
 
-[ "$checked" -gt 50 ] || { echo "FAIL: only $checked message pieces found in the code: has the code's layout changed?"; exit 1; }
-if [ "$fails" -gt 0 ]; then
-	echo "$fails of $checked message pieces are not explained in docs/troubleshooting.md"
-	exit 1
-fi
+[ "$checked" -gt 50 ] || fail "only $checked message pieces found in the code: has the code's layout changed?"
+exit_if_failed "$LJMM_FAILS of $checked message pieces are not explained in docs/troubleshooting.md"
 echo "messages: all $checked message pieces of shim/ and tools/ appear in docs/troubleshooting.md"

@@ -15,19 +15,16 @@
 #
 # Usage: options_docs.sh OPTIONS_DUMP SOURCE_DIR
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 dump=$1 src=$2
 readme=$src/README.md man=$src/man/ljmm.7
-fails=0
-fail() {
-	printf 'FAIL: %s\n' "$*"
-	fails=$((fails + 1))
-}
 for f in "$readme" "$man"; do
-	[ -r "$f" ] || { echo "FAIL: cannot read $f"; exit 1; }
+	[ -r "$f" ] || fail "cannot read $f"
 done
 
-table=$("$dump") || { echo "FAIL: $dump failed"; exit 1; }
-[ -n "$table" ] || { echo "FAIL: $dump printed nothing"; exit 1; }
+table=$("$dump") || fail "$dump failed"
+[ -n "$table" ] || fail "$dump printed nothing"
 
 # bytes EXPR: a size as the docs write it (64K, 2G-4K, 0x1000, 1G+4K) in bytes; fails
 # on anything else.
@@ -72,21 +69,21 @@ check_accepts() {
 	case $kind in
 	bool | word)
 		for w in ${words//,/ }; do
-			has_word "$text" "$w" || fail "$where: accepted values '$text' do not name '$w'"
+			has_word "$text" "$w" || fail_later "$where: accepted values '$text' do not name '$w'"
 		done
 		;;
 	size)
 		if [[ $text =~ ([0-9][0-9a-fA-FxXKkMmGg+-]*)[[:space:]]+to[[:space:]]+([0-9][0-9a-fA-FxXKkMmGg+-]*[0-9KkMmGg]) ]]; then
 			lo=$(bytes "${BASH_REMATCH[1]}") || lo=unparsable
 			hi=$(bytes "${BASH_REMATCH[2]}") || hi=unparsable
-			[ "$lo" = "$min" ] || fail "$where: range starts at ${BASH_REMATCH[1]} ($lo bytes), the table says $min bytes"
-			[ "$hi" = "$max" ] || fail "$where: range ends at ${BASH_REMATCH[2]} ($hi bytes), the table says $max bytes"
+			[ "$lo" = "$min" ] || fail_later "$where: range starts at ${BASH_REMATCH[1]} ($lo bytes), the table says $min bytes"
+			[ "$hi" = "$max" ] || fail_later "$where: range ends at ${BASH_REMATCH[2]} ($hi bytes), the table says $max bytes"
 		else
-			fail "$where: no 'A to B' range in accepted values '$text'"
+			fail_later "$where: no 'A to B' range in accepted values '$text'"
 		fi
 		;;
 	path)
-		has_word "$text" path || fail "$where: accepted values '$text' do not say 'path'"
+		has_word "$text" path || fail_later "$where: accepted values '$text' do not say 'path'"
 		;;
 	percents)
 		has_word "$text" off || fail "$where: accepted values '$text' do not name 'off'"
@@ -99,10 +96,10 @@ check_accepts() {
 # what the option table makes of itself (options_dump --readme: the help texts are its
 # "meaning" column). One source of truth: change shim/config.c, paste the output.
 readme_rows=$(awk '/^## /{ins = ($0 ~ /^## Environment options/)} ins && /^\|/' "$readme")
-[ -n "$readme_rows" ] || fail "README.md has no table under '## Environment options'"
+[ -n "$readme_rows" ] || fail_later "README.md has no table under '## Environment options'"
 generated=$("$dump" --readme) || { echo "FAIL: $dump --readme failed"; exit 1; }
 if [ "$readme_rows" != "$generated" ]; then
-	fail "README.md's option table is not the one shim/config.c's table makes; replace it with the output of '$dump --readme':"
+	fail_later "README.md's option table is not the one shim/config.c's table makes; replace it with the output of '$dump --readme':"
 	diff <(printf '%s\n' "$readme_rows") <(printf '%s\n' "$generated") | sed 's/^/  /' || true
 fi
 
@@ -123,39 +120,39 @@ man_entries=$(awk '
 
 ok=0
 while IFS=$'\t' read -r name kind def min max words what; do
-	before=$fails
+	before=$LJMM_FAILS
 	# README row: | `NAME` | default | accepted | meaning |
 	row=$(printf '%s\n' "$readme_rows" | grep -F "| \`$name\` |" || true)
 	if [ -z "$row" ]; then
-		fail "README.md: no row for $name in the Environment options table"
+		fail_later "README.md: no row for $name in the Environment options table"
 	elif [ "$(printf '%s\n' "$row" | wc -l)" -gt 1 ]; then
-		fail "README.md: more than one row for $name"
+		fail_later "README.md: more than one row for $name"
 	else
 		IFS='|' read -r _ _ rdef racc _ <<<"$row"
 		rdef=$(printf '%s' "$rdef" | tr -d '`' | xargs)
 		racc=$(printf '%s' "$racc" | tr -d '`' | xargs)
-		[ "$rdef" = "$def" ] || fail "README.md: $name default is '$rdef', the table says '$def'"
+		[ "$rdef" = "$def" ] || fail_later "README.md: $name default is '$rdef', the table says '$def'"
 		check_accepts "README.md $name" "$racc" "$kind" "$min" "$max" "$words"
 	fi
 
 	# man page entry
 	n=$(printf '%s\n' "$man_entries" | awk -F'\t' -v n="$name" '$1 == n && $2 == ""' | wc -l)
 	if [ "$n" = 0 ]; then
-		fail "man/ljmm.7: no '.TP' / '.B $name' entry in ENVIRONMENT"
+		fail_later "man/ljmm.7: no '.TP' / '.B $name' entry in ENVIRONMENT"
 		continue
 	fi
-	[ "$n" = 1 ] || fail "man/ljmm.7: $n entries for $name"
+	[ "$n" = 1 ] || fail_later "man/ljmm.7: $n entries for $name"
 	text=$(printf '%s\n' "$man_entries" | awk -F'\t' -v n="$name" '$1 == n {print $2}' | tr '\n' ' ')
 	mdef=$(printf '%s\n' "$text" | sed -n 's/.*Default: *\([^ ,;]*[^ ,;.]\).*/\1/p')
 	macc=$(printf '%s\n' "$text" | sed -n 's/.*Accepted: *\([^.]*\)\..*/\1/p')
-	[ -n "$mdef" ] || fail "man/ljmm.7: $name has no 'Default:' line"
-	[ -z "$mdef" ] || [ "$mdef" = "$def" ] || fail "man/ljmm.7: $name default is '$mdef', the table says '$def'"
+	[ -n "$mdef" ] || fail_later "man/ljmm.7: $name has no 'Default:' line"
+	[ -z "$mdef" ] || [ "$mdef" = "$def" ] || fail_later "man/ljmm.7: $name default is '$mdef', the table says '$def'"
 	if [ -z "$macc" ]; then
-		fail "man/ljmm.7: $name has no 'Accepted:' sentence"
+		fail_later "man/ljmm.7: $name has no 'Accepted:' sentence"
 	else
 		check_accepts "man/ljmm.7 $name" "$macc" "$kind" "$min" "$max" "$words"
 	fi
-	[ "$fails" = "$before" ] || continue
+	[ "$LJMM_FAILS" = "$before" ] || continue
 	printf 'ok   %-20s default %-13s accepted: %s\n' "$name" "$def" "$what"
 	ok=$((ok + 1))
 done <<<"$table"
@@ -176,13 +173,10 @@ for doc in "$readme" "$man"; do
 		elif printf '%s\n' "$others" | grep -xF "$name" >/dev/null; then
 			echo "note ${doc#"$src"/} mentions $name, which is not an environment option of the shim (defined elsewhere in the project)"
 		else
-			fail "${doc#"$src"/} mentions $name, which is not in the option table (shim/config.c)"
+			fail_later "${doc#"$src"/} mentions $name, which is not in the option table (shim/config.c)"
 		fi
 	done < <(grep -o 'LJMM_[A-Z][A-Z0-9_]*' "$doc" | sort -u)
 done
 
-if [ "$fails" -gt 0 ]; then
-	echo "$fails problem(s); the option table is the source of truth: shim/config.c"
-	exit 1
-fi
+exit_if_failed "$LJMM_FAILS problem(s); the option table is the source of truth: shim/config.c"
 echo "options: $ok options documented in README.md and man/ljmm.7"

@@ -21,6 +21,8 @@
 #
 # Usage: package_deb.sh SOURCE_DIR WORK_DIR CMAKE CPACK VERSION NGINX_LIB_SH
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 src=$1 work=$2 cmake=$3 cpack=$4 version=$5 ngx_lib=$6
 unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE DESTDIR
 
@@ -39,38 +41,30 @@ if command -v flock >/dev/null 2>&1; then
 	flock -w 900 9 || fail "another package test holds /run/lock/ljmm-package-test.lock"
 fi
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ljmm-package.XXXXXX")
-chmod 755 "$tmp" # nginx workers run as nobody
+tmp=""
+make_tmpdir tmp package keep # kept, and named, when the test fails
+chmod 755 "$tmp"             # nginx workers run as nobody
 installed_by_us=0
 NGX_PREFIX=""
 
+# Exit handler: stop nginx and purge the package this test installed, whatever happened.
 cleanup() {
-	local rc=$? left
-	trap - EXIT INT TERM
-	set +e
+	local left
 	if [ -n "$NGX_PREFIX" ] && declare -F ngx_stop >/dev/null; then
 		ngx_stop term >/dev/null 2>&1
 		left=$(ngx_prefix_pids)
-		[ -z "$left" ] || { echo "FAIL: nginx processes left: $left"; rc=1; }
+		[ -z "$left" ] || { echo "FAIL: nginx processes left: $left"; LJMM_EXIT_STATUS=1; }
 	fi
 	if [ "$installed_by_us" = 1 ] && dpkg-query -W -f='${Status}' ljmm 2>/dev/null | grep 'installed\|config-files\|half' >/dev/null; then
 		echo "cleanup: dpkg --purge ljmm"
-		dpkg --purge ljmm >/dev/null 2>&1 || { echo "FAIL: cleanup could not purge ljmm"; rc=1; }
+		dpkg --purge ljmm >/dev/null 2>&1 || { echo "FAIL: cleanup could not purge ljmm"; LJMM_EXIT_STATUS=1; }
 	fi
-	if [ "$rc" = 0 ]; then
-		rm -rf "$tmp"
-	else
-		echo "work files kept for inspection: $tmp"
-		if [ -n "$NGX_PREFIX" ] && [ -s "$NGX_PREFIX/error.log" ]; then
-			echo "--- last lines of $NGX_PREFIX/error.log ---"
-			tail -n 20 "$NGX_PREFIX/error.log"
-		fi
+	if [ "$LJMM_EXIT_STATUS" != 0 ] && [ -n "$NGX_PREFIX" ] && [ -s "$NGX_PREFIX/error.log" ]; then
+		echo "--- last lines of $NGX_PREFIX/error.log ---"
+		tail -n 20 "$NGX_PREFIX/error.log"
 	fi
-	exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 libdir=/usr/lib/$multiarch
@@ -186,13 +180,12 @@ fi
 step "nginx through /usr/bin/ljmm-run"
 nginx_ok=0
 if [ -r "$ngx_lib" ]; then
-	# shellcheck source=../nginx/lib.sh
+	# shellcheck source-path=SCRIPTDIR source=../nginx/lib.sh
 	. "$ngx_lib"
-	if reason=$(ngx_require_prereqs); then
-		ngx_require_prereqs
+	if ngx_check_prereqs; then
 		nginx_ok=1
 	else
-		echo "note: nginx part left out: ${reason#SKIP: }"
+		echo "note: nginx part left out: $NGX_WHY"
 	fi
 else
 	echo "note: nginx part left out: $ngx_lib not found"

@@ -16,10 +16,10 @@
 # not root (live).
 # Usage: systemd_dropin.sh verify|live DEPLOY_MD LIBRARY
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 mode=$1 doc=$2 lib=$3
 unset LD_PRELOAD LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE
-skip() { echo "SKIP: $*"; exit 77; }
-fail() { echo "FAIL: $*"; exit 1; }
 [ -r "$doc" ] || fail "cannot read $doc"
 [ -f "$lib" ] || fail "no library at $lib"
 lib=$(readlink -f "$lib")
@@ -38,7 +38,8 @@ doc_log=$(grep -o 'LJMM_LOG_FILE=[^ ]*' <<<"$dropin" | sed -n 1p | cut -d= -f2- 
 echo "drop-in from ${doc##*/}:"
 printf '    %s\n' "${dropin//$'\n'/$'\n'    }"
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/ljmm-dropin.XXXXXX")
+tmp=""
+make_tmpdir tmp dropin
 chmod 755 "$tmp"
 log=$tmp/ljmm.log
 test_dropin=${dropin//"$doc_lib"/"$lib"}
@@ -51,7 +52,6 @@ assignments() {
 
 case $mode in
 verify)
-	trap 'rm -rf "$tmp"' EXIT
 	command -v systemd-analyze >/dev/null 2>&1 || skip "systemd-analyze is not installed (Debian package systemd)"
 	unit=ljmm-dropin-test.service
 	mkdir "$tmp/units" "$tmp/units/$unit.d"
@@ -88,20 +88,17 @@ verify)
 live)
 	unit=ljmm-dropin-test-$$.service
 	units=/run/systemd/system
-	cleanup() {
-		local rc=$?
-		trap - EXIT
-		set +e
+	# Exit handler: the test unit goes, whatever happened (the temporary directory is
+	# removed after it, by make_tmpdir's handler).
+	remove_unit() {
 		if [ -e "$units/$unit" ]; then
 			systemctl stop "$unit" >/dev/null 2>&1
 			rm -rf "${units:?}/$unit" "${units:?}/$unit.d"
 			systemctl daemon-reload
 			systemctl reset-failed "$unit" >/dev/null 2>&1
 		fi
-		rm -rf "$tmp"
-		exit "$rc"
 	}
-	trap cleanup EXIT
+	on_exit remove_unit
 	pid1=$(ps -p 1 -o comm= 2>/dev/null | tr -d ' ' || true)
 	[ "$pid1" = systemd ] || skip "systemd is not running (PID 1 is ${pid1:-unknown})"
 	[ "$(id -u)" = 0 ] || skip "installing a test unit needs root"

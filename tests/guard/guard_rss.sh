@@ -14,6 +14,8 @@
 #   negative control uses this to make that arm leak).
 # Exit: 0 pass, 1 fail, 77 skip (no OpenSSL program or no CA bundle), 2 usage.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 if (($# < 4)); then
 	echo "usage: $0 SHIM PROG churn|keep N [ROUNDS [VAR=VALUE...]]" >&2
@@ -34,56 +36,34 @@ fi
 if [[ $cafile == none ]]; then
 	cafile=""
 elif [[ ! -f $cafile ]]; then
-	echo "SKIP: no CA bundle at $cafile (Debian package ca-certificates)"
-	exit 77
+	skip "no CA bundle at $cafile (Debian package ca-certificates)"
 fi
 if [[ $prog == OPENSSL-NOT-FOUND ]]; then
-	echo "SKIP: OpenSSL development files not found when configuring (Debian package libssl-dev); install it and re-run cmake"
-	exit 77
+	skip "OpenSSL development files not found when configuring (Debian package libssl-dev); install it and re-run cmake"
 fi
 if [[ ! -x $prog || ! -f $shim ]]; then
-	echo "FAIL: missing program $prog or shim $shim" >&2
-	exit 1
+	fail "missing program $prog or shim $shim"
 fi
-
-fail=0
-failure() {
-	echo "FAIL: $*"
-	fail=1
-}
 
 # The program must be a non-PIE executable (ELF type EXEC), or its brk is far above 4 GiB
 # and no guard is ever placed.
 if command -v readelf >/dev/null 2>&1; then
 	elf_type=$(LC_ALL=C readelf -h "$prog" | sed -n 's/^ *Type: *\([A-Z]*\).*/\1/p')
-	[[ $elf_type == EXEC ]] || failure "$prog is ELF type '$elf_type', not EXEC (non-PIE)"
+	[[ $elf_type == EXEC ]] || fail_later "$prog is ELF type '$elf_type', not EXEC (non-PIE)"
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+tmp=""
+make_tmpdir tmp guard-rss
 
 # field KEY LINE: the value of KEY=value in a line of the program's output
-field() {
-	local tok toks
-	read -ra toks <<<"$2"
-	for tok in "${toks[@]}"; do
-		if [[ $tok == "$1="* ]]; then
-			printf '%s\n' "${tok#*=}"
-			return 0
-		fi
-	done
-	return 1
-}
+field() { kv "$1" "$2"; }
 
-median() {
-	local -a sorted
-	mapfile -t sorted < <(printf '%s\n' "$@" | sort -n)
-	local c=${#sorted[@]}
-	if ((c % 2)); then
-		echo "${sorted[c / 2]}"
-	else
-		echo $(((sorted[c / 2 - 1] + sorted[c / 2]) / 2))
-	fi
+# median_kib N...: the median (common.sh: the mean of the two middle ones for an even
+# count), rounded to whole KiB for the integer comparisons below.
+median_kib() {
+	local m
+	m=$(median "$@") || return 1
+	printf '%.0f\n' "$m"
 }
 
 # GUARD_RSS_SETTINGS picks the arms (the full-size ctest runs only "none on").
@@ -109,12 +89,12 @@ run() {
 	esac
 	out=$tmp/$s.$r.out err=$tmp/$s.$r.err
 	if ! "${envv[@]}" "$prog" "$mode" "$n" ${cafile:+"$cafile"} >"$out" 2>"$err"; then
-		failure "$s round $r: $prog exited with an error: $(head -c 500 "$err")"
+		fail_later "$s round $r: $prog exited with an error: $(head -c 500 "$err")"
 		return
 	fi
 	line=$(grep -m1 "^mode=$mode " "$out" || true)
 	if [[ -z $line ]]; then
-		failure "$s round $r: no figures in the output"
+		fail_later "$s round $r: no figures in the output"
 		return
 	fi
 	hwm[$s]+=" $(field hwm_kb "$line")"
@@ -122,8 +102,8 @@ run() {
 	moved[$s]+=" $(field brk_moved_kb "$line")"
 	start[$s]=$(field brk_start "$line")
 	secs[$s]+=" $(field secs "$line")"
-	[[ $(field pie "$line") == no ]] || failure "$s round $r: the program reports itself as PIE"
-	(($(field brk_start "$line") < two_gib)) || failure "$s round $r: brk started above 2 GiB, no guard possible"
+	[[ $(field pie "$line") == no ]] || fail_later "$s round $r: the program reports itself as PIE"
+	(($(field brk_start "$line") < two_gib)) || fail_later "$s round $r: brk started above 2 GiB, no guard possible"
 	g=$(grep -m1 -o 'guard: .*' "$err" || true)
 	guard_line[$s]=$g
 	case $s in
@@ -133,15 +113,15 @@ run() {
 			local gaddr=${BASH_REMATCH[1]} bend
 			bend=$(field brk_end "$line")
 			((gaddr >= bend && gaddr - bend < 4096)) ||
-				failure "on round $r: guard at $gaddr is not at the break $bend"
+				fail_later "on round $r: guard at $gaddr is not at the break $bend"
 			(($(field brk_moved_kb "$line") <= 4)) ||
-				failure "on round $r: brk still moved $(field brk_moved_kb "$line") KiB with the guard"
+				fail_later "on round $r: brk still moved $(field brk_moved_kb "$line") KiB with the guard"
 		else
-			failure "on round $r: LJMM_STATS shows no 'guard: placed at' (got '${g:-nothing}')"
+			fail_later "on round $r: LJMM_STATS shows no 'guard: placed at' (got '${g:-nothing}')"
 		fi
 		;;
-	lazy) [[ $g == "guard: lazy, not placed"* ]] || failure "lazy round $r: unexpected '${g:-no guard line}'" ;;
-	off) [[ $g == "guard: off" ]] || failure "off round $r: unexpected '${g:-no guard line}'" ;;
+	lazy) [[ $g == "guard: lazy, not placed"* ]] || fail_later "lazy round $r: unexpected '${g:-no guard line}'" ;;
+	off) [[ $g == "guard: off" ]] || fail_later "off round $r: unexpected '${g:-no guard line}'" ;;
 	esac
 }
 
@@ -177,9 +157,9 @@ for s in "${settings[@]}"; do
 		continue
 	fi
 	# shellcheck disable=SC2086 # the lists are space-separated numbers
-	mh[$s]=$(median ${hwm[$s]}) mr[$s]=$(median ${rss[$s]})
+	mh[$s]=$(median_kib ${hwm[$s]}) mr[$s]=$(median_kib ${rss[$s]})
 	# shellcheck disable=SC2086
-	mv=$(median ${moved[$s]})
+	mv=$(median_kib ${moved[$s]})
 	dh="" dr=""
 	if [[ -n ${mh[none]:-} ]]; then
 		dh="$(pct "${mh[$s]}" "${mh[none]}")%" dr="$(pct "${mr[$s]}" "${mr[none]}")%"
@@ -192,15 +172,13 @@ if [[ -n ${mh[none]:-} && -n ${mh[on]:-} ]]; then
 	for kind in HWM RSS; do
 		if [[ $kind == HWM ]]; then a=${mh[on]} b=${mh[none]}; else a=${mr[on]} b=${mr[none]}; fi
 		if ((a * 100 > b * (100 + limit_pct))); then
-			failure "$mode: median Vm$kind with the shim $a KiB is $(pct "$a" "$b" | tr -d +) % above $b KiB without it (limit $limit_pct %)"
+			fail_later "$mode: median Vm$kind with the shim $a KiB is $(pct "$a" "$b" | tr -d +) % above $b KiB without it (limit $limit_pct %)"
 		fi
 	done
 else
-	failure "$mode: no figures to compare"
+	fail_later "$mode: no figures to compare"
 fi
 
 echo "total time ${SECONDS} s"
-if ((fail)); then
-	exit 1
-fi
+exit_if_failed "guard RSS ($mode): $LJMM_FAILS problem(s), above"
 echo "PASS: $mode: RSS with the shim's default guard (placed at the break) within $limit_pct % of RSS without the shim"

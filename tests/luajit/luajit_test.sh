@@ -6,6 +6,8 @@
 # 1 fail, 77 skipped (only when the LuaJIT builds are absent).
 set -euo pipefail
 shim=$1 repo=$2 scenario=$3 pkg=$4
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$repo/tests/lib/common.sh"
 lua="$repo/tests/lua"
 mib_2g_90=1946 # 1.9 GiB in MiB: the reach figures
 mib_1g_05=1075 # 1.05 GiB in MiB
@@ -22,8 +24,7 @@ luajit_bin() {
 need() {
   bin=$(luajit_bin "$1")
   if [ -z "$bin" ] || [ ! -x "$bin" ]; then
-    echo "SKIP: $pkg/$1 is not built (run scripts/build-luajit.sh)"
-    exit 77
+    skip "$pkg/$1 is not built (run scripts/build-luajit.sh)"
   fi
 }
 
@@ -48,18 +49,11 @@ run() {
   printf '  %-6s %-28s rc=%-3s %s\n' "$([ "$with" = 1 ] && echo shim || echo kernel)" "$script $*" "$rc" "$result"
 }
 
-field() { sed -n "s/.*[[:space:]]$1=\([0-9.]*\).*/\1/p" <<<"$result"; }
-
-# median N...: the middle one of an odd number of decimal numbers.
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# field KEY: the value of KEY= in the last RESULT line (common.sh kv)
+field() { kv "$1" "$result"; }
 
 # ge A B: A >= B for decimal numbers.
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
-
-fail() {
-  echo "FAIL: $*"
-  exit 1
-}
 
 case $scenario in
 map32only_reach)
@@ -126,18 +120,18 @@ nogc64_reach)
   # 1903-2018 MiB (CI once saw 2021), with it 2016-2022 MiB. So the typical reach is
   # compared: the medians of five interleaved runs each way.
   need nogc64
-  without_runs="" with_runs=""
+  without_runs=() with_runs=()
   for _ in 1 2 3 4 5; do
     run 0 fill.lua strings
     [ "$rc" = 0 ] || fail "fill without the shim ended with exit $rc"
-    without_runs="$without_runs $(field max_heap_mib)"
+    without_runs+=("$(field max_heap_mib)")
     run 1 fill.lua strings
     [ "$rc" = 0 ] || fail "fill with the shim ended with exit $rc"
-    with_runs="$with_runs $(field max_heap_mib)"
+    with_runs+=("$(field max_heap_mib)")
   done
-  without=$(median $without_runs)
-  with=$(median $with_runs)
-  echo "reach: median of 5 without the shim $without MiB (runs:$without_runs), with it $with MiB (runs:$with_runs)"
+  without=$(median "${without_runs[@]}") || fail "reach without the shim: no figure in a run (${without_runs[*]})"
+  with=$(median "${with_runs[@]}") || fail "reach with the shim: no figure in a run (${with_runs[*]})"
+  echo "reach: median of 5 without the shim $without MiB (runs: ${without_runs[*]}), with it $with MiB (runs: ${with_runs[*]})"
   ge "$with" "$without" || fail "with the shim $with MiB < $without MiB without"
   ;;
 nogc64_churn)
@@ -173,7 +167,7 @@ oom_top)
   need nogc64
   for with in 0 1; do
     run "$with" fill.lua tables
-    [ "$rc" = 0 ] && [ "$(field oom)" = 1 ] || fail "JIT-off small-object fill (shim=$with): exit $rc, $result"
+    if [ "$rc" != 0 ] || [ "$(field oom)" != 1 ]; then fail "JIT-off small-object fill (shim=$with): exit $rc, $result"; fi
     run "$with" fill.lua tables - jit
     if [ "$with" = 0 ]; then
       without_rc=$rc

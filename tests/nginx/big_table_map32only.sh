@@ -27,10 +27,10 @@ ngx_require_prereqs
 
 luajit=$("$ROOT/scripts/build-luajit.sh" --print luajit2 2>/dev/null |
          awk '$1 == "luajit2/map32only" { print $2 }') || true
-[ -n "$luajit" ] || ngx_skip "luajit2/map32only is not built (run scripts/build-luajit.sh)"
+[ -n "$luajit" ] || skip "luajit2/map32only is not built (run scripts/build-luajit.sh)"
 LJ_LIBDIR=$(cd "$(dirname "$luajit")/../lib" 2>/dev/null && pwd -P) ||
-  ngx_skip "luajit2/map32only has no lib/ directory next to $luajit"
-[ -e "$LJ_LIBDIR/libluajit-5.1.so.2" ] || ngx_skip "no $LJ_LIBDIR/libluajit-5.1.so.2"
+  skip "luajit2/map32only has no lib/ directory next to $luajit"
+[ -e "$LJ_LIBDIR/libluajit-5.1.so.2" ] || skip "no $LJ_LIBDIR/libluajit-5.1.so.2"
 # Whatever the shim path (a wrong one shows the test failing), it is used as given.
 SHIM_REAL=$(ngx_realpath "$SHIM")
 ngx_setup bigtable
@@ -104,7 +104,7 @@ check_workers() {
     [ -n "$libs" ] || ngx_fail "worker $w has no libluajit mapped"
     others=$(grep -v "^$LJ_LIBDIR/" <<<"$libs" || true)
     [ -z "$others" ] || ngx_fail "worker $w mapped another libluajit: $others (wanted $LJ_LIBDIR)"
-    ngx_log "ok   worker $w maps $libs"
+    log "ok   worker $w maps $libs"
   done
 }
 
@@ -114,25 +114,25 @@ run() {
   local label=$1 w t0
   shift
   ngx_start write_conf "LD_LIBRARY_PATH=$LJ_LIBDIR" "$@"
-  ngx_log "[$label] nginx master $(ngx_master) on 127.0.0.1:$NGX_PORT, env: LD_LIBRARY_PATH=$LJ_LIBDIR $*"
+  log "[$label] nginx master $(ngx_master) on 127.0.0.1:$NGX_PORT, env: LD_LIBRARY_PATH=$LJ_LIBDIR $*"
   check_workers
-  ngx_log "[$label] /info -> $(ngx_get /info)"
+  log "[$label] /info -> $(ngx_get /info)"
   [ "$(ngx_get /info)" = "200 LuaJIT 2.1.0-beta3 gc64=false" ] ||
     ngx_fail "[$label] the workers' LuaJIT is not the non-GC64 build"
   t0=$EPOCHREALTIME
   RESULT=$(ngx_get "/big?mib=$WANT_MIB" 50)
-  ngx_log "[$label] GET /big?mib=$WANT_MIB -> $RESULT ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s)"
+  log "[$label] GET /big?mib=$WANT_MIB -> $RESULT ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s)"
   if [ -n "${EXTRA_MIB:-}" ]; then
     # Informational: how far a worker gets until "not enough memory".
     t0=$EPOCHREALTIME
     EXTRA=$(ngx_get "/big?mib=$EXTRA_MIB" 50)
-    ngx_log "[$label] GET /big?mib=$EXTRA_MIB -> $EXTRA ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s)"
+    log "[$label] GET /big?mib=$EXTRA_MIB -> $EXTRA ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s)"
   fi
   SHIM_MAPPED=yes
   for w in $(ngx_workers); do
     ngx_maps_have "$w" "$SHIM_REAL" || SHIM_MAPPED=no
   done
-  ngx_log "[$label] shim $SHIM_REAL mapped in the workers: $SHIM_MAPPED"
+  log "[$label] shim $SHIM_REAL mapped in the workers: $SHIM_MAPPED"
   # Both workers must have survived the request (no crash in the allocator).
   grep -E 'exited on signal|\[(alert|emerg)\]' "$NGX_PREFIX/error.log" &&
     ngx_fail "[$label] a worker crashed or nginx raised an alert"
@@ -152,7 +152,7 @@ max_with=$(mib_of "$EXTRA")
 mib_without=$(mib_of "$without")
 mib_with=$(mib_of "$with")
 
-ngx_log "RESULT map32only luajit2 in nginx, $WANT_MIB x 1 MiB strings: without shim ${mib_without:-?} MiB, with LD_PRELOAD=shim ${mib_with:-?} MiB (until OOM: ${max_with:-?} MiB)"
+log "RESULT map32only luajit2 in nginx, $WANT_MIB x 1 MiB strings: without shim ${mib_without:-?} MiB, with LD_PRELOAD=shim ${mib_with:-?} MiB (until OOM: ${max_with:-?} MiB)"
 case $without in
   "500 ERR mib="*" bad=0 "*"not enough memory"*) ;;
   "200 OK"*) ngx_fail "without the shim the table reached $WANT_MIB MiB: is the build really MAP_32BIT-only?" ;;
@@ -167,4 +167,4 @@ case $EXTRA in
   "500 ERR mib="*" bad=0 "*"not enough memory"* | "200 OK mib=2100 bad=0 "*) ;;
   *) ngx_fail "with the shim, filling until OOM: got '$EXTRA'" ;;
 esac
-ngx_log "PASS: nginx_big_table_map32only: ${mib_without} MiB without the shim (not enough memory), ${mib_with} MiB with it, ${max_with} MiB until OOM ($((SECONDS - start_s)) s)"
+log "PASS: nginx_big_table_map32only: ${mib_without} MiB without the shim (not enough memory), ${mib_with} MiB with it, ${max_with} MiB until OOM ($((SECONDS - start_s)) s)"

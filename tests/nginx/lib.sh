@@ -1,14 +1,22 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
-# lib.sh - helpers shared by the nginx + Lua integration tests (sourced, not run).
+# lib.sh - helpers shared by the nginx + Lua integration tests and scripts/bench.sh
+# (sourced, not run; it sources tests/lib/common.sh).
 #
-# Each test runs its own nginx from a private prefix (a fresh directory under
-# ${TMPDIR:-/tmp}), with a generated config, its own error log and pid file, on a
-# free port of 127.0.0.1; nothing of the system nginx (service, /etc/nginx,
-# /var/log/nginx, /var/lib/nginx) is used or touched.
+# Each nginx runs from a private prefix (a fresh directory under ${TMPDIR:-/tmp}), with
+# a generated config, its own error log and pid file, on a free port of 127.0.0.1;
+# nothing of the system nginx (service, /etc/nginx, /var/log/nginx, /var/lib/nginx) is
+# used or touched. A script may run several at once: each ngx_setup makes a new prefix
+# the current one, ngx_use switches back to an earlier one, and every prefix is stopped
+# and checked at exit.
 #
-#   ngx_require_prereqs         exit 77 ("SKIP: ...") if nginx, curl or the Lua module is absent
-#   ngx_setup NAME              create the prefix NGX_PREFIX and install the EXIT trap
+#   ngx_check_prereqs           0 if nginx, curl and the Lua module are there, else 1
+#                               with the reason in NGX_WHY
+#   ngx_require_prereqs         the same, exit 77 ("SKIP: ...") when something is absent
+#   ngx_setup NAME              create a prefix, make it current (NGX_PREFIX); the first
+#                               call installs the exit handler that stops every instance
+#   ngx_use PREFIX              make an instance made by ngx_setup current again
+#                               (NGX_PREFIX, NGX_PORT, NGX_ENV)
 #   ngx_write_conf FILE PORT BODY   write a full config whose server{} holds BODY
 #   ngx_start CONF_FN [ENV...]  start nginx (daemon on) on a free port, with ENV set
 #                               (CONF_FN PORT writes the config for that port)
@@ -17,6 +25,15 @@
 #   ngx_stop [quit|term]        stop nginx and wait for every process of the prefix
 #   ngx_prefix_pids             nginx processes that belong to this prefix (see below)
 #   ngx_alive PID               PID runs (exists and is not a zombie)
+#
+# Settings read by ngx_write_conf and ngx_start (defaults in brackets):
+#   NGX_WORKERS [2]             worker_processes, and how many workers ngx_start waits for
+#   NGX_ERROR_LEVEL [info]      error_log level (the benchmark uses warn: no log line per
+#                               connection)
+#   NGX_WRAP [()]               a command prefix for the nginx binary, e.g. (taskset -c 0)
+
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 
 NGX_MODULES_DIR=${NGX_MODULES_DIR:-/usr/lib/nginx/modules}
 NGX_BIN=""
@@ -24,17 +41,20 @@ NGX_PREFIX=""
 NGX_PORT=""
 NGX_LOAD_MODULES=""
 NGX_ENV=()
+NGX_PREFIXES=()
+NGX_WHY=""
+NGX_WORKERS=${NGX_WORKERS:-2}
+NGX_ERROR_LEVEL=${NGX_ERROR_LEVEL:-info}
+if ! declare -p NGX_WRAP >/dev/null 2>&1; then NGX_WRAP=(); fi
 
-ngx_log() { printf '%s\n' "$*"; }
+# ngx_fail MSG: fail, with the end of the current instance's error log.
 ngx_fail() {
-  printf 'FAIL: %s\n' "$*"
   if [ -n "$NGX_PREFIX" ] && [ -s "$NGX_PREFIX/error.log" ]; then
     printf -- '--- last lines of %s ---\n' "$NGX_PREFIX/error.log"
     tail -n 20 "$NGX_PREFIX/error.log"
   fi
-  exit 1
+  fail "$@"
 }
-ngx_skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
 
 # Module file for a load_module line: the .so in NGX_MODULES_DIR, or the path a
 # Debian modules-available/*.conf snippet names.
@@ -60,14 +80,14 @@ ngx_find_module() {
   return 1
 }
 
-ngx_require_prereqs() {
+ngx_check_prereqs() {
   local lua ndk
   NGX_BIN=$(command -v nginx 2>/dev/null || true)
   [ -n "$NGX_BIN" ] || { [ -x /usr/sbin/nginx ] && NGX_BIN=/usr/sbin/nginx; } ||
-    ngx_skip "nginx is not installed (Debian: apt-get install nginx libnginx-mod-http-lua)"
-  command -v curl >/dev/null 2>&1 || ngx_skip "curl is not installed (apt-get install curl)"
+    { NGX_WHY="nginx is not installed (Debian: apt-get install nginx libnginx-mod-http-lua)"; return 1; }
+  command -v curl >/dev/null 2>&1 || { NGX_WHY="curl is not installed (apt-get install curl)"; return 1; }
   lua=$(ngx_find_module ngx_http_lua_module) ||
-    ngx_skip "the nginx Lua module is not installed (apt-get install libnginx-mod-http-lua)"
+    { NGX_WHY="the nginx Lua module is not installed (apt-get install libnginx-mod-http-lua)"; return 1; }
   # Debian builds the Lua module against the Nginx Development Kit, which must be
   # loaded first; other builds may have it compiled in.
   NGX_LOAD_MODULES=""
@@ -78,18 +98,27 @@ ngx_require_prereqs() {
   NGX_BIN=$(readlink -f "$NGX_BIN")
 }
 
+ngx_require_prereqs() { ngx_check_prereqs || skip "$NGX_WHY"; }
+
 # Real path of a shared library given on the command line (maps show real paths).
 ngx_realpath() { readlink -f "$1" 2>/dev/null || printf '%s\n' "$1"; }
 
 ngx_setup() {
   local name=$1
-  NGX_PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/ljmm-nginx-$name.XXXXXX")
+  [ "${#NGX_PREFIXES[@]}" -gt 0 ] || on_exit ngx_cleanup
+  NGX_PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/ljmm-nginx-$name.XXXXXX") || fail "mktemp -d failed"
+  NGX_PREFIXES+=("$NGX_PREFIX")
+  NGX_PORT="" NGX_ENV=()
   # Workers run as "nobody" when started by root: let them into the prefix.
   chmod 755 "$NGX_PREFIX"
   mkdir -p "$NGX_PREFIX/logs" "$NGX_PREFIX/tmp"
-  trap ngx_cleanup EXIT
-  trap 'exit 130' INT
-  trap 'exit 143' TERM
+}
+
+# ngx_use PREFIX: the instance ngx_setup made there becomes the current one.
+ngx_use() {
+  NGX_PREFIX=$1 NGX_PORT="" NGX_ENV=()
+  [ ! -s "$1/port" ] || NGX_PORT=$(<"$1/port")
+  [ ! -s "$1/env" ] || mapfile -d '' -t NGX_ENV <"$1/env"
 }
 
 # Every nginx process of this prefix. Workers are retitled "nginx: worker process"
@@ -166,7 +195,7 @@ ngx_stop() {
   fi
   if ! ngx_wait_gone 10; then
     pids=$(ngx_prefix_pids)
-    ngx_log "nginx processes still running after 10 s, sending KILL: $(tr '\n' ' ' <<<"$pids")"
+    log "nginx processes still running after 10 s, sending KILL: $(tr '\n' ' ' <<<"$pids")"
     # shellcheck disable=SC2086
     [ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
     ngx_wait_gone 5 || true
@@ -175,24 +204,26 @@ ngx_stop() {
   return "$rc"
 }
 
-# EXIT trap: stop nginx, fail if any process of the prefix survives, remove the
-# prefix (kept when the test failed, for its error log).
+# Exit handler (common.sh on_exit): stop every instance, fail if any process of a
+# prefix survives, remove the prefixes (kept when the script failed, for their logs).
 ngx_cleanup() {
-  local rc=$? left
-  trap - EXIT INT TERM
-  [ -n "$NGX_PREFIX" ] || exit "$rc"
-  ngx_stop term || true
-  left=$(ngx_prefix_pids)
-  if [ -n "$left" ]; then
-    printf 'FAIL: nginx processes of %s still running: %s\n' "$NGX_PREFIX" "$(tr '\n' ' ' <<<"$left")"
-    rc=1
-  fi
-  if [ "$rc" -eq 0 ]; then
-    rm -rf "$NGX_PREFIX"
-  else
-    printf 'prefix kept for inspection: %s\n' "$NGX_PREFIX"
-  fi
-  exit "$rc"
+  local p left
+  for p in "${NGX_PREFIXES[@]}"; do
+    ngx_use "$p"
+    ngx_stop term >&2 || true
+    left=$(ngx_prefix_pids)
+    if [ -n "$left" ]; then
+      printf 'FAIL: nginx processes of %s still running: %s\n' "$p" "$(tr '\n' ' ' <<<"$left")"
+      LJMM_EXIT_STATUS=1
+    fi
+  done
+  for p in "${NGX_PREFIXES[@]}"; do
+    if [ "$LJMM_EXIT_STATUS" -eq 0 ]; then
+      rm -rf "$p"
+    else
+      printf 'prefix kept for inspection: %s\n' "$p"
+    fi
+  done
 }
 
 # ngx_write_conf FILE PORT SERVER_BODY [HTTP_EXTRA]
@@ -201,9 +232,9 @@ ngx_write_conf() {
   cat >"$file.new" <<EOF
 # generated by tests/nginx (ljmm); prefix $p
 $NGX_LOAD_MODULES
-worker_processes 2;
+worker_processes $NGX_WORKERS;
 master_process on;
-error_log $p/error.log info;
+error_log $p/error.log $NGX_ERROR_LEVEL;
 pid $p/nginx.pid;
 lock_file $p/nginx.lock;
 events { worker_connections 256; }
@@ -228,32 +259,35 @@ EOF
 }
 
 # ngx_start CONF_FN [VAR=value...]: start nginx as a daemon with the given
-# environment (e.g. LD_PRELOAD=...). CONF_FN PORT must write $NGX_PREFIX/nginx.conf.
-# Tries random ports in 20000-59999 until one binds (nginx binds before it
-# daemonizes, so its exit status tells); sets NGX_PORT. Waits for both workers.
+# environment (e.g. LD_PRELOAD=...), behind NGX_WRAP. CONF_FN PORT must write
+# $NGX_PREFIX/nginx.conf. Tries random ports in 20000-59999 until one binds (nginx binds
+# before it daemonizes, so its exit status tells); sets NGX_PORT. Waits for NGX_WORKERS
+# workers.
 ngx_start() {
   local conf_fn=$1 try port out i
   shift
   NGX_ENV=(env "$@")
+  printf '%s\0' "${NGX_ENV[@]}" >"$NGX_PREFIX/env"
   for try in $(seq 1 30); do
     port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
     "$conf_fn" "$port"
-    if out=$("${NGX_ENV[@]}" "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" \
+    if out=$("${NGX_ENV[@]}" "${NGX_WRAP[@]}" "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" \
              -e "$NGX_PREFIX/error.log" 2>&1); then
       NGX_PORT=$port
+      echo "$port" >"$NGX_PREFIX/port"
       for i in $(seq 1 100); do
-        [ "$(ngx_workers | wc -l)" -ge 2 ] && return 0
+        [ "$(ngx_workers | wc -l)" -ge "$NGX_WORKERS" ] && return 0
         sleep 0.1
       done
-      ngx_fail "nginx started on port $port but its 2 workers did not appear"
+      ngx_fail "nginx started on port $port but its $NGX_WORKERS workers did not appear"
     fi
     if grep -q "Address already in use" <<<"$out" ||
        grep -qs "Address already in use" "$NGX_PREFIX/error.log"; then
-      ngx_log "port $port is busy (try $try), trying another"
+      log "port $port is busy (try $try), trying another"
       : >"$NGX_PREFIX/error.log"
       continue
     fi
-    ngx_log "$out"
+    log "$out"
     ngx_fail "nginx did not start (see above)"
   done
   ngx_fail "no free port found in 30 tries"
@@ -274,7 +308,7 @@ ngx_expect() {
   if [ "$got" != "$status $body" ]; then
     ngx_fail "GET $path: expected '$status $body', got '$got'"
   fi
-  ngx_log "ok   GET $path -> $status $body"
+  log "ok   GET $path -> $status $body"
 }
 
 # ngx_maps_have PID PATH: PATH (a real path) is mapped in process PID.

@@ -100,14 +100,14 @@ write_conf() {
 }
 
 ngx_start write_conf "LD_PRELOAD=$SHIM"
-ngx_log "nginx master $(ngx_master) on 127.0.0.1:$NGX_PORT, prefix $NGX_PREFIX, LD_PRELOAD=$SHIM"
+log "nginx master $(ngx_master) on 127.0.0.1:$NGX_PORT, prefix $NGX_PREFIX, LD_PRELOAD=$SHIM"
 
 # The shim must be mapped in every worker.
 mapfile -t workers < <(ngx_workers)
 [ "${#workers[@]}" -eq 2 ] || ngx_fail "expected 2 workers, found ${#workers[@]}"
 for w in "${workers[@]}"; do
   ngx_maps_have "$w" "$SHIM_REAL" || ngx_fail "worker $w has not mapped $SHIM_REAL"
-  ngx_log "ok   worker $w maps $SHIM_REAL"
+  log "ok   worker $w maps $SHIM_REAL"
 done
 
 ngx_expect /str 200 'HELLO, LJMM|mmjl ,olleH|HeLLo, Ljmm 3|11|8|003.1|ljmm|Hello|72'
@@ -119,7 +119,7 @@ k=$((n / 3))
 ngx_expect "/jit?n=$n" 200 "sum3=$((3 * k * (k + 1) / 2)) jit=true"
 got=$(ngx_get /nowhere)
 [ "${got%% *}" = 404 ] || ngx_fail "GET /nowhere: expected status 404, got '${got%% *}'"
-ngx_log "ok   GET /nowhere -> 404"
+log "ok   GET /nowhere -> 404"
 
 # Load: CLIENTS curl processes, each with REQUESTS/CLIENTS URLs, one
 # connection per request (so both workers accept); n varies per request.
@@ -160,7 +160,7 @@ summary=$(cat "$NGX_PREFIX"/out.* | awk '
     printf "%d %d %d%s\n", total, good, bad + 0, out
   }')
 read -r total good bad rest <<<"$summary"
-ngx_log "load: $total requests in ${load_s} s from $CLIENTS clients, $good correct, $bad wrong;$rest"
+log "load: $total requests in ${load_s} s from $CLIENTS clients, $good correct, $bad wrong;$rest"
 [ "$total" -eq "$REQUESTS" ] || ngx_fail "expected $REQUESTS responses, got $total"
 [ "$good" -eq "$REQUESTS" ] || ngx_fail "$bad of $REQUESTS responses were wrong"
 
@@ -173,8 +173,8 @@ case " ${workers[*]} " in
   *) ngx_fail "GET /sum?n=100 after the load: got '$got'" ;;
 esac
 [ "${got% pid=*}" = "200 n=100 sum=5050" ] || ngx_fail "GET /sum?n=100 after the load: got '$got'"
-ngx_log "ok   GET /sum?n=100 -> $got (after the load)"
+log "ok   GET /sum?n=100 -> $got (after the load)"
 grep -E '\[(alert|emerg|crit)\]' "$NGX_PREFIX/error.log" && ngx_fail "alerts in the error log"
 
 ngx_stop quit || ngx_fail "nginx did not quit within 10 s"
-ngx_log "PASS: nginx_lua_handlers: 6 handler checks, $good/$REQUESTS load requests correct, shim in both workers ($((SECONDS - start_s)) s)"
+log "PASS: nginx_lua_handlers: 6 handler checks, $good/$REQUESTS load requests correct, shim in both workers ($((SECONDS - start_s)) s)"

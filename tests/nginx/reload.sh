@@ -68,10 +68,10 @@ serve_check() {
 
 ngx_start write_conf "LD_PRELOAD=$SHIM"
 master=$(ngx_master)
-ngx_log "nginx master $master on 127.0.0.1:$NGX_PORT, prefix $NGX_PREFIX, LD_PRELOAD=$SHIM"
+log "nginx master $master on 127.0.0.1:$NGX_PORT, prefix $NGX_PREFIX, LD_PRELOAD=$SHIM"
 check_workers 0
 serve_check 0
-ngx_log "ok   generation 0 served by workers ${WORKERS[*]} (shim mapped)"
+log "ok   generation 0 served by workers ${WORKERS[*]} (shim mapped)"
 
 for GEN in $(seq 1 "$RELOADS"); do
   old=("${WORKERS[@]}")
@@ -104,7 +104,7 @@ for GEN in $(seq 1 "$RELOADS"); do
     case " ${old[*]} " in *" $w "*) ngx_fail "worker $w survived reload $GEN" ;; esac
   done
   serve_check "$GEN"
-  ngx_log "ok   reload $GEN: new text served after ${t_served} s, old workers ${old[*]} gone after ${t_gone} s, new workers ${WORKERS[*]} (shim mapped) served 20/20"
+  log "ok   reload $GEN: new text served after ${t_served} s, old workers ${old[*]} gone after ${t_gone} s, new workers ${WORKERS[*]} (shim mapped) served 20/20"
 done
 
 grep -E 'exited on signal|\[(alert|emerg)\]' "$NGX_PREFIX/error.log" && ngx_fail "a worker crashed or nginx raised an alert"
@@ -121,5 +121,5 @@ for p in "${last[@]}"; do
   ! ngx_alive "$p" || ngx_fail "process $p still alive after quit"
 done
 [ ! -e "$NGX_PREFIX/nginx.pid" ] || ngx_fail "pid file left after quit"
-ngx_log "ok   nginx -s quit: master $master and workers ${WORKERS[*]} gone after $(since "$t0") s"
-ngx_log "PASS: nginx_reload: $RELOADS reloads, $((20 * (RELOADS + 1))) requests each answered by the current generation ($((SECONDS - start_s)) s)"
+log "ok   nginx -s quit: master $master and workers ${WORKERS[*]} gone after $(since "$t0") s"
+log "PASS: nginx_reload: $RELOADS reloads, $((20 * (RELOADS + 1))) requests each answered by the current generation ($((SECONDS - start_s)) s)"

@@ -3,14 +3,17 @@
 # LJMM_LOG_FILE receives the exit statistics (appended, not on stderr); an unopenable
 # path gives one error line on stderr and the statistics go to stderr instead.
 set -eu
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 lib=$1 prog=$2
-dir=$(mktemp -d); trap 'rm -rf "$dir"' EXIT
+dir=""
+make_tmpdir dir log-file
 LD_PRELOAD=$lib LJMM_STATS=on LJMM_LOG_FILE=$dir/log "$prog" noop 2>"$dir/err"
-grep -q "calls: mmap=" "$dir/log" || { echo "FAIL: no statistics in the log file"; cat "$dir/log"; exit 1; }
-if [ -s "$dir/err" ]; then echo "FAIL: stderr not empty:"; cat "$dir/err"; exit 1; fi
+grep -q "calls: mmap=" "$dir/log" || { cat "$dir/log"; fail "no statistics in the log file (above)"; }
+if [ -s "$dir/err" ]; then cat "$dir/err"; fail "stderr not empty (above)"; fi
 LD_PRELOAD=$lib LJMM_STATS=on LJMM_LOG_FILE=$dir/log "$prog" noop 2>"$dir/err"
-[ "$(grep -c 'calls: mmap=' "$dir/log")" = 2 ] || { echo "FAIL: log not appended"; exit 1; }
+[ "$(grep -c 'calls: mmap=' "$dir/log")" = 2 ] || fail "log not appended"
 LD_PRELOAD=$lib LJMM_STATS=on LJMM_LOG_FILE=$dir/missing/log "$prog" noop 2>"$dir/err"
-grep -q "ljmm: cannot open LJMM_LOG_FILE='$dir/missing/log': ENOENT; logging to stderr" "$dir/err" || { echo "FAIL: no error line"; cat "$dir/err"; exit 1; }
-grep -q "calls: mmap=" "$dir/err" || { echo "FAIL: statistics not on stderr after the open failed"; exit 1; }
+grep -q "ljmm: cannot open LJMM_LOG_FILE='$dir/missing/log': ENOENT; logging to stderr" "$dir/err" || { cat "$dir/err"; fail "no error line (stderr above)"; }
+grep -q "calls: mmap=" "$dir/err" || fail "statistics not on stderr after the open failed"
 echo "log file: ok"
