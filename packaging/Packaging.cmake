@@ -78,10 +78,11 @@ set(CPACK_DEBIAN_COMPRESSION_TYPE xz)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 
 # The package scripts: templates with the shared check (preload-check.sh, less its
-# SPDX line) pasted in. The RPM's get a second copy with every per-cent sign doubled,
-# which is what rpmbuild turns back into the script (it expands macros in scriptlets).
+# SPDX and shellcheck lines) pasted in. The RPM's get a second copy with every per-cent
+# sign doubled, which is what rpmbuild turns back into the script (it expands macros in
+# scriptlets).
 file(READ ${_ljmm_pkg_src}/preload-check.sh LJMM_PRELOAD_CHECK)
-string(REGEX REPLACE "^# SPDX-License-Identifier: MIT\n" "" LJMM_PRELOAD_CHECK "${LJMM_PRELOAD_CHECK}")
+string(REGEX REPLACE "^# SPDX-License-Identifier: MIT\n# shellcheck shell=sh\n" "" LJMM_PRELOAD_CHECK "${LJMM_PRELOAD_CHECK}")
 foreach(_script debian/postinst debian/postrm rpm/post rpm/postun)
   configure_file(${_ljmm_pkg_src}/${_script}.in ${_ljmm_pkg_out}/${_script} @ONLY)
 endforeach()

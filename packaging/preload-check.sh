@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: MIT
+# shellcheck shell=sh
 # The part the package scripts share (Debian postinst and postrm, the RPM's %post and
 # %postun): packaging/Packaging.cmake pastes it into each of their templates, so that
 # both packages look in the same places. Plain POSIX sh (dash runs Debian's maintainer

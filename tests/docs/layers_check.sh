@@ -11,14 +11,11 @@
 set -euo pipefail
 src=$1
 readme=$src/shim/README.md
-fails=0
-fail() {
-	printf 'FAIL: %s\n' "$*"
-	fails=$((fails + 1))
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 
 mapfile -t order < <(sed -n 's/^| `\([a-z_]*\.c\)` |.*/\1/p' "$readme")
-[ "${#order[@]}" -gt 10 ] || { echo "FAIL: no file table in $readme"; exit 1; }
+[ "${#order[@]}" -gt 10 ] || fail "no file table in $readme"
 declare -A rank
 for i in "${!order[@]}"; do rank[${order[$i]}]=$i; done
 
@@ -37,16 +34,16 @@ for f in "$src"/shim/*.c "$src"/shim/*.h; do
 	case $base in *.h) self=$(owner "$base") ;; esac
 	[ "$self" = - ] && continue
 	if [ -z "${rank[$self]+set}" ]; then
-		fail "shim/$base: ${self} is not in the table of shim/README.md"
+		fail_later "shim/$base: ${self} is not in the table of shim/README.md"
 		continue
 	fi
 	while read -r inc; do
 		dep=$(owner "$inc")
 		[ "$dep" = - ] && continue
 		if [ -z "${rank[$dep]+set}" ]; then
-			fail "shim/$base includes $inc, whose file $dep is not in the table"
+			fail_later "shim/$base includes $inc, whose file $dep is not in the table"
 		elif [ "${rank[$dep]}" -lt "${rank[$self]}" ]; then
-			fail "shim/$base ($self) includes $inc: $dep is listed above $self, a dependency pointing up"
+			fail_later "shim/$base ($self) includes $inc: $dep is listed above $self, a dependency pointing up"
 		fi
 	done < <(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f")
 done
@@ -54,16 +51,13 @@ done
 for f in "$src"/shim/*.c; do
 	base=${f##*/}
 	n=$(wc -l <"$f")
-	[ "$n" -le 400 ] || fail "shim/$base has $n lines (at most 400: one job per file)"
+	[ "$n" -le 400 ] || fail_later "shim/$base has $n lines (at most 400: one job per file)"
 	# Line 2 opens the comment that says what the file is for.
-	sed -n 2p "$f" | grep -E '^/\* [A-Z]' >/dev/null || fail "shim/$base: no opening comment stating its job on line 2"
+	sed -n 2p "$f" | grep -E '^/\* [A-Z]' >/dev/null || fail_later "shim/$base: no opening comment stating its job on line 2"
 done
 for c in "${order[@]}"; do
-	[ -e "$src/shim/$c" ] || fail "shim/README.md lists $c, which does not exist"
+	[ -e "$src/shim/$c" ] || fail_later "shim/README.md lists $c, which does not exist"
 done
 
-if [ "$fails" -gt 0 ]; then
-	echo "$fails problem(s)"
-	exit 1
-fi
+exit_if_failed "$LJMM_FAILS problem(s)"
 echo "layers: ${#order[@]} files, every include pointing down the table of shim/README.md, none over 400 lines"

@@ -6,15 +6,9 @@
 # (tests/preload/check_glibc_floor.sh, ctest library_glibc_floor): what RHEL/CentOS 7 has.
 LJMM_GLIBC_FLOOR=2.17
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
 step() { printf '\n== %s\n' "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*"
-	exit 1
-}
 ok() { printf 'ok   %s\n' "$*"; }
 
 # version_le A B: A is B or older (dotted numbers, as glibc versions are).

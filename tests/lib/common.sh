@@ -5,7 +5,9 @@
 # POSIX sh (dash, busybox sh and bash alike), so that the /bin/sh tests can source it as
 # well as the bash ones:  . "$(dirname "$0")/../lib/common.sh"
 #
-#   fail MSG...           print "FAIL: MSG" on stdout and exit 1
+#   fail MSG...           print "FAIL: MSG" on stdout and exit 1; with LJMM_FAIL_SHOW set (a
+#                         space-separated list of files), the first lines of each non-empty
+#                         one follow, so that the failure shows what the test saw
 #   fail_later MSG...     print "FAIL: MSG", count it, go on (LJMM_FAILS)
 #   exit_if_failed [MSG]  exit 1 (after printing MSG) if fail_later was called
 #   skip MSG...           print "SKIP: MSG" on stdout and exit 77 (ctest SKIP_RETURN_CODE)
@@ -39,6 +41,12 @@ _ljmm_exit_cmds=""
 
 fail() {
 	printf 'FAIL: %s\n' "$*"
+	for _ljmm_f in ${LJMM_FAIL_SHOW:-}; do
+		if [ -s "$_ljmm_f" ]; then
+			printf -- '--- %s:\n' "$_ljmm_f"
+			head -n 30 "$_ljmm_f"
+		fi
+	done
 	exit 1
 }
 

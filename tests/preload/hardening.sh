@@ -25,14 +25,8 @@ scenario=$1 lib=$2 pie=$3 nopie=$4 early=$5
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-fail() {
-	printf 'FAIL: %s\n' "$*"
-	exit 1
-}
-skip() {
-	printf 'SKIP: %s\n' "$*"
-	exit 77
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 # count PATTERN FILE: lines of FILE matching the extended regex PATTERN.
 count() { grep -cE -- "$1" "$2" || true; }
 # expect N PATTERN FILE WHAT

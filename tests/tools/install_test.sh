@@ -15,10 +15,8 @@ case $bindir$libdir in
 esac
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 
 # check PREFIX RUN: RUN puts PREFIX's library in LD_PRELOAD, and it gets mapped.
 check() {

@@ -2,7 +2,9 @@
 # shellcheck shell=sh disable=SC2034,SC2154 # $case is the caller's; MIB and $hold_out are for it
 # Shared by the ljmm-maps test scripts (sourced; POSIX sh): a temporary directory,
 # helper processes started in the background and killed however the script ends, and
-# fail(). The caller sets $case before sourcing.
+# the failure report. The caller sets $case before sourcing.
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
 dir=$(mktemp -d)
 bg_pids=
 pid=
@@ -18,16 +20,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-fail() {
-	echo "FAIL ($case): $*"
-	for f in "$dir"/out "$dir"/err "$dir"/json "$dir"/hold*; do
-		if [ -s "$f" ]; then
-			echo "--- $f:"
-			head -30 "$f"
-		fi
-	done
-	exit 1
-}
+# fail (common.sh) shows what the test saw.
+LJMM_FAIL_SHOW="$dir/out $dir/err $dir/json $dir/hold1 $dir/hold2 $dir/hold3 $dir/hold4"
 
 MIB=1048576
 

@@ -15,13 +15,9 @@ lib=$(cd "$libdir" && pwd -P)/libljmm_preload.so
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 
-fail() {
-	echo "FAIL ($case): $*"
-	for f in "$dir"/out "$dir"/err; do
-		[ -s "$f" ] && { echo "--- $f:"; head -20 "$f"; }
-	done
-	exit 1
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$(dirname "$0")/../lib/common.sh"
+LJMM_FAIL_SHOW="$dir/out $dir/err"
 
 # expect VALUE EXPECTED WHAT
 expect() {

@@ -13,7 +13,7 @@
 # Usage: textfile_test.sh DEPLOY_MD LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE
 set -u
 doc=$1 maps=$2 run=$3 libdir=$4 hold_pie=$5
-case=textfile # for lib.sh's fail
+
 unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE
 here=$(dirname "$0")
 lib=$(cd "$libdir" && pwd -P)/libljmm_preload.so
