@@ -747,14 +747,18 @@ START_TEST(test_region_random_against_bitmap)
 }
 END_TEST
 
-/* ---- resync: clear, then rebuild from the mappings ------------------------------------- */
+/* ---- clear: what a rebuild starts from ------------------------------------------------- */
 
-static const pr_t resync_maps[] = {
+/* The rebuild itself (index.c walking the kernel's maps into gaps) is tested through the
+ * fake kernel: test_index_rebuild_gives_the_gaps, with the same layout. Here only the
+ * index's part: a full, stale index forgets everything, and mappings marked used over a
+ * wholly free region (overlapping, touching, in any order) leave exactly the gaps. */
+static const pr_t clear_maps[] = {
 	{0, 10}, {20, 30}, {30, 35}, {40, 60}, {50, 55}, {100, 101}, {990, 1200},
 };
-static const pr_t resync_gaps[] = {{10, 20}, {35, 40}, {60, 100}, {101, 990}};
+static const pr_t clear_gaps[] = {{10, 20}, {35, 40}, {60, 100}, {101, 990}};
 
-START_TEST(test_region_resync_rebuild)
+START_TEST(test_region_clear_forgets_everything)
 {
 	ljmm_region_node_t storage[16];
 	ljmm_region_t r;
@@ -769,23 +773,11 @@ START_TEST(test_region_resync_rebuild)
 	ck_assert_int_eq(ljmm_region_each(&r, count_calls, &calls), 0);
 	ck_assert_int_eq(calls, 0);
 	ck_assert_int_eq(ljmm_region_check(&r), 0);
-	/* Rebuild from the sorted mappings: free each gap. */
-	uintptr_t prev = 0;
-	for (size_t i = 0; i < NELEM(resync_maps); i++) {
-		if (A(resync_maps[i].s) > prev)
-			ck_assert_int_eq(ljmm_region_mark_free(&r, prev, A(resync_maps[i].s)), 0);
-		if (A(resync_maps[i].e) > prev)
-			prev = A(resync_maps[i].e);
-	}
-	ck_assert_int_eq(ljmm_region_mark_free(&r, prev, (uintptr_t)1 << 31), 0);
-	expect_extents(&r, resync_gaps, NELEM(resync_gaps), "rebuild from gaps");
-
-	/* The other way round: all free, then every mapping used, in reverse order. */
-	ljmm_region_clear(&r);
+	/* All free, then every mapping used, in reverse order: the nodes are all reusable. */
 	ck_assert_int_eq(ljmm_region_mark_free(&r, 0, (uintptr_t)1 << 31), 0);
-	for (size_t i = NELEM(resync_maps); i-- > 0;)
-		ck_assert_int_eq(ljmm_region_mark_used(&r, A(resync_maps[i].s), A(resync_maps[i].e)), 0);
-	expect_extents(&r, resync_gaps, NELEM(resync_gaps), "rebuild by marking mappings used");
+	for (size_t i = NELEM(clear_maps); i-- > 0;)
+		ck_assert_int_eq(ljmm_region_mark_used(&r, A(clear_maps[i].s), A(clear_maps[i].e)), 0);
+	expect_extents(&r, clear_gaps, NELEM(clear_gaps), "mappings marked used");
 }
 END_TEST
 
@@ -876,7 +868,7 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_region_each_order_and_stop);
 	tcase_add_test(tc, test_region_next_extent);
 	tcase_add_test(tc, test_region_random_against_bitmap);
-	tcase_add_test(tc, test_region_resync_rebuild);
+	tcase_add_test(tc, test_region_clear_forgets_everything);
 	tcase_add_test(tc, test_region_hundred_thousand_extents);
 	suite_add_tcase(s, tc);
 	return s;
