@@ -138,6 +138,10 @@ static struct {
 	void *mmap_ctx;
 	fk_futex_hook_t futex_hook;
 	void *futex_ctx;
+	fk_call_hook_t call_hook[FK_SYS_COUNT];
+	void *call_ctx[FK_SYS_COUNT];
+	int min_err;
+	int copy_fd;
 	uint64_t now;
 	long pid;
 	long alive[MAX_THREADS];
@@ -368,6 +372,8 @@ void fk_reset(void)
 	fk.multi_move = 1;
 	fk.map32_start = FK_GIB;
 	fk.mmap_min = 65536;
+	fk.min_err = EPERM;
+	fk.copy_fd = -1;
 	fk.brk_start = fk.brk_cur = (uintptr_t)0x555556000000ull;
 	fk.now = 1000ull * 1000000000ull;
 	fk.pid = 1000;
@@ -457,6 +463,7 @@ void fk_set_noreplace_is_hint(int on) { ready(); fk.noreplace_is_hint = on; }
 void fk_set_multi_move(int on) { ready(); fk.multi_move = on; }
 void fk_set_map32_start(uintptr_t begin) { ready(); fk.map32_start = begin; }
 void fk_set_mmap_min_addr(uintptr_t enforced) { ready(); fk.mmap_min = enforced; }
+void fk_set_mmap_min_err(int err) { ready(); fk.min_err = err; }
 
 void fk_set_mmap_min_addr_text(const char *text)
 {
@@ -501,9 +508,18 @@ void fk_set_write_chunk(size_t n) { ready(); fk.write_chunk = n; }
 void fk_hook_mmap(fk_mmap_hook_t fn, void *ctx) { ready(); fk.mmap_hook = fn; fk.mmap_ctx = ctx; }
 void fk_hook_futex(fk_futex_hook_t fn, void *ctx) { ready(); fk.futex_hook = fn; fk.futex_ctx = ctx; }
 
-/* An injected failure due now: -err, else 0. */
+void fk_hook_call(fk_sys_t sys, fk_call_hook_t fn, void *ctx)
+{
+	ready();
+	fk.call_hook[sys] = fn;
+	fk.call_ctx[sys] = ctx;
+}
+
+/* At the start of a call: its hook, then an injected failure due now (-err, else 0). */
 static long injected(fk_sys_t sys)
 {
+	if (fk.call_hook[sys])
+		fk.call_hook[sys](fk.call_ctx[sys]);
 	if (fk.fail_nth[sys] && --fk.fail_nth[sys] == 0)
 		return -fk.fail_err[sys];
 	return 0;
@@ -615,6 +631,12 @@ static void capture(capture_t *c, const void *buf, size_t n)
 
 const char *fk_stderr_text(void) { return fk.err.text; }
 const char *fk_log_text(void) { return fk.log.text; }
+
+void fk_copy_stderr_to(int real_fd)
+{
+	ready();
+	fk.copy_fd = real_fd;
+}
 
 void fk_output_clear(void)
 {
@@ -739,8 +761,11 @@ long ljmm_sys_write(int fd, const void *buf, size_t n)
 		return r;
 	if (fk.write_chunk && n > fk.write_chunk)
 		n = fk.write_chunk;
-	if (fd == 2)
+	if (fd == 2) {
 		capture(&fk.err, buf, n);
+		if (fk.copy_fd >= 0 && write(fk.copy_fd, buf, n) != (ssize_t)n)
+			die("copy of stderr: %s", strerror(errno));
+	}
 	else if (f && f->kind == FD_LOG)
 		capture(&fk.log, buf, n);
 	else
@@ -805,7 +830,7 @@ long ljmm_sys_mmap(void *addr_, size_t len_, int prot, int flags, int fd, long o
 		if (addr > FK_TASK_SIZE - len)
 			return -ENOMEM;
 		if (addr < fk.mmap_min)
-			return -EPERM;
+			return -fk.min_err;
 		where = addr;
 		placed = 1;
 	} else {
@@ -947,7 +972,7 @@ long ljmm_sys_mremap(void *old_, size_t old_len_, size_t new_len_, int flags, vo
 		if (fixed && old + old_len > new_addr && new_addr + new_len > old)
 			return -EINVAL;
 		if (fixed && new_addr < fk.mmap_min)
-			return -EPERM;
+			return -fk.min_err;
 	}
 	m = vma_at(old);
 	if (!m)
@@ -1158,8 +1183,11 @@ long ljmm_sys_gettid(void)
 
 long ljmm_sys_tgkill(long tgid, long tid, int sig)
 {
+	long r;
 	ready();
 	fk_count.tgkill++;
+	if ((r = injected(FK_SYS_TGKILL)))
+		return r;
 	if (sig != 0)
 		die("tgkill with signal %d: not modelled", sig);
 	if (tgid != fk.pid || tid <= 0)

@@ -71,6 +71,8 @@ void fk_set_multi_move(int on);
 void fk_set_map32_start(uintptr_t begin);
 /** The lowest address a process may map (EPERM below it for MAP_FIXED; hints are raised to it). */
 void fk_set_mmap_min_addr(uintptr_t enforced);
+/** The error below that floor: EPERM (capabilities, the default) or EACCES (SELinux). */
+void fk_set_mmap_min_err(int err);
 /** What /proc/sys/vm/mmap_min_addr reads (default: the enforced value and a newline);
  *  NULL: the file cannot be opened (ENOENT). */
 void fk_set_mmap_min_addr_text(const char *text);
@@ -86,7 +88,7 @@ void fk_set_libc_version(const char *version);
 
 typedef enum {
 	FK_SYS_MMAP, FK_SYS_MUNMAP, FK_SYS_MREMAP, FK_SYS_MINCORE, FK_SYS_MADVISE, FK_SYS_OPEN,
-	FK_SYS_READ, FK_SYS_WRITE, FK_SYS_CLOCK, FK_SYS_COUNT
+	FK_SYS_READ, FK_SYS_WRITE, FK_SYS_CLOCK, FK_SYS_TGKILL, FK_SYS_COUNT
 } fk_sys_t;
 /** The nth next call (1: the very next) of that kind fails with -err, once. */
 void fk_fail_nth(fk_sys_t sys, unsigned nth, int err);
@@ -103,6 +105,10 @@ void fk_set_write_chunk(size_t n);
  *  shim's back at the moment the shim places a block. NULL removes it. */
 typedef void (*fk_mmap_hook_t)(void *ctx, uintptr_t addr, size_t len, int prot, int flags);
 void fk_hook_mmap(fk_mmap_hook_t fn, void *ctx);
+/** Called at the start of every call of that kind (for mmap after fk_hook_mmap, which sees the arguments),
+ *  before anything is checked: what another thread does at that moment. NULL removes it. */
+typedef void (*fk_call_hook_t)(void *ctx);
+void fk_hook_call(fk_sys_t sys, fk_call_hook_t fn, void *ctx);
 /** Called at every futex wait with a timeout, before the fake decides it: what another
  *  thread (or a signal handler) does while this one waits. NULL removes it. */
 typedef void (*fk_futex_hook_t)(void *ctx);
@@ -146,5 +152,8 @@ int fk_open_fds(void);
 const char *fk_stderr_text(void);
 const char *fk_log_text(void);
 void fk_output_clear(void);
+/** Also copy what is written to fd 2 to this real descriptor (-1: no copy): what a
+ *  process's destructors print reaches its parent. */
+void fk_copy_stderr_to(int real_fd);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "check_main.h"
+#include "index.h"
 #include "scenario.h"
 
 #define K FK_KIB
@@ -604,6 +605,8 @@ static const struct {
 	{"growth up to 2 GiB exactly is fine", 2 * G - 2 * M, M, 2 * M, 0, (long)(2 * G - 2 * M), 2 * G},
 	{"with MREMAP_MAYMOVE the kernel's answer stands (in place, across)", 2 * G - M, M, 2 * M, MREMAP_MAYMOVE,
 	 (long)(2 * G - M), 2 * G + M},
+	{"a block that already crosses 2 GiB: the kernel's answer", 2 * G - M, 2 * M, 3 * M, 0, (long)(2 * G - M),
+	 2 * G + 2 * M},
 	{"a block above 2 GiB is not the shim's business", 2 * G + M, M, 2 * M, 0, (long)(2 * G + M), 2 * G + 3 * M},
 };
 
@@ -638,6 +641,115 @@ START_TEST(test_alloc_mremap_move_lands_in_the_region)
 	ck_assert_int_eq(x, (long)(3 * G));
 	ck_assert_int_eq(sc_mremap((uintptr_t)x, M, 2 * M, MREMAP_MAYMOVE, 0), (long)(47 * M - 2 * M));
 	sc_verified("a move from above into the region");
+}
+END_TEST
+
+START_TEST(test_alloc_mremap_from_and_to_above_the_region)
+{
+	long x;
+	sc_start(NULL);
+	ck_assert_int_eq(fk_map(64 * K, 16 * M, RW), 0);
+	ck_assert_int_eq(fk_map(48 * M, 2 * G, RW), 0);
+	x = sc_mmap(3 * G, M, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ck_assert_int_eq(x, (long)(3 * G));
+	/* Before the index exists: nothing to record. */
+	ck_assert_int_eq(sc_mremap(3 * G, M, M, MREMAP_FIXED | MREMAP_MAYMOVE, 20 * M), (long)(20 * M));
+	ck_assert_int_eq(sc_map32(M), (long)(19 * M)); /* [16M, 20M) is now the best fit */
+	ck_assert_int_eq(sc_mremap(20 * M, M, M, MREMAP_FIXED | MREMAP_MAYMOVE, 3 * G), (long)(3 * G));
+	sc_verified("out of the region");
+	ck_assert_int_eq(sc_mremap(3 * G, M, M, MREMAP_FIXED | MREMAP_MAYMOVE, 3 * G + 100 * M), (long)(3 * G + 100 * M));
+	sc_verified("above to above");
+	ck_assert_int_eq(sc_mremap(3 * G + 100 * M, M, M, MREMAP_FIXED | MREMAP_MAYMOVE, 30 * M), (long)(30 * M));
+	sc_verified("from above into the region");
+	ck_assert_int_eq(sc_mremap(3 * G + 200 * M, M, 2 * M, 0, 0), -EFAULT);
+	sc_verified("a refused mremap above");
+}
+END_TEST
+
+/* Another thread builds the index while this one unmaps: its munmap must still be recorded. */
+static void build_meanwhile(void *ctx)
+{
+	(void)ctx;
+	fk_hook_call(FK_SYS_MUNMAP, NULL, NULL);
+	ck_assert_int_eq(ljmm_index_rebuild(), 0);
+}
+
+START_TEST(test_alloc_munmap_while_the_index_is_built)
+{
+	sc_start(NULL);
+	ck_assert_int_eq(fk_map(64 * K, 2 * G, RW), 0);
+	ck_assert_int_eq(sc_munmap(100 * M + 1, 4 * K), -EINVAL);
+	fk_hook_call(FK_SYS_MUNMAP, build_meanwhile, NULL);
+	ck_assert_int_eq(sc_munmap(100 * M, M), 0);
+	sc_verified("the range freed during the build");
+	ck_assert_int_eq(sc_map32(M), (long)(100 * M));
+}
+END_TEST
+
+/* The placement collides, and the resync can read nothing: ENOMEM, not a guess. */
+static void collide_and_blind(void *ctx, uintptr_t addr, size_t len, int prot, int flags)
+{
+	(void)ctx, (void)prot;
+	if (!(flags & MAP_FIXED_NOREPLACE))
+		return;
+	fk_hook_mmap(NULL, NULL);
+	ck_assert_int_eq(fk_map(addr, addr + len, RW), 0);
+	fk_fail_open("/proc/", ENOENT);
+	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+}
+
+START_TEST(test_alloc_resync_that_cannot_read)
+{
+	start_with_first_block();
+	fk_hook_mmap(collide_and_blind, NULL);
+	ck_assert_int_eq(sc_map32(M), -ENOMEM);
+	ck_assert_uint_eq(sc_stats().conflicts, 1);
+	fk_fail_open(NULL, 0);
+	ck_assert_int_eq(sc_map32(M), (long)(45 * M)); /* rebuilt at the next call */
+	sc_verified("after the blind resync");
+}
+END_TEST
+
+/* What LJMM_DEBUG=on says at each decision. */
+static void refuse_placement(void *ctx, uintptr_t addr, size_t len, int prot, int flags)
+{
+	(void)ctx, (void)addr, (void)len, (void)prot;
+	if (flags & MAP_FIXED_NOREPLACE) {
+		fk_hook_mmap(NULL, NULL);
+		fk_fail_nth(FK_SYS_MMAP, 1, EACCES);
+	}
+}
+
+START_TEST(test_alloc_debug_lines)
+{
+	static const rng_t free[] = {{16 * M, 48 * M}, {2 * G - M, 2 * G}, {0, 0}};
+	static const char *const lines[] = {
+		"ljmm[1000]: mmap MAP_32BIT: kernel window full, trying the region len=1048576 error=ENOMEM\n",
+		"ljmm[1000]: guard: not placed state=3\n",
+		"ljmm[1000]: index: rebuilt free=",
+		"ljmm[1000]: region: served addr=0x2f00000 len=1048576\n",
+		"ljmm[1000]: region: range taken behind the index's back, resyncing addr=0x2e00000 len=1048576 error=EEXIST\n",
+		"ljmm[1000]: region: placement refused by the kernel addr=0x2c00000 len=1048576 error=EACCES\n",
+		"ljmm[1000]: region: nothing fits, ENOMEM len=1073741824\n",
+		"ljmm[1000]: mremap: in-place growth across 2 GiB undone, ENOMEM addr=0x7ff00000 len=2097152 error=ENOMEM\n",
+		"ljmm[1000]: index: /proc/self/maps unreadable, asking the kernel page by page error=ENOENT\n",
+		"ljmm[1000]: index: cannot read the address space; region disabled until the next try error=EPERM\n",
+	};
+	SC_START("LJMM_DEBUG=on");
+	only_free(free);
+	ck_assert_int_eq(sc_map32(M), (long)(2 * G - M)); /* the window's top: the kernel */
+	ck_assert_int_eq(sc_map32(M), (long)(47 * M));
+	ck_assert_int_eq(fk_map(46 * M, 47 * M, RW), 0);
+	ck_assert_int_eq(sc_map32(M), (long)(45 * M));
+	fk_hook_mmap(refuse_placement, NULL);
+	ck_assert_int_eq(sc_map32(M), -EACCES);
+	ck_assert_int_eq(sc_map32(G), -ENOMEM);
+	ck_assert_int_eq(sc_mremap(2 * G - M, M, 2 * M, 0, 0), -ENOMEM);
+	fk_fail_open("/proc/", ENOENT);
+	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+	ck_assert_int_eq(ljmm_index_rebuild(), -EPERM);
+	for (size_t i = 0; i < NELEM(lines); i++)
+		ck_assert_msg(sc_count(fk_stderr_text(), lines[i]) >= 1, "no line '%s' in:\n%s", lines[i], fk_stderr_text());
 }
 END_TEST
 
@@ -686,6 +798,10 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_alloc_mremap_shared_duplicate);
 	tcase_add_loop_test(tc, test_alloc_mremap_growth_past_2g, 0, NELEM(grow_cases));
 	tcase_add_test(tc, test_alloc_mremap_move_lands_in_the_region);
+	tcase_add_test(tc, test_alloc_mremap_from_and_to_above_the_region);
+	tcase_add_test(tc, test_alloc_munmap_while_the_index_is_built);
+	tcase_add_test(tc, test_alloc_resync_that_cannot_read);
+	tcase_add_test(tc, test_alloc_debug_lines);
 	tcase_add_test(tc, test_alloc_disabled_is_a_pass_through);
 	suite_add_tcase(s, tc);
 	return s;

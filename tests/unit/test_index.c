@@ -76,13 +76,13 @@ static uint64_t rnd(void)
 	return rnd_state;
 }
 
-/* A random layout of [0, 2 GiB + 64 MiB): runs of mappings of every size (a page to
+/* A random layout up to limit (past 2 GiB, or short of it, leaving the top free): runs of mappings of every size (a page to
  * 256 MiB) and protection, holes of a page to 256 MiB between them, some adjacent. */
-static void random_layout(void)
+static void random_layout(uintptr_t limit)
 {
 	uintptr_t p = (rnd() % 64) * PG;
 	static const int prots[] = {PROT_NONE, PROT_READ, RW, PROT_READ | PROT_EXEC};
-	while (p < 2 * G + 64 * M) {
+	while (p < limit) {
 		uintptr_t len = (rnd() % 4 ? rnd() % 64 + 1 : rnd() % 65536 + 1) * PG, gap;
 		if (p >= 64 * K)
 			ck_assert_int_eq(fk_map(p, p + len, prots[rnd() % 4]), 0);
@@ -119,7 +119,7 @@ START_TEST(test_index_scan_equals_maps_on_random_layouts)
 	ljmm_stats_t by_maps, by_scan;
 	rnd_state = 0x2545f4914f6cdd1dull * (uint64_t)(_i + 1);
 	sc_start(NULL);
-	random_layout();
+	random_layout(_i % 2 ? 2 * G - 300 * M : 2 * G + 64 * M);
 	mapped = fk_mapped_bytes();
 	vmas = fk_vma_count();
 	ground_truth(64 * K, 2 * G, &free_bytes, &gaps);
@@ -222,22 +222,25 @@ static const struct {
 	int read_err;       /* the read fails with this */
 	uintptr_t taken;    /* a mapping at [taken, taken + 4K) (0: none) */
 	uintptr_t want_lo;
+	int floor_err;      /* what the kernel says below its floor (0: EPERM) */
 } min_cases[] = {
-	{"the default: 64 KiB", "65536\n", 65536, NULL, 0, 0, 64 * K},
-	{"a higher floor raises the region's start", "1048576\n", M, NULL, 0, 0, M},
-	{"LJMM_REGION_LO below the default, floor 4 KiB", "4096\n", 4096, "LJMM_REGION_LO=4K", 0, 0, 4 * K},
-	{"a floor that is not a page multiple rounds up", "5000", 4096, "LJMM_REGION_LO=4K", 0, 0, 8 * K},
-	{"LJMM_REGION_LO above the floor", "4096\n", 4096, "LJMM_REGION_LO=1M", 0, 0, M},
-	{"a floor at or above 2 GiB leaves no region", "3000000000\n", 4096, NULL, 0, 0, 2 * G},
-	{"an interrupted read is retried", "65536\n", 65536, NULL, EINTR, 0, 64 * K},
-	{"unreadable: probed (EPERM below 64 KiB)", NULL, 64 * K, "LJMM_REGION_LO=4K", 0, 0, 64 * K},
-	{"unreadable, no floor: the first page", NULL, 0, "LJMM_REGION_LO=4K", 0, 0, 4 * K},
-	{"unreadable, floor 1 MiB", NULL, M, "LJMM_REGION_LO=4K", 0, 0, M},
-	{"unreadable, the probe finds a page taken: not the floor", NULL, 0, "LJMM_REGION_LO=4K", 0, 4 * K, 4 * K},
-	{"unreadable, refused everywhere below the window", NULL, 2 * G, "LJMM_REGION_LO=4K", 0, 0, G},
-	{"not a number: probed", "none\n", 32 * K, "LJMM_REGION_LO=4K", 0, 0, 32 * K},
-	{"empty: probed", "", 32 * K, "LJMM_REGION_LO=4K", 0, 0, 32 * K},
-	{"a read error: probed", "65536\n", 16 * K, "LJMM_REGION_LO=4K", EIO, 0, 16 * K},
+	{"the default: 64 KiB", "65536\n", 65536, NULL, 0, 0, 64 * K, 0},
+	{"a higher floor raises the region's start", "1048576\n", M, NULL, 0, 0, M, 0},
+	{"LJMM_REGION_LO below the default, floor 4 KiB", "4096\n", 4096, "LJMM_REGION_LO=4K", 0, 0, 4 * K, 0},
+	{"a floor that is not a page multiple rounds up", "5000", 4096, "LJMM_REGION_LO=4K", 0, 0, 8 * K, 0},
+	{"LJMM_REGION_LO above the floor", "4096\n", 4096, "LJMM_REGION_LO=1M", 0, 0, M, 0},
+	{"a floor at or above 2 GiB leaves no region", "3000000000\n", 4096, NULL, 0, 0, 2 * G, 0},
+	{"an interrupted read is retried", "65536\n", 65536, NULL, EINTR, 0, 64 * K, 0},
+	{"unreadable: probed (EPERM below 64 KiB)", NULL, 64 * K, "LJMM_REGION_LO=4K", 0, 0, 64 * K, 0},
+	{"unreadable, no floor: the first page", NULL, 0, "LJMM_REGION_LO=4K", 0, 0, 4 * K, 0},
+	{"unreadable, floor 1 MiB", NULL, M, "LJMM_REGION_LO=4K", 0, 0, M, 0},
+	{"unreadable, the probe finds a page taken: not the floor", NULL, 0, "LJMM_REGION_LO=4K", 0, 4 * K, 4 * K, 0},
+	{"unreadable, refused everywhere below the window", NULL, 2 * G, "LJMM_REGION_LO=4K", 0, 0, G, 0},
+	{"not a number: probed", "none\n", 32 * K, "LJMM_REGION_LO=4K", 0, 0, 32 * K, 0},
+	{"empty: probed", "", 32 * K, "LJMM_REGION_LO=4K", 0, 0, 32 * K, 0},
+	{"a read error: probed", "65536\n", 16 * K, "LJMM_REGION_LO=4K", EIO, 0, 16 * K, 0},
+	{"unreadable, an SELinux floor (EACCES)", NULL, 64 * K, "LJMM_REGION_LO=4K", 0, 0, 64 * K, EACCES},
+	{"twenty digits: read as nineteen, far above 2 GiB", "99999999999999999999\n", 4096, NULL, 0, 0, 2 * G, 0},
 };
 
 START_TEST(test_index_mmap_min_addr)
@@ -246,6 +249,8 @@ START_TEST(test_index_mmap_min_addr)
 	sc_start((const char *const[]){min_cases[_i].lo ? min_cases[_i].lo : "LJMM_DEBUG=off", NULL});
 	fk_set_mmap_min_addr(min_cases[_i].enforced);
 	fk_set_mmap_min_addr_text(min_cases[_i].text);
+	if (min_cases[_i].floor_err)
+		fk_set_mmap_min_err(min_cases[_i].floor_err);
 	if (min_cases[_i].taken)
 		ck_assert_int_eq(fk_map(min_cases[_i].taken, min_cases[_i].taken + 4 * K, RW), 0);
 	if (min_cases[_i].read_err)
@@ -287,6 +292,16 @@ START_TEST(test_index_rebuild_limiter)
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_uint_eq(fk_count.open_maps, 3);
 	sc_verified("after the limiter");
+	/* A due rebuild that cannot read anything: ENOMEM, and the next call tries again. */
+	fk_clock_advance(1000 * MS);
+	fk_fail_open("/proc/", ENOENT);
+	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+	ck_assert_int_eq(sc_map32(M), -ENOMEM);
+	ck_assert_int_eq(ljmm_alloc_verify(), -EAGAIN);
+	fk_fail_open(NULL, 0);
+	fk_unmap(600 * M, 601 * M);
+	ck_assert_int_eq(sc_map32(M), (long)(600 * M));
+	sc_verified("after a failed rebuild");
 }
 END_TEST
 
@@ -344,9 +359,22 @@ START_TEST(test_index_scan_below_the_kernels_floor)
 {
 	/* vm.mmap_min_addr reads 4096, the kernel refuses below 64 KiB (an LSM floor, as
 	 * SELinux's CONFIG_LSM_MMAP_MIN_ADDR): asked page by page, those pages count as used. */
+	if (_i == 1) {
+		/* A region that lies wholly below the floor: nothing in it. */
+		SC_START("LJMM_REGION_LO=4K", "LJMM_REGION_HI=64K");
+		fk_set_mmap_min_addr(64 * K);
+		fk_set_mmap_min_addr_text("4096\n");
+		fk_fail_open("/proc/self/maps", ENOENT);
+		ck_assert_int_eq(ljmm_index_rebuild(), 0);
+		ck_assert_uint_eq(sc_stats().free_extents, 0);
+		ck_assert_uint_eq(sc_stats().region_in_use, 60 * K);
+		return;
+	}
 	SC_START("LJMM_REGION_LO=4K", "LJMM_POLICY=region-first");
 	fk_set_mmap_min_addr(64 * K);
 	fk_set_mmap_min_addr_text("4096\n");
+	if (_i == 2)
+		fk_set_mmap_min_err(EACCES); /* SELinux says EACCES */
 	ck_assert_int_eq(fk_map(16 * M, 2 * G, RW), 0);
 	fk_fail_open("/proc/self/maps", ENOENT);
 	ck_assert_int_eq(ljmm_index_rebuild(), 0);
@@ -354,6 +382,31 @@ START_TEST(test_index_scan_below_the_kernels_floor)
 	ck_assert_uint_eq(sc_stats().free_extents, 1);
 	ck_assert_uint_eq(sc_stats().region_in_use, 2 * G - 16 * M + 60 * K);
 	ck_assert_int_eq(sc_map32(16 * M - 64 * K), (long)(64 * K));
+}
+END_TEST
+
+/* A page mapped between the scan's look (mincore) and its trial mapping counts as mapped. */
+static void map_before_the_trial(void *ctx, uintptr_t addr, size_t len, int prot, int flags)
+{
+	(void)ctx, (void)prot;
+	if ((flags & MAP_FIXED_NOREPLACE) && addr == 100 * M && len == PG) {
+		fk_hook_mmap(NULL, NULL);
+		ck_assert_int_eq(fk_map(100 * M, 100 * M + PG, RW), 0);
+	}
+}
+
+START_TEST(test_index_scan_race_with_a_trial)
+{
+	sc_start(NULL);
+	ck_assert_int_eq(fk_map(64 * K, 100 * M, RW), 0);
+	ck_assert_int_eq(fk_map(200 * M, 2 * G, RW), 0);
+	fk_fail_open("/proc/self/maps", ENOENT);
+	fk_hook_mmap(map_before_the_trial, NULL);
+	ck_assert_int_eq(ljmm_index_rebuild(), 0);
+	ck_assert_uint_eq(sc_stats().free_extents, 1);
+	ck_assert_uint_eq(sc_stats().region_in_use, 2 * G - 64 * K - (100 * M - PG));
+	fk_fail_open(NULL, 0);
+	sc_verified("the raced page is used");
 }
 END_TEST
 
@@ -378,11 +431,16 @@ END_TEST
 
 START_TEST(test_index_ensure_builds_once)
 {
+	ljmm_usage_t u = {1, 1, 1, 1};
 	sc_start(NULL);
+	ljmm_index_usage(&u); /* before the index exists: zeroes */
+	ck_assert(u.in_use == 0 && u.total == 0 && u.largest_start == 0 && u.largest_len == 0);
+	ck_assert_int_eq(ljmm_index_verify(), -EAGAIN);
 	ck_assert_int_eq(ljmm_index_ensure(), 0);
 	ck_assert_int_eq(ljmm_index_ensure(), 0);
 	ck_assert_uint_eq(fk_count.open_maps, 1);
 	ljmm_index_invalidate();
+	ck_assert_int_eq(ljmm_index_verify(), -EAGAIN);
 	ck_assert_int_eq(ljmm_index_ensure(), 0);
 	ck_assert_uint_eq(fk_count.open_maps, 2);
 	ck_assert_int_eq(ljmm_index_verify(), 0);
@@ -406,7 +464,8 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_index_rebuild_limiter);
 	tcase_add_test(tc, test_index_scan_failure_after_a_move_keeps_the_range_used);
 	tcase_add_loop_test(tc, test_index_scan_under_rlimit_as, 0, NELEM(rlimit_cases));
-	tcase_add_test(tc, test_index_scan_below_the_kernels_floor);
+	tcase_add_loop_test(tc, test_index_scan_below_the_kernels_floor, 0, 3);
+	tcase_add_test(tc, test_index_scan_race_with_a_trial);
 	tcase_add_test(tc, test_index_maps_below_the_kernels_floor);
 	tcase_add_test(tc, test_index_ensure_builds_once);
 	suite_add_tcase(s, tc);

@@ -15,9 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include "alloc.h"
 #include "check_main.h"
 #include "index.h"
+#include "lock.h"
+#include "lockpage.h"
 #include "scenario.h"
 #include "section.h"
 
@@ -83,6 +87,21 @@ END_TEST
 
 static volatile long handler_result;
 
+/* The thread's real alternate signal stack (128 KiB), read by the fake's sigaltstack, and
+ * fn as the handler of sig, run on it (on_altstack) or on the thread's stack. */
+static void real_handler(int sig, void (*fn)(int), int on_altstack)
+{
+	static char altstack[128 * 1024];
+	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+	struct sigaction sa;
+	fk_set_altstack(FK_ALTSTACK_REAL);
+	ck_assert_int_eq(sigaltstack(&ss, NULL), 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = fn;
+	sa.sa_flags = on_altstack ? SA_ONSTACK : 0;
+	ck_assert_int_eq(sigaction(sig, &sa, NULL), 0);
+}
+
 static void map_in_handler(int sig)
 {
 	(void)sig;
@@ -99,17 +118,9 @@ static const struct {
 
 START_TEST(test_section_reentry_from_a_real_handler)
 {
-	static char altstack[64 * 1024];
-	struct sigaction sa;
-	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
 	ljmm_section_t outer;
 	start();
-	fk_set_altstack(FK_ALTSTACK_REAL);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = map_in_handler;
-	sa.sa_flags = real_signal_cases[_i].on_altstack ? SA_ONSTACK : 0;
-	ck_assert_int_eq(sigaltstack(&ss, NULL), 0);
-	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	real_handler(SIGUSR1, map_in_handler, real_signal_cases[_i].on_altstack);
 	ck_assert_int_eq(ljmm_section_enter(&outer), 0);
 	raise(SIGUSR1);
 	ck_assert_int_eq(handler_result, -ENOMEM);
@@ -202,21 +213,80 @@ static void enter_and_jump(int sig)
 
 START_TEST(test_section_abandoned_by_a_real_siglongjmp)
 {
-	static char altstack[64 * 1024];
-	struct sigaction sa;
-	stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
 	start();
-	fk_set_altstack(FK_ALTSTACK_REAL);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = enter_and_jump;
-	sa.sa_flags = _i ? SA_ONSTACK : 0;
-	ck_assert_int_eq(sigaltstack(&ss, NULL), 0);
-	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	real_handler(SIGUSR1, enter_and_jump, _i);
 	if (!sigsetjmp(jump_back, 1))
 		raise(SIGUSR1);
 	ck_assert_int_eq(sc_map32(M), (long)(46 * M));
 	ck_assert_uint_eq(sc_stats().section_recoveries, 1);
 	sc_verified(_i ? "a jump out of a handler on the alternate stack" : "a jump out of a handler");
+}
+END_TEST
+
+/* ---- marks below the alternate stack, and marks on one that is gone ------------------------- */
+
+/* A thread whose stack lies just below its alternate signal stack (one mapping, the top
+ * 64 KiB of it the alternate stack): its marks are below the alternate stack's start. */
+#define LOW_STACK (1024 * 1024)
+#define ALT_SIZE (64 * 1024)
+
+typedef struct {
+	char *alt;
+	int what;
+	long result;
+} low_t;
+
+static void *on_a_low_stack(void *arg)
+{
+	low_t *t = arg;
+	stack_t ss = {.ss_sp = t->alt, .ss_size = ALT_SIZE, .ss_flags = 0};
+	ljmm_section_t outer;
+	ck_assert_int_eq(sigaltstack(&ss, NULL), 0);
+	ck_assert((char *)&outer < t->alt);
+	if (t->what == 0) {
+		/* A re-entry: the interrupted section's mark is below the alternate stack. */
+		ck_assert_int_eq(ljmm_section_enter(&outer), 0);
+		t->result = from_a_handler(M);
+		ljmm_section_leave(&outer);
+		return NULL;
+	}
+	/* A handler on the alternate stack enters and jumps out; then that stack goes away:
+	 * the mark left on it cannot be read, so its section is not running. */
+	if (!sigsetjmp(jump_back, 1))
+		raise(SIGUSR1);
+	ss.ss_flags = SS_DISABLE;
+	ck_assert_int_eq(sigaltstack(&ss, NULL), 0);
+	ck_assert_int_eq(munmap(t->alt, ALT_SIZE), 0);
+	t->result = sc_map32(M);
+	return NULL;
+}
+
+START_TEST(test_section_marks_and_the_alternate_stack)
+{
+	struct sigaction sa;
+	pthread_attr_t attr;
+	pthread_t th;
+	low_t t = {NULL, _i, 0};
+	char *mem = mmap(NULL, LOW_STACK + ALT_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert(mem != MAP_FAILED);
+	t.alt = mem + LOW_STACK;
+	start();
+	fk_set_altstack(FK_ALTSTACK_REAL);
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = enter_and_jump;
+	sa.sa_flags = SA_ONSTACK;
+	ck_assert_int_eq(sigaction(SIGUSR1, &sa, NULL), 0);
+	pthread_attr_init(&attr);
+	ck_assert_int_eq(pthread_attr_setstack(&attr, mem, LOW_STACK), 0);
+	ck_assert_int_eq(pthread_create(&th, &attr, on_a_low_stack, &t), 0);
+	pthread_join(th, NULL);
+	if (_i == 0) {
+		ck_assert_int_eq(t.result, -ENOMEM);
+		ck_assert_uint_eq(sc_stats().signal_reentries, 1);
+	} else {
+		ck_assert_int_eq(t.result, (long)(46 * M));
+		ck_assert_uint_eq(sc_stats().section_recoveries, 1);
+	}
 }
 END_TEST
 
@@ -435,6 +505,252 @@ START_TEST(test_section_fork_inside_our_own_section)
 }
 END_TEST
 
+/* ---- every entry point from a handler ---------------------------------------------------- */
+
+/* What a handler calls while the thread is inside a section: everything reaches the kernel,
+ * nothing touches the index, which is rebuilt afterwards. */
+static __attribute__((noinline)) void handler_calls(long block)
+{
+	ck_assert_int_eq(sc_munmap((uintptr_t)block, M), 0);
+	ck_assert_int_eq(sc_mmap(30 * M, M, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), (long)(30 * M));
+	ck_assert_int_eq(sc_mremap(30 * M, M, M, MREMAP_FIXED | MREMAP_MAYMOVE, 20 * M), (long)(20 * M));
+	ck_assert_int_eq(sc_mremap(20 * M, M, 2 * M, 0, 0), (long)(20 * M));
+	ck_assert_int_eq(ljmm_alloc_verify(), -EAGAIN);
+	/* The window had room freed behind the shim's back: the kernel serves the handler,
+	 * which the index does not record (it is rebuilt). */
+	ck_assert_int_eq(sc_map32(M), (long)(G + 64 * M));
+}
+
+START_TEST(test_section_handler_calls_leave_the_index_alone)
+{
+	ljmm_section_t outer;
+	long block;
+	start();
+	block = sc_map32(M);
+	ck_assert_int_eq(block, (long)(46 * M));
+	fk_unmap(G + 64 * M, G + 65 * M);
+	ck_assert_int_eq(ljmm_section_enter(&outer), 0);
+	handler_calls(block);
+	ck_assert_uint_eq(sc_stats().signal_reentries, 6);
+	ljmm_section_leave(&outer);
+	/* Calls after it, with the index stale, record nothing until the rebuild. */
+	ck_assert_int_eq(ljmm_alloc_verify(), -EAGAIN);
+	ck_assert_int_eq(sc_mmap(40 * M, M, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), (long)(40 * M));
+	ck_assert_int_eq(sc_munmap(40 * M, M), 0);
+	ck_assert_int_eq(sc_mremap(20 * M, 2 * M, 2 * M, MREMAP_FIXED | MREMAP_MAYMOVE, 24 * M), (long)(24 * M));
+	/* The handler's kernel-served block dropped the hint: the kernel is asked, then the
+	 * rebuilt index serves [16M, 24M), the best fit, at its top. */
+	ck_assert_int_eq(sc_map32(M), (long)(23 * M));
+	sc_verified("rebuilt after the handler");
+}
+END_TEST
+
+/* ---- the lock when the clock fails, and a take-over that loses ------------------------------- */
+
+START_TEST(test_section_failing_clock_does_not_wait_forever)
+{
+	holder_t h;
+	pthread_t t;
+	start();
+	t = start_holder(&h, 2006, 1);
+	fk_fail_nth(FK_SYS_CLOCK, 1, EINVAL); /* the deadline is computed from 0 */
+	ck_assert_int_eq(sc_map32(M), -ENOMEM);
+	ck_assert_uint_eq(fk_count.futex_wait, 0);
+	ck_assert_uint_eq(sc_stats().lock_timeouts, 1);
+	sem_post(&h.release);
+	pthread_join(t, NULL);
+}
+END_TEST
+
+static holder_t *switching;
+
+/* Between the holder's death being seen and the take-over, another thread takes the lock. */
+static void another_takes_it(void *ctx)
+{
+	pthread_t *t = ctx;
+	fk_hook_call(FK_SYS_TGKILL, NULL, NULL);
+	*t = start_holder(switching, 2008, 1);
+}
+
+START_TEST(test_section_take_over_lost_to_another_thread)
+{
+	holder_t dead, next;
+	pthread_t t, t2;
+	start();
+	t = start_holder(&dead, 2007, 0);
+	pthread_join(t, NULL);
+	fk_thread_alive(2007, 0);
+	switching = &next;
+	/* The dead holder's lock is released and taken by a live thread just as this one
+	 * asks whether the holder exists. */
+	fk_hook_call(FK_SYS_TGKILL, another_takes_it, &t2);
+	ck_assert_int_eq(sc_map32(M), -ENOMEM);
+	/* The other thread took the dead holder's lock over (after its own wait); this one
+	 * found the lock no longer the dead holder's, and gave up rather than take it. */
+	ck_assert_uint_eq(sc_stats().section_recoveries, 1);
+	ck_assert_uint_eq(sc_stats().lock_timeouts, 1);
+	sem_post(&next.release);
+	pthread_join(t2, NULL);
+}
+END_TEST
+
+/* A dead holder's lock, released by "someone" while the taker looks: take_over's CAS fails. */
+static ljmm_lock_t *lock_of_page(void);
+static void free_the_lock(void *ctx)
+{
+	(void)ctx;
+	fk_hook_call(FK_SYS_TGKILL, NULL, NULL);
+	__atomic_store_n(&lock_of_page()->owner, 12345, __ATOMIC_SEQ_CST);
+}
+
+static ljmm_lock_t *lock_of_page(void) { return &ljmm_lockpage_get()->lock; }
+
+START_TEST(test_section_take_over_cas_fails)
+{
+	holder_t dead;
+	pthread_t t;
+	start();
+	t = start_holder(&dead, 2009, 0);
+	pthread_join(t, NULL);
+	fk_thread_alive(2009, 0);
+	fk_hook_call(FK_SYS_TGKILL, free_the_lock, NULL);
+	ck_assert_int_eq(sc_map32(M), -ENOMEM);
+	ck_assert_uint_eq(sc_stats().lock_timeouts, 1);
+	ck_assert_uint_eq(sc_stats().section_recoveries, 0);
+}
+END_TEST
+
+/* ---- nested handlers on the alternate stack ------------------------------------------------- */
+
+static volatile long inner_result;
+
+static void inner_handler(int sig)
+{
+	(void)sig;
+	inner_result = sc_map32(M);
+}
+
+static void outer_handler(int sig)
+{
+	ljmm_section_t sec;
+	(void)sig;
+	ck_assert_int_eq(ljmm_section_enter(&sec), 0);
+	raise(SIGUSR2); /* a second handler, nested on the same alternate stack */
+	ljmm_section_leave(&sec);
+}
+
+START_TEST(test_section_nested_handlers_on_the_alternate_stack)
+{
+	start();
+	real_handler(SIGUSR2, inner_handler, 1);
+	real_handler(SIGUSR1, outer_handler, 1);
+	raise(SIGUSR1);
+	ck_assert_int_eq(inner_result, -ENOMEM);
+	ck_assert_uint_eq(sc_stats().signal_reentries, 1);
+	ck_assert_int_eq(sc_map32(M), (long)(46 * M));
+	sc_verified("after nested handlers");
+}
+END_TEST
+
+/* ---- the lock itself: a wait without a limit ------------------------------------------------ */
+
+static ljmm_lock_t plain_lock;
+
+static void *release_soon(void *arg)
+{
+	(void)arg;
+	usleep(20000);
+	ljmm_lock_release(&plain_lock);
+	return NULL;
+}
+
+START_TEST(test_section_lock_waits_without_a_limit)
+{
+	pthread_t t;
+	fk_reset();
+	ck_assert_int_eq(ljmm_lock_acquire(&plain_lock, 1, 0), 0);
+	ck_assert_int_eq(ljmm_lock_acquire(&plain_lock, 1, 0), -EDEADLK);
+	ck_assert_int_eq(pthread_create(&t, NULL, release_soon, NULL), 0);
+	/* timeout 0: a real futex wait, until the holder releases */
+	ck_assert_int_eq(ljmm_lock_acquire(&plain_lock, 2, 0), 0);
+	pthread_join(t, NULL);
+	ck_assert_uint_ge(fk_count.futex_wait, 1);
+	ck_assert_int_eq(ljmm_lock_take_over(&plain_lock, 1, 3), -EBUSY);
+	ck_assert_int_eq(ljmm_lock_take_over(&plain_lock, 2, 3), 0);
+	ljmm_lock_release_if(&plain_lock, 2); /* not its holder: nothing */
+	ck_assert_uint_eq(plain_lock.owner, 3);
+	ljmm_lock_reset(&plain_lock);
+	ck_assert_uint_eq(plain_lock.owner, 0);
+}
+END_TEST
+
+/* ---- the lock page's fallbacks ------------------------------------------------------------------ */
+
+static const struct {
+	const char *what;
+	fk_sys_t sys;
+	int err;
+	int mode;
+} lockpage_cases[] = {
+	{"wipe-on-fork", FK_SYS_COUNT, 0, LJMM_LOCKPAGE_WIPE},
+	{"no page can be mapped: the static fallback", FK_SYS_MMAP, ENOMEM, LJMM_LOCKPAGE_ATFORK},
+	{"MADV_WIPEONFORK refused (before Linux 4.14)", FK_SYS_MADVISE, EINVAL, LJMM_LOCKPAGE_ATFORK},
+};
+
+START_TEST(test_lockpage_fallbacks)
+{
+	uint64_t mapped;
+	sc_start(NULL);
+	ck_assert_int_eq(fk_map(64 * K, 16 * M, RW), 0);
+	ck_assert_int_eq(fk_map(48 * M, 2 * G, RW), 0);
+	mapped = fk_mapped_bytes();
+	if (lockpage_cases[_i].sys != FK_SYS_COUNT)
+		fk_fail_nth(lockpage_cases[_i].sys, 1, lockpage_cases[_i].err);
+	ljmm_lockpage_init();
+	ljmm_lockpage_init(); /* once only */
+	ck_assert_int_eq(ljmm_lockpage_mode(), lockpage_cases[_i].mode);
+	ck_assert_uint_eq(fk_mapped_bytes(), mapped + (lockpage_cases[_i].mode == LJMM_LOCKPAGE_WIPE ? FK_PAGE : 0));
+	ck_assert_int_eq(sc_map32(M), (long)(47 * M));
+	sc_verified(lockpage_cases[_i].what);
+}
+END_TEST
+
+START_TEST(test_lockpage_without_trying_the_wipe)
+{
+	fk_reset();
+	ljmm_lockpage_init_with(0);
+	ljmm_lockpage_init_with(0);
+	ck_assert_int_eq(ljmm_lockpage_mode(), LJMM_LOCKPAGE_ATFORK);
+	ck_assert_uint_eq(fk_count.mmap, 0);
+}
+END_TEST
+
+/* Another thread sets the page up while this one maps its own (simulated from the mmap). */
+static void set_up_meanwhile(void *ctx, uintptr_t addr, size_t len, int prot, int flags)
+{
+	ljmm_lockpage_t **theirs = ctx;
+	(void)addr, (void)len, (void)prot, (void)flags;
+	fk_hook_mmap(NULL, NULL);
+	*theirs = ljmm_lockpage_get();
+}
+
+START_TEST(test_lockpage_set_up_by_another_thread_first)
+{
+	ljmm_lockpage_t *theirs = NULL, *mine;
+	uint64_t mapped;
+	fk_reset();
+	mapped = fk_mapped_bytes();
+	/* _i == 1: this thread's own page could not be mapped (its fallback is not used). */
+	if (_i)
+		fk_fail_nth(FK_SYS_MMAP, 2, ENOMEM);
+	fk_hook_mmap(set_up_meanwhile, &theirs);
+	mine = ljmm_lockpage_get();
+	ck_assert_ptr_eq(mine, theirs);
+	ck_assert_int_eq(ljmm_lockpage_mode(), LJMM_LOCKPAGE_WIPE);
+	ck_assert_uint_eq(fk_mapped_bytes(), mapped + FK_PAGE); /* this thread's page was given back */
+}
+END_TEST
+
 Suite *ljmm_unit_suite(int forking)
 {
 	Suite *s = suite_create("section");
@@ -447,12 +763,22 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_section_abandoned_at_the_same_place);
 	tcase_add_test(tc, test_section_forgotten_sections_are_pruned);
 	tcase_add_loop_test(tc, test_section_abandoned_by_a_real_siglongjmp, 0, 2);
+	tcase_add_loop_test(tc, test_section_marks_and_the_alternate_stack, 0, 2);
 	tcase_add_test(tc, test_section_dead_holder_is_taken_over_after_the_limit);
 	tcase_add_test(tc, test_section_stuck_live_holder_gives_up_once);
 	tcase_add_test(tc, test_section_waiter_is_woken_by_the_release);
 	tcase_add_test(tc, test_section_nested_handlers_fill_the_record);
 	tcase_add_loop_test(tc, test_section_fork_reset, 0, 2);
 	tcase_add_test(tc, test_section_fork_inside_our_own_section);
+	tcase_add_test(tc, test_section_handler_calls_leave_the_index_alone);
+	tcase_add_test(tc, test_section_failing_clock_does_not_wait_forever);
+	tcase_add_test(tc, test_section_take_over_lost_to_another_thread);
+	tcase_add_test(tc, test_section_take_over_cas_fails);
+	tcase_add_test(tc, test_section_nested_handlers_on_the_alternate_stack);
+	tcase_add_test(tc, test_section_lock_waits_without_a_limit);
+	tcase_add_loop_test(tc, test_lockpage_fallbacks, 0, NELEM(lockpage_cases));
+	tcase_add_test(tc, test_lockpage_without_trying_the_wipe);
+	tcase_add_loop_test(tc, test_lockpage_set_up_by_another_thread_first, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
