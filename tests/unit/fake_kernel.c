@@ -44,7 +44,10 @@
  * mincore - EINVAL for an unaligned address; walks the range one mapping at a time,
  *          writing each mapping's vec bytes (0 here: nothing is resident in the model)
  *          before looking at the next, and fails with ENOMEM at the first unmapped page.
- * madvise - MADV_WIPEONFORK needs private anonymous mappings (EINVAL); ENOMEM over holes.
+ * madvise - mapping by mapping (madvise_walk_vmas): the advice applies to each mapped part
+ *          in turn; MADV_WIPEONFORK on a file or shared mapping stops the walk with EINVAL
+ *          (the parts before it keep the advice); holes make the answer ENOMEM, after the
+ *          mapped parts were advised.
  * /proc  - /proc/self/maps is the model's mappings as text, made when it is opened (the
  *          kernel makes it as it is read; fk_map_hidden models a mapping missed by a read
  *          in progress); /proc/sys/vm/mmap_min_addr reads a settable text.

@@ -5,9 +5,9 @@
  * state: nothing mapped but the lock page, brk far above). No test here calls fk_reset:
  * the constructor's lock page must stay.
  *
- * What is checked: results become errno and MAP_FAILED only on failure; mremap reads its
- * fifth argument only with MREMAP_FIXED; the public API; the exit report a process with
- * LJMM_STATS=on prints from its destructor. */
+ * What is checked: results become errno and MAP_FAILED only on failure; mremap's fifth
+ * argument; the public API; the exit report a process with LJMM_STATS=on prints from its
+ * destructor. */
 #include <check.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -77,17 +77,22 @@ START_TEST(test_interpose_map32_through_the_region)
 }
 END_TEST
 
-START_TEST(test_interpose_mremap_reads_new_addr_only_with_fixed)
+/* mremap's fifth argument. With MREMAP_FIXED it is where the mapping goes. With
+ * MREMAP_DONTUNMAP alone the kernel takes it as a hint, and glibc 2.36 passes it on
+ * (measured: mremap(p, 16K, 16K, MAYMOVE | DONTUNMAP, 0x30000000) answers 0x30000000).
+ * Known issue (found writing these tests): interpose.c reads it only with MREMAP_FIXED,
+ * so under the shim the hint is dropped and the copy lands elsewhere; the fix is to read
+ * it with MREMAP_FIXED or MREMAP_DONTUNMAP. This asserts the issue is still there; when
+ * it fails, it was fixed: expect the hint. */
+START_TEST(test_interpose_mremap_fifth_argument)
 {
 	void *p = mmap((void *)(512 * M), 8 * K, RW, ANON | MAP_FIXED, -1, 0), *q;
 	ck_assert_ptr_eq(p, (void *)(512 * M));
-	/* Without MREMAP_FIXED a fifth argument is not read: here an unaligned value, which
-	 * the kernel, given it, would refuse (it takes new_addr as a hint for DONTUNMAP). */
-	ck_assert_int_eq(ljmm_sys_mremap(p, 8 * K, 8 * K, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, (void *)0x1001), -EINVAL);
-	q = mremap(p, 8 * K, 8 * K, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, (void *)0x1001);
+	q = mremap(p, 8 * K, 8 * K, MREMAP_MAYMOVE | MREMAP_DONTUNMAP, (void *)(700 * M));
 	ck_assert(q != MAP_FAILED);
 	ck_assert_int_eq(fk_state(512 * M, 512 * M + 8 * K), FK_MAPPED); /* DONTUNMAP: still there */
-	/* With it, the fifth argument is where the mapping goes. */
+	ck_assert_msg(q != (void *)(700 * M), "known issue fixed? the DONTUNMAP hint was passed on: expect it");
+	ck_assert_int_eq(fk_state(700 * M, 700 * M + 8 * K), FK_FREE);
 	q = mremap(p, 8 * K, 8 * K, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)(600 * M));
 	ck_assert_ptr_eq(q, (void *)(600 * M));
 	ck_assert_int_eq(fk_state(512 * M, 512 * M + 8 * K), FK_FREE);
@@ -159,7 +164,7 @@ Suite *ljmm_unit_suite(int forking)
 	(void)forking;
 	tcase_add_test(tc, test_interpose_errors_become_errno);
 	tcase_add_test(tc, test_interpose_map32_through_the_region);
-	tcase_add_test(tc, test_interpose_mremap_reads_new_addr_only_with_fixed);
+	tcase_add_test(tc, test_interpose_mremap_fifth_argument);
 	tcase_add_test(tc, test_interpose_public_api);
 	tcase_add_test(tc, test_init_exit_report);
 	suite_add_tcase(s, tc);
