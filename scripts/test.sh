@@ -3,8 +3,9 @@
 # Build everything and run every test: the unit suites, the preload tests and the
 # real-client tests (LuaJIT builds, nginx, OpenSSL, operator tools) in a normal build;
 # then the unit suites, the fuzz replays and the stress and fork programs (with the shim
-# linked in) again with AddressSanitizer and UBSan; then a musl build (musl-gcc) with its
-# preload, stress, guard and LuaJIT tests; then a short coverage-guided
+# linked in) again with AddressSanitizer and UBSan; the branch coverage of shim/ by the
+# unit suites (scripts/coverage.sh: reported, never a gate); then a musl build (musl-gcc)
+# with its preload, stress, guard and LuaJIT tests; then a short coverage-guided
 # libFuzzer run of each fuzz target (clang; LJMM_FUZZ_SECONDS each, default 20); last
 # the demo (scripts/demo.sh).
 # Usage: scripts/test.sh            (as root on Debian 12; installs what it needs)
@@ -22,7 +23,8 @@ bash "$root/scripts/build-luajit.sh" >/dev/null
 
 # ctest in build folder $1 with the rest as arguments, its output kept for the summary.
 summary=$(mktemp)
-trap 'rm -f "$summary"' EXIT
+coverage=$(mktemp)
+trap 'rm -f "$summary" "$coverage"' EXIT
 run_ctest() {
   local dir=$1
   shift
@@ -38,6 +40,12 @@ run_ctest "$root/build"
 cmake -S "$root" -B "$root/build-sanitize" -DLJMM_BUILD_TESTS=ON -DLJMM_ASAN=ON -DLJMM_UBSAN=ON
 cmake --build "$root/build-sanitize" -j"$jobs"
 run_ctest "$root/build-sanitize" -R '^(unit_|fuzz_|sanitized_)'
+
+# Branch coverage of shim/ by the unit suites, in a build of its own (gcc --coverage).
+# Reported here and in the closing lines; a low figure or a failure to measure fails
+# nothing.
+bash "$root/scripts/coverage.sh" "$root/build-coverage" >"$coverage" 2>&1 || true
+cat "$coverage"
 
 # musl, as in Alpine-based containers: the library, the tools and every test that needs
 # no Check built with musl-gcc, preloaded into musl programs through musl's loader, and
@@ -67,4 +75,5 @@ total=$(sed -n 's/.* out of \([0-9]*\)$/\1/p' "$summary" | awk '{ t += $1 } END 
 failed=$(sed -n 's/.* \([0-9]*\) tests\{0,1\} failed .*/\1/p' "$summary" | awk '{ t += $1 } END { print t + 0 }')
 skipped=$(awk '$1 == "skipped" { t += $2 } END { print t + 0 }' "$summary")
 echo
+grep '^coverage: shim/ branches' "$coverage" || echo "coverage: shim/ branches not measured (see above)"
 echo "ljmm: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"

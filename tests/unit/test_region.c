@@ -747,14 +747,18 @@ START_TEST(test_region_random_against_bitmap)
 }
 END_TEST
 
-/* ---- resync: clear, then rebuild from the mappings ------------------------------------- */
+/* ---- clear: what a rebuild starts from ------------------------------------------------- */
 
-static const pr_t resync_maps[] = {
+/* The rebuild itself (index.c walking the kernel's maps into gaps) is tested through the
+ * fake kernel: test_index_rebuild_gives_the_gaps, with the same layout. Here only the
+ * index's part: a full, stale index forgets everything, and mappings marked used over a
+ * wholly free region (overlapping, touching, in any order) leave exactly the gaps. */
+static const pr_t clear_maps[] = {
 	{0, 10}, {20, 30}, {30, 35}, {40, 60}, {50, 55}, {100, 101}, {990, 1200},
 };
-static const pr_t resync_gaps[] = {{10, 20}, {35, 40}, {60, 100}, {101, 990}};
+static const pr_t clear_gaps[] = {{10, 20}, {35, 40}, {60, 100}, {101, 990}};
 
-START_TEST(test_region_resync_rebuild)
+START_TEST(test_region_clear_forgets_everything)
 {
 	ljmm_region_node_t storage[16];
 	ljmm_region_t r;
@@ -769,23 +773,83 @@ START_TEST(test_region_resync_rebuild)
 	ck_assert_int_eq(ljmm_region_each(&r, count_calls, &calls), 0);
 	ck_assert_int_eq(calls, 0);
 	ck_assert_int_eq(ljmm_region_check(&r), 0);
-	/* Rebuild from the sorted mappings: free each gap. */
-	uintptr_t prev = 0;
-	for (size_t i = 0; i < NELEM(resync_maps); i++) {
-		if (A(resync_maps[i].s) > prev)
-			ck_assert_int_eq(ljmm_region_mark_free(&r, prev, A(resync_maps[i].s)), 0);
-		if (A(resync_maps[i].e) > prev)
-			prev = A(resync_maps[i].e);
-	}
-	ck_assert_int_eq(ljmm_region_mark_free(&r, prev, (uintptr_t)1 << 31), 0);
-	expect_extents(&r, resync_gaps, NELEM(resync_gaps), "rebuild from gaps");
-
-	/* The other way round: all free, then every mapping used, in reverse order. */
-	ljmm_region_clear(&r);
+	/* All free, then every mapping used, in reverse order: the nodes are all reusable. */
 	ck_assert_int_eq(ljmm_region_mark_free(&r, 0, (uintptr_t)1 << 31), 0);
-	for (size_t i = NELEM(resync_maps); i-- > 0;)
-		ck_assert_int_eq(ljmm_region_mark_used(&r, A(resync_maps[i].s), A(resync_maps[i].e)), 0);
-	expect_extents(&r, resync_gaps, NELEM(resync_gaps), "rebuild by marking mappings used");
+	for (size_t i = NELEM(clear_maps); i-- > 0;)
+		ck_assert_int_eq(ljmm_region_mark_used(&r, A(clear_maps[i].s), A(clear_maps[i].e)), 0);
+	expect_extents(&r, clear_gaps, NELEM(clear_gaps), "mappings marked used");
+}
+END_TEST
+
+/* ---- the checker finds every kind of damage ------------------------------------------------ */
+
+/* A sound index of three 10-page extents [10, 20) [30, 40) [50, 60), then one kind of damage:
+ * the checker the other tests rely on must be able to fail, with the right fault. */
+enum {
+	D_LINK, D_ORDER, D_SMALLER, D_LARGER, D_SIZE_LOST, D_HEAP, D_FEWER, D_MORE, D_EMPTY, D_TOUCH, D_TOTAL,
+	D_BOUNDS_LO, D_BOUNDS_HI
+};
+
+static const struct {
+	int damage;
+	ljmm_region_fault_t fault;
+} damage_cases[] = {
+	{D_LINK, LJMM_REGION_BAD_NODE},     {D_ORDER, LJMM_REGION_MISORDERED}, {D_SMALLER, LJMM_REGION_MISORDERED},
+	{D_LARGER, LJMM_REGION_MISORDERED}, {D_SIZE_LOST, LJMM_REGION_BAD_COUNT}, {D_HEAP, LJMM_REGION_BAD_HEAP},
+	{D_FEWER, LJMM_REGION_TOO_MANY},    {D_MORE, LJMM_REGION_BAD_COUNT},   {D_EMPTY, LJMM_REGION_EMPTY_EXTENT},
+	{D_TOUCH, LJMM_REGION_UNCOALESCED}, {D_TOTAL, LJMM_REGION_BAD_TOTAL},  {D_BOUNDS_LO, LJMM_REGION_OUT_OF_BOUNDS},
+	{D_BOUNDS_HI, LJMM_REGION_OUT_OF_BOUNDS},
+};
+
+/* The node (1-based) of the extent starting at page. */
+static uint32_t node_at(const ljmm_region_t *r, uint32_t page)
+{
+	for (uint32_t i = 1; i <= r->fresh; i++)
+		if (r->nodes[i - 1].start == page && r->nodes[i - 1].npages)
+			return i;
+	ck_abort_msg("no node at page %u", page);
+	return 0;
+}
+
+START_TEST(test_region_check_finds_each_fault)
+{
+	ljmm_region_node_t storage[8];
+	ljmm_region_t r;
+	uint32_t root, child;
+	ljmm_region_init(&r, storage, 8, A(S_LO), A(S_HI));
+	for (uint32_t p = 10; p < 60; p += 20)
+		ck_assert_int_eq(ljmm_region_mark_free(&r, A(p), A(p + 10)), 0);
+	ck_assert_int_eq(ljmm_region_check(&r), LJMM_REGION_SOUND);
+	root = r.root[0];
+	child = storage[root - 1].left[0] ? storage[root - 1].left[0] : storage[root - 1].right[0];
+	switch (damage_cases[_i].damage) {
+	case D_LINK: storage[root - 1].left[0] = r.fresh + 3; break;
+	/* The root of the address treap moved past every other extent. */
+	case D_ORDER: storage[root - 1].start = storage[root - 1].left[0] ? 5 : 70; break;
+	/* Sizes changed behind the size treap's back (the address order still holds): the
+	 * last in size order made the smallest, the first made the largest. */
+	case D_SMALLER: storage[node_at(&r, 10) - 1].npages = 5; break;
+	case D_LARGER: storage[node_at(&r, 50) - 1].npages = 15; break;
+	/* A node left out of the size treap only. */
+	case D_SIZE_LOST:
+		root = r.root[1];
+		if (storage[root - 1].left[1])
+			storage[root - 1].left[1] = 0;
+		else
+			storage[root - 1].right[1] = 0;
+		break;
+	case D_HEAP: storage[child - 1].prio = storage[root - 1].prio + 1; break;
+	case D_FEWER: r.count = 2; break;
+	case D_MORE: r.count = 4; break;
+	/* The smallest in size order (ties: the highest) emptied: still first in both orders. */
+	case D_EMPTY: storage[node_at(&r, 50) - 1].npages = 0; break;
+	/* [30, 40) moved to [20, 30): it touches [10, 20), and keeps its place in both orders. */
+	case D_TOUCH: storage[node_at(&r, 30) - 1].start = 20; break;
+	case D_TOTAL: r.free_pages++; break;
+	case D_BOUNDS_LO: r.lo_page = 12; break;
+	default: r.hi_page = 55; break;
+	}
+	ck_assert_int_eq(ljmm_region_check(&r), damage_cases[_i].fault);
 }
 END_TEST
 
@@ -876,7 +940,8 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_region_each_order_and_stop);
 	tcase_add_test(tc, test_region_next_extent);
 	tcase_add_test(tc, test_region_random_against_bitmap);
-	tcase_add_test(tc, test_region_resync_rebuild);
+	tcase_add_test(tc, test_region_clear_forgets_everything);
+	tcase_add_loop_test(tc, test_region_check_finds_each_fault, 0, NELEM(damage_cases));
 	tcase_add_test(tc, test_region_hundred_thousand_extents);
 	suite_add_tcase(s, tc);
 	return s;
