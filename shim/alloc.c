@@ -59,9 +59,10 @@ static void record_result(uintptr_t start, size_t len)
 	}
 }
 
-/* Why region_map failed with ENOMEM: the region is full, or the kernel refused a
- * placement (RLIMIT_AS, overcommit), which is its verdict, not a lack of low memory. */
-enum { NO_ROOM = 1, KERNEL_REFUSED = 2 };
+/* Why region_map failed with ENOMEM: the region is full; the kernel refused a placement
+ * (RLIMIT_AS, overcommit), which is its verdict, not a lack of low memory; or every try
+ * collided with mappings made behind the index's back. */
+enum { NO_ROOM = 1, KERNEL_REFUSED = 2, CONTENDED = 3 };
 
 /* Serve len bytes from the region, inside the section: 0 with *out set, -ENOMEM with
  * *why set, or the kernel's own error for the placement. */
@@ -120,6 +121,7 @@ static int region_map(size_t len, int prot, int flags, int fd, long off, void **
 			ljmm_index_record_used(addr, addr + need);
 		}
 	}
+	*why = CONTENDED;
 	return -ENOMEM;
 }
 
@@ -312,10 +314,12 @@ static void record_mremap(uintptr_t o, size_t old_len, uintptr_t n, size_t new_l
 {
 	uintptr_t old_end = o + ljmm_page_up(old_len), new_end = n + ljmm_page_up(new_len);
 	if (n == o) {
+		/* In place: only the pages past the old end are new (the old range may span
+		 * holes, which an equal-length call leaves as they are). */
 		if (new_end < old_end)
 			ljmm_index_record_free(new_end, old_end);
-		else
-			ljmm_index_record_used(o, new_end);
+		else if (new_end > old_end)
+			ljmm_index_record_used(old_end, new_end);
 		return;
 	}
 	/* Moved. With MREMAP_DONTUNMAP, or old_len 0 (a duplicate of a shared mapping),
@@ -323,9 +327,10 @@ static void record_mremap(uintptr_t o, size_t old_len, uintptr_t n, size_t new_l
 	if (!(flags & MREMAP_DONTUNMAP) && old_len)
 		ljmm_index_record_free(o, old_end);
 	/* Linux 6.17 moves a range that spans several mappings and the holes between them
-	 * in one MREMAP_FIXED call of equal lengths; the holes stay holes. Ask the kernel
-	 * what stands there now rather than assume the whole range. */
-	if ((flags & MREMAP_FIXED) && old_len == new_len && !(flags & MREMAP_DONTUNMAP))
+	 * in one MREMAP_FIXED call of equal lengths (with or without MREMAP_DONTUNMAP); the
+	 * holes stay holes. Ask the kernel what stands there now rather than assume the
+	 * whole range. */
+	if ((flags & MREMAP_FIXED) && old_len == new_len)
 		ljmm_index_record_scanned(n, new_end);
 	else
 		ljmm_index_record_used(n, new_end);

@@ -31,7 +31,6 @@
 #include "warn.h"
 
 static ljmm_region_t region;
-static uintptr_t keep_lo, keep_hi; /* the brk reserve, never free in the index */
 static uint64_t last_due_rebuild;  /* CLOCK_MONOTONIC_COARSE ns of the last rebuild_if_due */
 
 /* --- the gap walker --------------------------------------------------------------- */
@@ -44,18 +43,34 @@ struct walk {
 	void *ctx;
 };
 
+static uintptr_t keep_lo, keep_hi; /* the brk reserve, never free in the index */
+
+/* Hand [start, end) on, less the brk reserve, which is never free in the index (not
+ * even for a moment of a rebuild: the index's extent counts would show it). */
+static void deliver(struct walk *w, uintptr_t start, uintptr_t end)
+{
+	if (start < keep_hi && end > keep_lo) {
+		if (start < keep_lo)
+			w->gap(w->ctx, start, keep_lo);
+		if (end > keep_hi)
+			w->gap(w->ctx, keep_hi, end);
+	} else if (start < end) {
+		w->gap(w->ctx, start, end);
+	}
+}
+
 static int on_mapping(void *p, uintptr_t start, uintptr_t end)
 {
 	struct walk *w = p;
 	if (start > w->cursor)
-		w->gap(w->ctx, w->cursor, start < w->hi ? start : w->hi);
+		deliver(w, w->cursor, start < w->hi ? start : w->hi);
 	if (end > w->cursor)
 		w->cursor = end;
 	return w->cursor >= w->hi; /* in address order: the rest lies above the region */
 }
 
-/* Call gap(ctx, s, e) for every range of [lo, hi) with nothing mapped, in address
- * order. The picture comes from /proc/self/maps; if that cannot be opened, or its
+/* Call gap(ctx, s, e) for every range of [lo, hi) with nothing mapped (less the brk
+ * reserve), in address order. The picture comes from /proc/self/maps; if that cannot be opened, or its
  * reading fails, reset(ctx) undoes what was reported and the kernel is asked directly.
  * 0 or -errno. */
 static int walk_gaps(uintptr_t lo, uintptr_t hi, gap_fn gap, void (*reset)(void *ctx), void *ctx)
@@ -72,7 +87,7 @@ static int walk_gaps(uintptr_t lo, uintptr_t hi, gap_fn gap, void (*reset)(void 
 	if (r < 0)
 		return r;
 	if (w.cursor < hi)
-		gap(ctx, w.cursor, hi);
+		deliver(&w, w.cursor, hi);
 	return 0;
 }
 
@@ -156,14 +171,25 @@ int ljmm_index_find(size_t len, uintptr_t *addr) { return ljmm_region_find(&regi
 
 /* --- building ---------------------------------------------------------------------- */
 
-/* The lowest address the kernel lets us map: vm.mmap_min_addr, or, where /proc/sys
- * cannot be read, found by trying (a PROT_NONE page, at once unmapped). */
-static uintptr_t mmap_min_addr(void)
+/* The lowest address the region may use, from lo up: vm.mmap_min_addr, and, below
+ * 64 KiB, where a trial mapping (a PROT_NONE page, at once unmapped) is let through: an
+ * LSM floor (SELinux's CONFIG_LSM_MMAP_MIN_ADDR, 64 KiB on x86 distributions) can stand
+ * above the sysctl. Where /proc/sys cannot be read, trials find the floor whatever it is. */
+#define LSM_FLOOR_MAX ((uintptr_t)64 << 10)
+
+static uintptr_t mmap_min_addr(uintptr_t lo)
 {
 	uint64_t v;
-	if (ljmm_sysctl_read("/proc/sys/vm/mmap_min_addr", &v) == 0)
-		return v < LJMM_2G ? ljmm_page_up((uintptr_t)v) : LJMM_2G;
-	for (uintptr_t a = LJMM_PAGE; a < LJMM_WINDOW_LO; a *= 2) {
+	uintptr_t a = lo, limit = LSM_FLOOR_MAX;
+	if (ljmm_sysctl_read("/proc/sys/vm/mmap_min_addr", &v) == 0) {
+		if (v >= LJMM_2G)
+			return LJMM_2G;
+		if (ljmm_page_up((uintptr_t)v) > a)
+			a = ljmm_page_up((uintptr_t)v);
+	} else {
+		limit = LJMM_WINDOW_LO;
+	}
+	for (; a < limit; a *= 2) {
 		long r = ljmm_sys_mmap((void *)a, LJMM_PAGE, PROT_NONE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
 		if (!ljmm_sys_is_err(r))
@@ -171,15 +197,13 @@ static uintptr_t mmap_min_addr(void)
 		if (r != -EPERM && r != -EACCES)
 			return a; /* mapped, or refused for another reason (taken): not the floor */
 	}
-	return LJMM_WINDOW_LO;
+	return a;
 }
 
 static void first_build(void)
 {
-	uintptr_t lo = ljmm_config_get(LJMM_OPT_REGION_LO), min = mmap_min_addr();
 	uintptr_t hi = ljmm_config_get(LJMM_OPT_REGION_HI);
-	if (lo < min)
-		lo = min;
+	uintptr_t lo = mmap_min_addr(ljmm_config_get(LJMM_OPT_REGION_LO));
 	if (lo >= hi)
 		lo = hi;
 	__atomic_store_n(&ljmm_hot.bound_hi, hi, __ATOMIC_RELAXED);
@@ -227,13 +251,6 @@ int ljmm_index_rebuild(void)
 	return 0;
 }
 
-int ljmm_index_ensure(void)
-{
-	if (ljmm_index_built() && !ljmm_index_stale())
-		return 0;
-	return ljmm_index_rebuild();
-}
-
 /* Free space the index cannot see stays counted as used until a rebuild: brk trimmed
  * by glibc (with the guard off or lazy), shmdt, a raw munmap, a MAP_FIXED that failed
  * after the kernel had unmapped the old range (Linux 6.6's mmap_region does so before
@@ -275,20 +292,11 @@ struct verify {
 	int differ;
 };
 
-/* A gap the kernel shows, minus the brk reserve, must be the next index extent(s). */
+/* A gap the kernel shows (less the brk reserve) must be the next index extent. */
 static void verify_gap(void *ctx, uintptr_t gs, uintptr_t ge)
 {
 	struct verify *v = ctx;
 	uintptr_t s, e;
-	if (gs < keep_hi && ge > keep_lo) {
-		if (gs < keep_lo)
-			verify_gap(v, gs, keep_lo);
-		if (ge > keep_hi)
-			verify_gap(v, keep_hi, ge);
-		return;
-	}
-	if (gs >= ge)
-		return;
 	if (ljmm_region_next(&region, v->page, &s, &e) != 0 || s != gs || e != ge)
 		v->differ = 1;
 	else

@@ -19,10 +19,8 @@ static inline int ljmm_index_stale(void) { return __atomic_load_n(&ljmm_hot.need
 /** Lock-free, any thread: have the index rebuilt before its next use. */
 static inline void ljmm_index_invalidate(void) { __atomic_store_n(&ljmm_hot.need_resync, 1, __ATOMIC_SEQ_CST); }
 
-/** Build the index if it was never built or is stale: 0, or -errno when the kernel's
- *  picture could not be read (the region then serves nothing until a later try). */
-int ljmm_index_ensure(void);
-/** Rebuild the index from the kernel's picture now: 0 or -errno. */
+/** Rebuild the index from the kernel's picture now: 0, or -errno when it could not be
+ *  read (the region then serves nothing until a later try). */
 int ljmm_index_rebuild(void);
 /** When nothing fits: rebuild, unless that was done less than 100 ms ago (and nothing was
  *  dropped). 0 when rebuilt, -EAGAIN when not due. */

@@ -16,6 +16,7 @@
 #include "interpose.h"
 #include "internal.h"
 #include "stats.h"
+#include "sys.h"
 #include "../include/ljmm.h"
 
 LJMM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
@@ -59,8 +60,9 @@ LJMM_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, .
 {
 	void *new_addr = NULL, *out;
 	int r;
-	/* Like glibc, read the fifth argument only when MREMAP_FIXED says it exists. */
-	if (flags & MREMAP_FIXED) {
+	/* The fifth argument exists with MREMAP_FIXED, and, as glibc 2.32+ passes it, with
+	 * MREMAP_DONTUNMAP, where the kernel takes it as a hint. */
+	if (flags & (MREMAP_FIXED | MREMAP_DONTUNMAP)) {
 		va_list ap;
 		va_start(ap, flags);
 		new_addr = va_arg(ap, void *);

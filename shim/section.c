@@ -176,8 +176,14 @@ int ljmm_section_enter(ljmm_section_t *me)
 
 	if (tls.depth == MAX_FRAMES)
 		prune(me);
-	if (tls.depth == MAX_FRAMES)
-		return stand_aside(me, -EDEADLK); /* handlers nested this deep: kernel only */
+	if (tls.depth == MAX_FRAMES) {
+		/* Handlers nested this deep, every section still running: kernel only. Not
+		 * stand_aside: nothing of ours was pushed, and the running sections must stay
+		 * on record. */
+		ljmm_index_invalidate();
+		ljmm_stats_add(&ljmm_stats_live.signal_reentries, 1);
+		return -EDEADLK;
+	}
 	nonce = ++tls.nonces;
 	me->token = token_of(me, nonce);
 	tls.frames[tls.depth].mark = me;

@@ -23,7 +23,7 @@ void ljmm_warn_crossed(uint64_t in_use, uint64_t total);
 /** After every change of the region's use: one comparison unless a threshold is crossed. */
 static inline void ljmm_warn_usage(uint64_t in_use, uint64_t total)
 {
-	if (__builtin_expect(ljmm_warn_next != 0 && in_use * 100 >= (uint64_t)ljmm_warn_next * total, 0))
+	if (__builtin_expect(ljmm_warn_next != 0 && total && in_use * 100 >= (uint64_t)ljmm_warn_next * total, 0))
 		ljmm_warn_crossed(in_use, total);
 }
 /** A failure of a len-byte request still has something to say (a first failure, or a
