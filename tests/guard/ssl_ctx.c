@@ -21,6 +21,15 @@
 
 #define DEFAULT_CAFILE "/etc/ssl/certs/ca-certificates.crt"
 
+#ifdef __GLIBC__
+#if __GLIBC_PREREQ(2, 33)
+#define SSL_CTX_HAVE_MALLINFO2 1
+#endif
+#endif
+#ifndef SSL_CTX_HAVE_MALLINFO2
+#define SSL_CTX_HAVE_MALLINFO2 0
+#endif
+
 static long leak_kb;
 
 static SSL_CTX *new_loaded_ctx(const char *cafile)
@@ -43,7 +52,16 @@ static SSL_CTX *new_loaded_ctx(const char *cafile)
 /* Figures at the moment of the call, with glibc's arena and mmapped totals. */
 static void report(const char *mode, long n, uintptr_t brk_start, const struct timespec *t0)
 {
+#if SSL_CTX_HAVE_MALLINFO2
 	struct mallinfo2 mi = mallinfo2();
+#else
+	/* mallinfo2 came in glibc 2.33 (Debian 11 has 2.31); mallinfo's int fields hold
+	 * this program's arena (a few MiB in churn, < 2 GiB kept) */
+	struct mallinfo mi0 = mallinfo();
+	struct {
+		size_t arena, hblkhd;
+	} mi = {(size_t)(unsigned)mi0.arena, (size_t)(unsigned)mi0.hblkhd};
+#endif
 	guard_report_begin(mode, n, brk_start);
 	printf(" arena_kb=%zu mmap_kb=%zu", mi.arena / 1024, mi.hblkhd / 1024);
 	guard_report_end(t0);
