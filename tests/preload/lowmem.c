@@ -656,9 +656,16 @@ static int cmd_reserve(int argc, char **argv)
 		FAIL("brk at %#lx: at or above the kernel's window, nothing to check", (unsigned long)start);
 	/* The brk system call itself: musl's sbrk takes only 0 (1.2.3 fails any other
 	 * increment with ENOMEM, as its malloc never uses it). */
+	/* Written from the break as it is now, not from start: malloc may have moved it
+	 * since (glibc before 2.34 mallocs in dlsym, which stats() calls: 132 KiB of brk on
+	 * Debian 11's 2.31), and its heap is not ours to overwrite. */
+	uintptr_t cur = (uintptr_t)sbrk(0);
+	if (cur < start || cur >= start + grow)
+		FAIL("brk at %#lx, outside [%#lx, %#lx) after the fill", (unsigned long)cur, (unsigned long)start,
+		     (unsigned long)(start + grow));
 	if ((uintptr_t)syscall(SYS_brk, start + grow) < start + grow)
 		FAIL("brk could not grow %zu bytes from %#lx after the fill", grow, (unsigned long)start);
-	memset((void *)start, 0x5c, grow);
+	memset((void *)cur, 0x5c, start + grow - cur);
 	printf("reserve: brk grew %zu of %zu reserved bytes after the fill; guard at %#lx\n", grow, want,
 	       (unsigned long)s.guard_addr);
 	check_blocks("reserve");
