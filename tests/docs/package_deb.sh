@@ -20,6 +20,9 @@
 # with a note, when nginx, its Lua module or curl is absent.
 #
 # Usage: package_deb.sh SOURCE_DIR WORK_DIR CMAKE CPACK VERSION NGINX_LIB_SH
+# With LJMM_PACKAGE_DEB=FILE, step 1 takes that package (built elsewhere, e.g. on the
+# Debian 12 host for the Debian 11 stage, scripts/debian11.sh) instead of building one,
+# and lintian is not run (the control fields are still checked).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -70,16 +73,24 @@ multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-mul
 libdir=/usr/lib/$multiarch
 
 # ---- 1. build the package -------------------------------------------------------
-step "build the package in $work"
-"$cmake" -S "$src" -B "$work" -DCMAKE_INSTALL_PREFIX=/usr -DLJMM_BUILD_TESTS=OFF \
-	-DCMAKE_BUILD_TYPE=RelWithDebInfo >"$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log"; fail "configure"; }
-"$cmake" --build "$work" -j"$(nproc)" >"$tmp/build.log" 2>&1 || { tail -n 40 "$tmp/build.log"; fail "build"; }
-rm -f "$work"/ljmm_*.deb
-(cd "$work" && "$cpack" -G DEB) >"$tmp/cpack.log" 2>&1 || { cat "$tmp/cpack.log"; fail "cpack -G DEB"; }
-debs=("$work"/ljmm_*.deb)
-deb=${debs[0]}
-[ -f "$deb" ] || { cat "$tmp/cpack.log"; fail "cpack made no ljmm_*.deb"; }
-ok "built $(basename "$deb")"
+prebuilt=${LJMM_PACKAGE_DEB:-}
+unset LJMM_PACKAGE_DEB
+if [ -n "$prebuilt" ]; then
+	step "the package $prebuilt (built elsewhere)"
+	[ -f "$prebuilt" ] || fail "LJMM_PACKAGE_DEB=$prebuilt: no such file"
+	deb=$prebuilt
+else
+	step "build the package in $work"
+	"$cmake" -S "$src" -B "$work" -DCMAKE_INSTALL_PREFIX=/usr -DLJMM_BUILD_TESTS=OFF \
+		-DCMAKE_BUILD_TYPE=RelWithDebInfo >"$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log"; fail "configure"; }
+	"$cmake" --build "$work" -j"$(nproc)" >"$tmp/build.log" 2>&1 || { tail -n 40 "$tmp/build.log"; fail "build"; }
+	rm -f "$work"/ljmm_*.deb
+	(cd "$work" && "$cpack" -G DEB) >"$tmp/cpack.log" 2>&1 || { cat "$tmp/cpack.log"; fail "cpack -G DEB"; }
+	debs=("$work"/ljmm_*.deb)
+	deb=${debs[0]}
+	[ -f "$deb" ] || { cat "$tmp/cpack.log"; fail "cpack made no ljmm_*.deb"; }
+	ok "built $(basename "$deb")"
+fi
 
 field() { dpkg-deb -f "$deb" "$1"; }
 [ "$(field Package)" = ljmm ] || fail "Package is '$(field Package)'"
@@ -89,12 +100,19 @@ field() { dpkg-deb -f "$deb" "$1"; }
 libc_floor=$(field Depends | sed -n 's/.*libc6 (>= \([^)]*\)).*/\1/p')
 [ -n "$libc_floor" ] || fail "Depends '$(field Depends)' has no computed libc6 version"
 glibc_floor_check "the package's Depends ($(field Depends))" "$libc_floor"
+# And it must be met here (Debian 11's libc6 2.31 in the Debian 11 stage).
+libc_here=$(dpkg-query -W -f='${Version}' libc6 2>/dev/null) || fail "libc6 is not known to dpkg here"
+dpkg --compare-versions "$libc_here" ge "$libc_floor" ||
+	fail "Depends asks for libc6 >= $libc_floor; this system has $libc_here"
+ok "libc6 floor $libc_floor, met by this system's libc6 $libc_here"
 if [ -z "$(field Maintainer)" ] || [ -z "$(field Section)" ]; then fail "no Maintainer or Section"; fi
 [ "$(dpkg-deb -f "$deb" Description | wc -l)" -gt 3 ] || fail "no extended description"
 dpkg-deb -I "$deb" triggers | grep -x 'activate-noawait ldconfig' >/dev/null || fail "no ldconfig trigger"
 ok "control: $(field Package) $(field Version) $(field Architecture), Depends: $(field Depends) (libc6 floor $libc_floor, no newer than $LJMM_GLIBC_FLOOR), Section: $(field Section)"
 
-if command -v lintian >/dev/null 2>&1; then
+if [ -n "$prebuilt" ]; then
+	echo "note: lintian is run where the package is built (tests/docs, docs_package_deb)"
+elif command -v lintian >/dev/null 2>&1; then
 	# As an unprivileged user when possible (lintian warns when it runs as root).
 	lint=(lintian -I -E --pedantic "$deb")
 	if command -v runuser >/dev/null 2>&1 && runuser -u nobody -- test -r "$deb"; then
@@ -205,13 +223,19 @@ if [ "$nginx_ok" = 1 ]; then
     }'
 	}
 	conf 8080
-	"/usr/bin/ljmm-run" --stats "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" -e "$NGX_PREFIX/error.log" -t \
+	ngx_e_args
+	"/usr/bin/ljmm-run" --stats "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" "${NGX_E[@]}" -t \
 		>"$tmp/t.out" 2>&1 || { cat "$tmp/t.out"; fail "ljmm-run --stats nginx -t"; }
 	grep -q 'test is successful' "$tmp/t.out" || { cat "$tmp/t.out"; fail "nginx -t did not succeed"; }
 	grep -q '^ljmm\[[0-9]*\]: calls: mmap=' "$tmp/t.out" || { cat "$tmp/t.out"; fail "no statistics from nginx -t"; }
 	grep -q '^ljmm\[[0-9]*\]: guard: ' "$tmp/t.out" || { cat "$tmp/t.out"; fail "no guard line from nginx -t"; }
 	ok "ljmm-run --stats nginx -t:"
 	sed 's/^/    /' "$tmp/t.out"
+	# The library by its path, as a systemd drop-in or an init script would set it.
+	env LD_PRELOAD="$libdir/libljmm_preload.so" LJMM_STATS=on "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" \
+		"${NGX_E[@]}" -t >"$tmp/t2.out" 2>&1 || { cat "$tmp/t2.out"; fail "LD_PRELOAD=$libdir/libljmm_preload.so nginx -t"; }
+	grep -q '^ljmm\[[0-9]*\]: calls: mmap=' "$tmp/t2.out" || { cat "$tmp/t2.out"; fail "no statistics from nginx -t with LD_PRELOAD by path"; }
+	ok "LD_PRELOAD=$libdir/libljmm_preload.so nginx -t: statistics printed"
 
 	# Start it (daemon) on a free port, statistics into a log file.
 	started=0
@@ -219,7 +243,7 @@ if [ "$nginx_ok" = 1 ]; then
 		NGX_PORT=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		conf "$NGX_PORT"
 		if /usr/bin/ljmm-run --stats --log "$NGX_PREFIX/ljmm.log" "$NGX_BIN" -p "$NGX_PREFIX" \
-			-c "$NGX_PREFIX/nginx.conf" -e "$NGX_PREFIX/error.log" >"$tmp/start.out" 2>&1; then
+			-c "$NGX_PREFIX/nginx.conf" "${NGX_E[@]}" >"$tmp/start.out" 2>&1; then
 			started=1
 			break
 		fi

@@ -41,6 +41,8 @@ NGX_PREFIX=""
 NGX_PORT=""
 NGX_LOAD_MODULES=""
 NGX_ENV=()
+NGX_HAS_E=0
+NGX_E=()
 NGX_PREFIXES=()
 NGX_WHY=""
 NGX_WORKERS=${NGX_WORKERS:-2}
@@ -96,9 +98,20 @@ ngx_check_prereqs() {
   fi
   NGX_LOAD_MODULES+="load_module $lua;"
   NGX_BIN=$(readlink -f "$NGX_BIN")
+  local help
+  help=$("$NGX_BIN" -h 2>&1 || true)
+  case $help in *"-e filename"*) NGX_HAS_E=1 ;; *) NGX_HAS_E=0 ;; esac
 }
 
 ngx_require_prereqs() { ngx_check_prereqs || skip "$NGX_WHY"; }
+
+# Sets NGX_E to the arguments that point nginx's start-up error log at the prefix.
+# nginx before 1.19.5 (Debian 11 has 1.18.0) has no -e: it writes to its compiled-in
+# log (Debian: /var/log/nginx/error.log) until the config's error_log takes over.
+ngx_e_args() {
+  NGX_E=()
+  if [ "$NGX_HAS_E" = 1 ]; then NGX_E=(-e "$NGX_PREFIX/error.log"); fi
+}
 
 # Real path of a shared library given on the command line (maps show real paths).
 ngx_realpath() { readlink -f "$1" 2>/dev/null || printf '%s\n' "$1"; }
@@ -109,6 +122,8 @@ ngx_setup() {
   NGX_PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/ljmm-nginx-$name.XXXXXX") || fail "mktemp -d failed"
   NGX_PREFIXES+=("$NGX_PREFIX")
   NGX_PORT="" NGX_ENV=()
+NGX_HAS_E=0
+NGX_E=()
   # Workers run as "nobody" when started by root: let them into the prefix.
   chmod 755 "$NGX_PREFIX"
   mkdir -p "$NGX_PREFIX/logs" "$NGX_PREFIX/tmp"
@@ -117,6 +132,8 @@ ngx_setup() {
 # ngx_use PREFIX: the instance ngx_setup made there becomes the current one.
 ngx_use() {
   NGX_PREFIX=$1 NGX_PORT="" NGX_ENV=()
+NGX_HAS_E=0
+NGX_E=()
   [ ! -s "$1/port" ] || NGX_PORT=$(<"$1/port")
   [ ! -s "$1/env" ] || mapfile -d '' -t NGX_ENV <"$1/env"
 }
@@ -187,7 +204,8 @@ ngx_stop() {
   local how=${1:-term} m pids rc=0
   m=$(ngx_master) || m=""
   if [ "$how" = quit ] && [ -n "$m" ]; then
-    "${NGX_ENV[@]}" "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" -e "$NGX_PREFIX/error.log" -s quit 2>/dev/null || true
+    ngx_e_args
+    "${NGX_ENV[@]}" "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" "${NGX_E[@]}" -s quit 2>/dev/null || true
   else
     pids=$(ngx_prefix_pids)
     # shellcheck disable=SC2086  # word splitting of the pid list is intended
@@ -268,11 +286,12 @@ ngx_start() {
   shift
   NGX_ENV=(env "$@")
   printf '%s\0' "${NGX_ENV[@]}" >"$NGX_PREFIX/env"
+  ngx_e_args
   for try in $(seq 1 30); do
     port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
     "$conf_fn" "$port"
     if out=$("${NGX_ENV[@]}" "${NGX_WRAP[@]}" "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" \
-             -e "$NGX_PREFIX/error.log" 2>&1); then
+             "${NGX_E[@]}" 2>&1); then
       NGX_PORT=$port
       echo "$port" >"$NGX_PREFIX/port"
       for i in $(seq 1 100); do
