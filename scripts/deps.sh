@@ -14,6 +14,8 @@
 #   musl     musl-gcc and musl's loader (musl-tools), for the musl build of the library,
 #            its tests and a musl LuaJIT (docs/portability.md)
 #   bench    gnuplot (the benchmark chart, bench/report.sh) and wrk (nginx load, scripts/bench.sh)
+#   debian11 debootstrap (and wget), for the Debian 11 root of scripts/debian11.sh;
+#            what the root holds comes from bullseye itself
 set -euo pipefail
 groups=("${@:-build}")
 packages=()
@@ -25,7 +27,8 @@ for g in "${groups[@]}"; do
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
     musl) packages+=(musl-tools) ;;
     bench) packages+=(gnuplot-nox wrk) ;;
-    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz, musl, bench)" >&2; exit 2 ;;
+    debian11) packages+=(debootstrap wget) ;;
+    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz, musl, bench, debian11)" >&2; exit 2 ;;
   esac
 done
 missing=()

@@ -5,7 +5,9 @@
 # then the unit suites, the fuzz replays and the stress and fork programs (with the shim
 # linked in) again with AddressSanitizer and UBSan; the branch coverage of shim/ by the
 # unit suites (scripts/coverage.sh: reported, never a gate); then a musl build (musl-gcc)
-# with its preload, stress, guard and LuaJIT tests; then a short coverage-guided
+# with its preload, stress, guard and LuaJIT tests; then the Debian 11 stage (the build,
+# unit and preload tests and bullseye's stock luajit, nginx and OpenSSL in a debootstrap
+# root: scripts/debian11.sh); then a short coverage-guided
 # libFuzzer run of each fuzz target (clang; LJMM_FUZZ_SECONDS each, default 20); last
 # the demo (scripts/demo.sh).
 # Usage: scripts/test.sh            (as root on Debian 12; installs what it needs)
@@ -29,8 +31,12 @@ run_ctest() {
   local dir=$1
   shift
   (cd "$dir" && ctest --output-on-failure -j"$jobs" "$@") | tee "$dir/ctest-output.log"
-  grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$dir/ctest-output.log" >>"$summary"
-  echo "skipped $(sed -n '/^The following tests did not run:/,/^$/p' "$dir/ctest-output.log" | grep -c ' - ' || true)" >>"$summary"
+  ctest_summary "$dir/ctest-output.log"
+}
+# ctest_summary LOG: a ctest output's closing counts, into the summary.
+ctest_summary() {
+  grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" >>"$summary"
+  echo "skipped $(sed -n '/^The following tests did not run:/,/^$/p' "$1" | grep -c ' - ' || true)" >>"$summary"
 }
 
 cmake -S "$root" -B "$root/build" -DLJMM_BUILD_TESTS=ON
@@ -60,6 +66,27 @@ CC=musl-gcc cmake -S "$root" -B "$root/build-musl" -DLJMM_BUILD_TESTS=ON \
 cmake --build "$root/build-musl" -j"$jobs"
 LJMM_STRESS_SECONDS=10 run_ctest "$root/build-musl"
 
+# Debian 11 (bullseye): the build, the unit and preload tests, and bullseye's stock
+# luajit, nginx + Lua, glibc 2.31 and OpenSSL 1.1.1 under the shim, in a debootstrap root
+# (scripts/debian11.sh; the root is cached, in CI under /var/cache/ljmm). It installs the
+# .deb the package test above built, or builds one.
+bash "$root/scripts/deps.sh" debian11
+if [ "${CI:-}" = true ] && [ -z "${LJMM_DEBIAN11_DIR:-}" ]; then
+  export LJMM_DEBIAN11_DIR=/var/cache/ljmm/debian11
+fi
+d11_log=$root/build/debian11-ctest-output.log
+d11_args=(--log "$d11_log")
+d11_debs=("$root"/build/tests/docs/package-build/ljmm_*.deb)
+[ ! -f "${d11_debs[0]}" ] || d11_args+=(--deb "${d11_debs[0]}")
+rm -f "$d11_log"
+d11_rc=0
+bash "$root/scripts/debian11.sh" test "${d11_args[@]}" || d11_rc=$?
+if [ -s "$d11_log" ] && grep -E '^[0-9]+% tests passed' "$d11_log" >/dev/null; then
+  ctest_summary "$d11_log"
+else
+  echo "0% tests passed, 1 tests failed out of 1" >>"$summary" # the stage failed before its tests
+fi
+
 # A crash, leak or timeout found here is saved under tests/fuzz/corpus/ and fails the
 # run; longer runs: scripts/fuzz.sh SECONDS.
 bash "$root/scripts/deps.sh" fuzz
@@ -77,3 +104,4 @@ skipped=$(awk '$1 == "skipped" { t += $2 } END { print t + 0 }' "$summary")
 echo
 grep '^coverage: shim/ branches' "$coverage" || echo "coverage: shim/ branches not measured (see above)"
 echo "ljmm: $((total - failed - skipped)) passed, $failed failed, $skipped skipped"
+[ "$d11_rc" = 0 ] || { echo "scripts/debian11.sh test failed (exit $d11_rc)" >&2; exit 1; }

@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# debian11_nginx_churn: the distribution's own nginx and Lua module (Debian 11:
+# nginx-light 1.18.0 and libnginx-mod-http-lua on the stock non-GC64 LuaJIT 2.1.0~beta3)
+# serve one request that churns: it allocates small tables and strings of up to 1 MiB,
+# dropping every fourth object it holds, until the Lua heap (collectgarbage("count"))
+# reaches MIB, then checks every object it still holds and answers with its figures.
+#
+# Without the shim the worker's Lua VM runs out of memory first, near 1.5 GiB: this
+# handler's error is caught ("lua entry thread aborted: memory allocation error: not
+# enough memory", HTTP 500); other handlers on stock bullseye have seen the VM die
+# ("lua atpanic: Lua VM crashed, reason: not enough memory", no answer at all). Either
+# way the arm must fail and the error log must name the memory. With LD_PRELOAD=SHIM
+# the answer must come, correct, and the error log must show no panic, no memory error
+# and no crashed worker. Both arms run; the test fails if
+# the one without the shim succeeds (then it would prove nothing).
+#
+# Usage: nginx_churn.sh SHIM [MIB=1946]   (1946 MiB = 1.9 GiB)
+# Exit 0 pass, 1 fail, 77 skip (nginx, curl or the Lua module absent).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../nginx/lib.sh
+. "$HERE/../nginx/lib.sh"
+
+SHIM=${1:?usage: nginx_churn.sh SHIM [MIB]}
+WANT_MIB=${2:-1946}
+ngx_require_prereqs
+ngx_setup churn
+start_s=$SECONDS
+
+write_conf() {
+  ngx_write_conf "$NGX_PREFIX/nginx.conf" "$1" '
+    location = /info {
+      content_by_lua_block {
+        ngx.print(jit.version, " gc64=", tostring(require("ffi").abi("gc64")))
+      }
+    }
+    location = /churn {
+      content_by_lua_block {
+        -- The interpreter: LuaJIT 2.1 crashes (SIGSEGV) when "not enough memory" is
+        -- raised inside a compiled trace, which would hide what this test looks for.
+        jit.off()
+        local target = tonumber(ngx.var.arg_mib) * 1024
+        local MIB = 1024 * 1024
+        local fmt, rep, sub, byte, char = string.format, string.rep, string.sub, string.byte, string.char
+        local floor, exp, log = math.floor, math.exp, math.log
+        math.randomseed(1)
+        local random = math.random
+        local objs, n, allocs, frees, bad, live = {}, 0, 0, 0, 0, 0
+        local function check(o)
+          if type(o) == "table" then
+            return o[1] == o.id * 2 and o[2] == o.id * 3
+          end
+          local colon = o:find(":", 1, true)
+          local id = tonumber(sub(o, 1, colon - 1))
+          local c = 97 + id % 26
+          return #o == colon or (byte(o, colon + 1) == c and byte(o, -1) == c)
+        end
+        local function size(o)
+          if type(o) == "table" then return 96 end
+          return #o + 24
+        end
+        local heap = collectgarbage("count")
+        while heap < target do
+          allocs = allocs + 1
+          local o
+          if random() < 0.5 then
+            o = { id = allocs, allocs * 2, allocs * 3 }
+          else
+            -- 16 B to 1 MiB, log-uniform.
+            local len = floor(exp(log(16) + random() * (log(MIB) - log(16))))
+            local head = fmt("%d:", allocs)
+            o = head .. rep(char(97 + allocs % 26), len)
+          end
+          n = n + 1
+          objs[n] = o
+          live = live + size(o)
+          if allocs % 4 == 0 then
+            local i = random(n)
+            if not check(objs[i]) then bad = bad + 1 end
+            live = live - size(objs[i])
+            objs[i] = objs[n]
+            objs[n] = nil
+            n = n - 1
+            frees = frees + 1
+          end
+          heap = collectgarbage("count")
+        end
+        for i = 1, n do
+          if not check(objs[i]) then bad = bad + 1 end
+        end
+        local body = fmt("OK heap_mib=%.1f live_mib=%.1f objects=%d allocs=%d frees=%d bad=%d",
+                         heap / 1024, live / MIB, n, allocs, frees, bad)
+        objs = nil
+        collectgarbage()
+        if bad > 0 then ngx.status = 500 end
+        ngx.print(body)
+      }
+    }'
+}
+
+# run LABEL [VAR=value...]: nginx with that environment, one /churn request, stop;
+# sets RESULT ("<status> <body>") and PANIC (the error log's panic and crash lines).
+run() {
+  local label=$1 t0
+  shift
+  : >"$NGX_PREFIX/error.log"
+  ngx_start write_conf "$@"
+  ngx_log "[$label] nginx master $(ngx_master) on 127.0.0.1:$NGX_PORT, env: ${*:-(none)}"
+  [ "$(ngx_get /info)" = "200 LuaJIT 2.1.0-beta3 gc64=false" ] ||
+    ngx_fail "[$label] the workers' LuaJIT is not non-GC64 2.1.0-beta3: /info -> $(ngx_get /info)"
+  t0=$EPOCHREALTIME
+  RESULT=$(ngx_get "/churn?mib=$WANT_MIB" 150)
+  ngx_log "[$label] GET /churn?mib=$WANT_MIB -> $RESULT ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s)"
+  # The worker that crashed has been replaced; give the master a moment to log it.
+  sleep 0.5
+  PANIC=$(grep -E 'atpanic|not enough memory|exited on signal' "$NGX_PREFIX/error.log" || true)
+  [ -z "$PANIC" ] || ngx_log "[$label] error log: $PANIC"
+  ngx_stop quit || ngx_fail "[$label] nginx did not quit within 10 s"
+}
+
+heap_of() { sed -n 's/^200 OK heap_mib=\([0-9.]*\) .*/\1/p' <<<"$1"; }
+
+run "without shim"
+without=$RESULT without_panic=$PANIC
+run "with shim" "LD_PRELOAD=$SHIM"
+with=$RESULT with_panic=$PANIC
+
+case $without in
+  "200 OK "*) ngx_fail "without the shim the request was answered ($without): the heap target proves nothing here" ;;
+esac
+grep -E 'atpanic.*not enough memory|not enough memory' <<<"$without_panic" >/dev/null ||
+  ngx_fail "without the shim the request failed ($without) but not for memory: error log '${without_panic:-nothing}'"
+case $with in
+  "200 OK heap_mib="*" bad=0") ;;
+  *) ngx_fail "with the shim: expected '200 OK heap_mib=... bad=0', got '$with'" ;;
+esac
+awk -v h="$(heap_of "$with")" -v w="$WANT_MIB" 'BEGIN { exit !(h >= w) }' ||
+  ngx_fail "with the shim the heap reached only $(heap_of "$with") MiB"
+[ -z "$with_panic" ] || ngx_fail "with the shim the error log shows: $with_panic"
+ngx_log "PASS: debian11_nginx_churn: without the shim HTTP ${without%% *}, error log: ${without_panic%%$'\n'*}"
+ngx_log "PASS: debian11_nginx_churn: with the shim $with, no panic ($((SECONDS - start_s)) s)"
