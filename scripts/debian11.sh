@@ -56,7 +56,11 @@ die() { printf '[debian11] error: %s\n' "$*" >&2; exit 1; }
 MOUNTED=()
 mount_proc() {
   local r=$1
-  mountpoint -q "$r/proc" && die "$r/proc is already mounted (another run inside this root?)"
+  # (The lock rules out another run: a mount left by a killed run is ours to remove.)
+  if mountpoint -q "$r/proc"; then
+    log "$r/proc was left mounted by an earlier run: unmounting it"
+    umount "$r/proc" || umount -l "$r/proc"
+  fi
   mount -t proc proc "$r/proc"
   MOUNTED+=("$r/proc")
 }
@@ -319,6 +323,11 @@ reach() {
   printf '%s\n' "$out" | grep '^debian11_luajit_churn ' || die "no figures (exit $rc)"
   return "$rc"
 }
+
+# One run at a time per cache (CI and a developer may share /var/cache/ljmm).
+mkdir -p "$CACHE"
+exec 8>"$CACHE/.lock"
+flock -w 3600 8 || die "another scripts/debian11.sh holds $CACHE/.lock"
 
 case ${1:-} in
 root) make_root ;;
