@@ -122,8 +122,6 @@ ngx_setup() {
   NGX_PREFIX=$(mktemp -d "${TMPDIR:-/tmp}/ljmm-nginx-$name.XXXXXX") || fail "mktemp -d failed"
   NGX_PREFIXES+=("$NGX_PREFIX")
   NGX_PORT="" NGX_ENV=()
-NGX_HAS_E=0
-NGX_E=()
   # Workers run as "nobody" when started by root: let them into the prefix.
   chmod 755 "$NGX_PREFIX"
   mkdir -p "$NGX_PREFIX/logs" "$NGX_PREFIX/tmp"
@@ -132,8 +130,6 @@ NGX_E=()
 # ngx_use PREFIX: the instance ngx_setup made there becomes the current one.
 ngx_use() {
   NGX_PREFIX=$1 NGX_PORT="" NGX_ENV=()
-NGX_HAS_E=0
-NGX_E=()
   [ ! -s "$1/port" ] || NGX_PORT=$(<"$1/port")
   [ ! -s "$1/env" ] || mapfile -d '' -t NGX_ENV <"$1/env"
 }
