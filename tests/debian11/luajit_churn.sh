@@ -13,10 +13,11 @@
 set -euo pipefail
 shim=$1 repo=$2 luajit=${3:-/usr/bin/luajit} min_mib=${4:-1950}
 live_mib=1946 # churn.lua's live set: 1.9 GiB
+# shellcheck source-path=SCRIPTDIR source=../lib/common.sh
+. "$repo/tests/lib/common.sh"
 
-[ -x "$luajit" ] || { echo "SKIP: no $luajit (Debian: apt-get install luajit)"; exit 77; }
-[ -f "$shim" ] || { echo "FAIL: no shim at $shim"; exit 1; }
-fail() { echo "FAIL: $*"; exit 1; }
+[ -x "$luajit" ] || skip "no $luajit (Debian: apt-get install luajit)"
+[ -f "$shim" ] || fail "no shim at $shim"
 
 gc64=$("$luajit" -e 'io.write(tostring(require("ffi").abi("gc64")))')
 [ "$gc64" = false ] || fail "$luajit is GC64 (ffi.abi(\"gc64\") = $gc64): it needs no shim, nothing to test"

@@ -107,16 +107,16 @@ run() {
   shift
   : >"$NGX_PREFIX/error.log"
   ngx_start write_conf "$@"
-  ngx_log "[$label] nginx master $(ngx_master) on 127.0.0.1:$NGX_PORT, env: ${*:-(none)}"
+  log "[$label] nginx master $(ngx_master) on 127.0.0.1:$NGX_PORT, env: ${*:-(none)}"
   [ "$(ngx_get /info)" = "200 LuaJIT 2.1.0-beta3 gc64=false" ] ||
     ngx_fail "[$label] the workers' LuaJIT is not non-GC64 2.1.0-beta3: /info -> $(ngx_get /info)"
   t0=$EPOCHREALTIME
   RESULT=$(ngx_get "/churn?mib=$WANT_MIB" 150)
-  ngx_log "[$label] GET /churn?mib=$WANT_MIB -> $RESULT ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s)"
+  log "[$label] GET /churn?mib=$WANT_MIB -> $RESULT ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s)"
   # The worker that crashed has been replaced; give the master a moment to log it.
   sleep 0.5
   PANIC=$(grep -E 'atpanic|not enough memory|exited on signal' "$NGX_PREFIX/error.log" || true)
-  [ -z "$PANIC" ] || ngx_log "[$label] error log: $PANIC"
+  [ -z "$PANIC" ] || log "[$label] error log: $PANIC"
   ngx_stop quit || ngx_fail "[$label] nginx did not quit within 10 s"
 }
 
@@ -139,5 +139,5 @@ esac
 awk -v h="$(heap_of "$with")" -v w="$WANT_MIB" 'BEGIN { exit !(h >= w) }' ||
   ngx_fail "with the shim the heap reached only $(heap_of "$with") MiB"
 [ -z "$with_panic" ] || ngx_fail "with the shim the error log shows: $with_panic"
-ngx_log "PASS: debian11_nginx_churn: without the shim HTTP ${without%% *}, error log: ${without_panic%%$'\n'*}"
-ngx_log "PASS: debian11_nginx_churn: with the shim $with, no panic ($((SECONDS - start_s)) s)"
+log "PASS: debian11_nginx_churn: without the shim HTTP ${without%% *}, error log: ${without_panic%%$'\n'*}"
+log "PASS: debian11_nginx_churn: with the shim $with, no panic ($((SECONDS - start_s)) s)"
