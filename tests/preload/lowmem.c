@@ -645,10 +645,13 @@ static int cmd_reserve(int argc, char **argv)
 	for (size_t i = 0; i < nblocks; i++)
 		if (blocks[i].addr < start + want && blocks[i].addr + blocks[i].len > start && blocks[i].addr < window)
 			FAIL("region block %#lx inside the brk reserve from %#lx", (unsigned long)blocks[i].addr, (unsigned long)start);
-	/* The guard stands exactly where the reserve ends. */
-	if (s.guard_addr != start + want || s.guard_reserve != want)
-		FAIL("guard at %#lx with a reserve of %lu, expected %#lx and %zu", (unsigned long)s.guard_addr,
-		     (unsigned long)s.guard_reserve, (unsigned long)(start + want), want);
+	/* The guard stands exactly where the reserve ends, and the reserve holds what brk
+	 * grows below. (Less than the whole reserve: Linux keeps a page between the break
+	 * and the next mapping, so brk can never reach the guard itself; ctest asks 60 of
+	 * 64 MiB.) */
+	if (s.guard_addr != start + s.guard_reserve || s.guard_reserve < want)
+		FAIL("guard at %#lx with a reserve of %lu, expected at %#lx with at least %zu", (unsigned long)s.guard_addr,
+		     (unsigned long)s.guard_reserve, (unsigned long)(start + s.guard_reserve), want);
 	/* brk grows through the reserve, or, where the reserve reaches into the kernel's
 	 * window, at least up to the window. */
 	size_t grow = start + want <= window ? want : start < window ? window - start : 0;
