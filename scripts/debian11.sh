@@ -33,9 +33,10 @@ SUITE=bullseye
 ROOT_VERSION=1
 # What the root holds beyond debootstrap's minbase: the toolchain and Check for the
 # build; the stock LuaJIT and nginx with its Lua module; curl for the requests; the
-# OpenSSL headers and CA bundle for the guard measurement; procps for pgrep.
+# OpenSSL headers and CA bundle for the guard measurement; procps for pgrep; jemalloc
+# for preload_jemalloc (the shim beside another malloc preload).
 PACKAGES=(build-essential cmake pkg-config check luajit nginx-light libnginx-mod-http-lua
-  curl libssl-dev ca-certificates procps)
+  curl libssl-dev ca-certificates procps libjemalloc2)
 # Inside the root: where the source is copied and built.
 IN_SRC=/root/ljmm-src
 IN_BUILD=/root/ljmm-build
