@@ -56,6 +56,8 @@ static void record_result(uintptr_t start, size_t len)
 	if (ljmm_section_enter(&sec) == 0) {
 		ljmm_index_record_used(start, start + ljmm_page_up(len));
 		ljmm_section_leave(&sec);
+	} else {
+		ljmm_index_invalidate();
 	}
 }
 
@@ -112,7 +114,9 @@ static int region_map(size_t len, int prot, int flags, int fd, long off, void **
 		}
 		ljmm_stats_add(&ljmm_stats_live.conflicts, 1);
 		LJMM_DEBUG("region: range taken behind the index's back, resyncing", addr, "len", need, -EEXIST);
-		if (!rebuilt) {
+		/* Stale (a signal handler inside this very call changed the region): records
+		 * are ignored until a rebuild, so skipping the spot would not work. */
+		if (!rebuilt || ljmm_index_stale()) {
 			if (ljmm_index_rebuild() < 0)
 				return -ENOMEM;
 			rebuilt = 1;
@@ -186,7 +190,7 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 {
 	ljmm_section_t sec;
 	int asked = r != 0, known_full = !asked && mode != LJMM_MODE_REGION_FIRST, why = NO_ROOM, ret = -ENOMEM;
-	int refused = 0; /* the section turned us away: the index is already marked stale */
+	int refused = 0; /* the section turned us away: the kernel alone answers */
 	uintptr_t need = ljmm_page_up(len);
 
 	if (asked && (r != -ENOMEM || !eligible(len, flags)))
@@ -229,6 +233,8 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 				__atomic_store_n(&ljmm_hot.window_full_len, 0, __ATOMIC_RELAXED);
 			if (!refused)
 				record_result((uintptr_t)r, len);
+			else if ((uintptr_t)r < ljmm_index_hi() && ljmm_index_built())
+				ljmm_index_invalidate(); /* mapped where the index could not see */
 			*out = (void *)r;
 			return 0;
 		}
@@ -291,6 +297,8 @@ int ljmm_alloc_munmap(void *addr, size_t len)
 	if (inside) {
 		ljmm_index_record_free(start, end);
 		ljmm_section_leave(&sec);
+	} else if (want) {
+		ljmm_index_invalidate(); /* turned away: the rebuild will see the free space */
 	} else if (!want && LJMM_UNLIKELY(start < ljmm_index_hi() && ljmm_index_built()) &&
 		   ljmm_section_enter(&sec) == 0) {
 		/* The index appeared during the call: keep it exact (this race only loses
@@ -363,6 +371,8 @@ int ljmm_alloc_mremap(void *old, size_t old_len, size_t new_len, int flags, void
 			window_freed(o, o + ljmm_page_up(old_len));
 		if (inside)
 			record_mremap(o, old_len, (uintptr_t)r, new_len, flags);
+		else if (want)
+			ljmm_index_invalidate(); /* turned away: the rebuild will see the change */
 	}
 	if (inside)
 		ljmm_section_leave(&sec);

@@ -148,11 +148,12 @@ static void pop(ljmm_section_t *me)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
-/* The call leaves the index alone: a re-entry or a give-up. */
+/* The call leaves the index alone: a re-entry or a give-up. The index stays as good as
+ * it was (a section this call interrupted finishes its update when it resumes); the
+ * caller marks it stale if its own system call then changes the region. */
 static int stand_aside(ljmm_section_t *me, int why)
 {
 	pop(me);
-	ljmm_index_invalidate();
 	if (why == -EDEADLK)
 		ljmm_stats_add(&ljmm_stats_live.signal_reentries, 1);
 	else
@@ -180,7 +181,6 @@ int ljmm_section_enter(ljmm_section_t *me)
 		/* Handlers nested this deep, every section still running: kernel only. Not
 		 * stand_aside: nothing of ours was pushed, and the running sections must stay
 		 * on record. */
-		ljmm_index_invalidate();
 		ljmm_stats_add(&ljmm_stats_live.signal_reentries, 1);
 		return -EDEADLK;
 	}

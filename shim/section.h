@@ -16,7 +16,8 @@ typedef struct {
 /** Enter: 0 when the caller may touch the index (leave with ljmm_section_leave);
  *  -EDEADLK when this thread is already inside (a signal handler interrupted it) and
  *  -ETIMEDOUT when another thread kept the lock past its limit: then the caller must
- *  not touch the index (the index is marked for a rebuild) and answers from the kernel. */
+ *  not touch the index, answers from the kernel, and marks the index stale
+ *  (ljmm_index_invalidate) if that answer changed anything in the region. */
 int ljmm_section_enter(ljmm_section_t *me);
 /** Leave a section entered with 0. */
 void ljmm_section_leave(ljmm_section_t *me);

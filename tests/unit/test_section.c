@@ -79,11 +79,34 @@ START_TEST(test_section_reentry_stands_aside)
 	ck_assert_uint_eq(sc_stats().failures, 1);
 	ck_assert_int_eq(sc_count(fk_stderr_text(), "the low 2 GiB is full"), 0);
 	ljmm_section_leave(&outer);
-	/* The index was marked stale: the next region call rebuilds it. */
+	/* Its kernel-only call changed nothing: the index stays good, no rebuild needed. */
 	opens = fk_count.open_maps;
 	ck_assert_int_eq(sc_map32(M), (long)(46 * M));
-	ck_assert_uint_eq(fk_count.open_maps, opens + 1);
+	ck_assert_uint_eq(fk_count.open_maps, opens);
 	sc_verified(reentry_cases[_i].what);
+}
+
+/* A handler inside the shim whose kernel-only call does change the region (the window
+ * had room for it, or it unmapped a region block): the index is marked stale and the
+ * next section rebuilds it. */
+START_TEST(test_section_reentry_that_changes_the_region_marks_it_stale)
+{
+	ljmm_section_t outer;
+	unsigned opens;
+	long r;
+	start();
+	ck_assert_int_eq(ljmm_section_enter(&outer), 0);
+	r = from_a_handler(M);
+	ck_assert_int_eq(r, -ENOMEM);
+	ck_assert(!ljmm_index_stale()); /* a failed request changed nothing */
+	/* The "handler" unmaps the block the region served at start (47M). */
+	ck_assert_int_eq(sc_munmap(47 * M, M), 0);
+	ck_assert(ljmm_index_stale());
+	ljmm_section_leave(&outer);
+	opens = fk_count.open_maps;
+	ck_assert_int_eq(sc_map32(M), (long)(47 * M)); /* the freed block, found by the rebuild */
+	ck_assert_uint_eq(fk_count.open_maps, opens + 1);
+	sc_verified("a re-entry that freed a region block");
 }
 END_TEST
 
@@ -754,6 +777,7 @@ Suite *ljmm_unit_suite(int forking)
 	TCase *tc = tcase_create("core");
 	(void)forking;
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_section_reentry_that_changes_the_region_marks_it_stale);
 	tcase_add_loop_test(tc, test_section_reentry_stands_aside, 0, NELEM(reentry_cases));
 	tcase_add_loop_test(tc, test_section_reentry_from_a_real_handler, 0, NELEM(real_signal_cases));
 	tcase_add_test(tc, test_section_abandoned_by_a_jump_is_taken_over);
