@@ -5,7 +5,7 @@
  * Fast path: anything that is not MAP_32BIT-without-MAP_FIXED goes straight to the
  * kernel, takes no lock, and only looks at the result when the region index exists and
  * the result lands in the region. The index (index.c) is built the first time the region
- * has to serve a request.
+ * has to serve a request; place.c places the block.
  *
  * Safety does not rest on the index being right: region blocks are placed with
  * MAP_FIXED_NOREPLACE, so a range the index wrongly believes free (brk grew, a raw
@@ -25,18 +25,12 @@
 #include "index.h"
 #include "internal.h"
 #include "lockpage.h"
+#include "place.h"
 #include "log.h"
 #include "section.h"
 #include "stats.h"
 #include "sys.h"
 #include "warn.h"
-
-/* A placement that collides right after a fresh rebuild means a mapping appeared while
- * the picture was read (another thread, or glibc's internal mmap, which does not pass
- * through us); each such spot is then marked used and the next best fit tried. That
- * many collisions in a row means something maps into the low region as fast as we
- * look: answer ENOMEM, as a full window would, rather than spin. */
-#define PLACE_TRIES 16
 
 /* Room in the kernel's window again: ask it first from now on. Any thread, no lock. */
 static void window_freed(uintptr_t start, uintptr_t end)
@@ -59,74 +53,6 @@ static void record_result(uintptr_t start, size_t len)
 	} else {
 		ljmm_index_invalidate();
 	}
-}
-
-/* Why region_map failed with ENOMEM: the region is full; the kernel refused a placement
- * (RLIMIT_AS, overcommit), which is its verdict, not a lack of low memory; or every try
- * collided with mappings made behind the index's back. */
-enum { NO_ROOM = 1, KERNEL_REFUSED = 2, CONTENDED = 3 };
-
-/* Serve len bytes from the region, inside the section: 0 with *out set, -ENOMEM with
- * *why set, or the kernel's own error for the placement. */
-static int region_map(size_t len, int prot, int flags, int fd, long off, void **out, int *why)
-{
-	uintptr_t need = ljmm_page_up(len), addr;
-	int rebuilt = 0, place_flags = (flags & ~MAP_32BIT) | MAP_FIXED_NOREPLACE;
-
-	*why = NO_ROOM;
-	ljmm_guard_before_region();
-	if (!ljmm_index_built() || ljmm_index_stale()) {
-		if (ljmm_index_rebuild() < 0)
-			return -ENOMEM;
-		rebuilt = 1;
-	}
-	for (int attempt = 0; attempt < PLACE_TRIES; attempt++) {
-		long r;
-		if (ljmm_index_find(need, &addr) < 0) {
-			/* Free ranges a full index dropped, or freed behind its back: one
-			 * rebuild recovers them. */
-			if (!rebuilt && ljmm_index_rebuild_if_due() == 0) {
-				rebuilt = 1;
-				continue;
-			}
-			LJMM_DEBUG("region: nothing fits, ENOMEM", 0, "len", need, 0);
-			return -ENOMEM;
-		}
-		r = ljmm_sys_mmap((void *)addr, len, prot, place_flags, fd, off);
-		if (!ljmm_sys_is_err(r) && (uintptr_t)r == addr) {
-			ljmm_index_record_used(addr, addr + need);
-			ljmm_stats_add(&ljmm_stats_live.region_served, 1);
-			ljmm_stats_add(&ljmm_stats_live.region_bytes_served, need);
-			LJMM_DEBUG("region: served", addr, "len", need, 0);
-			*out = (void *)addr;
-			return 0;
-		}
-		if (!ljmm_sys_is_err(r)) {
-			/* Before Linux 4.17 MAP_FIXED_NOREPLACE is only a hint: an answer elsewhere
-			 * means the spot was taken. Give it back and treat it as EEXIST. */
-			ljmm_sys_munmap((void *)r, len);
-		} else if (r != -EEXIST) {
-			/* The kernel's own refusal (RLIMIT_AS, overcommit, EBADF, EACCES, ...):
-			 * its judgement of the arguments with room available. */
-			LJMM_DEBUG("region: placement refused by the kernel", addr, "len", need, (int)r);
-			*why = KERNEL_REFUSED;
-			return (int)r;
-		}
-		ljmm_stats_add(&ljmm_stats_live.conflicts, 1);
-		LJMM_DEBUG("region: range taken behind the index's back, resyncing", addr, "len", need, -EEXIST);
-		/* Stale (a signal handler inside this very call changed the region): records
-		 * are ignored until a rebuild, so skipping the spot would not work. */
-		if (!rebuilt || ljmm_index_stale()) {
-			if (ljmm_index_rebuild() < 0)
-				return -ENOMEM;
-			rebuilt = 1;
-		} else {
-			/* Maps read while others change them can miss a mapping: skip this spot. */
-			ljmm_index_record_used(addr, addr + need);
-		}
-	}
-	*why = CONTENDED;
-	return -ENOMEM;
 }
 
 static int eligible(size_t len, int flags)
@@ -189,7 +115,8 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 						 int mode, long r, void **out)
 {
 	ljmm_section_t sec;
-	int asked = r != 0, known_full = !asked && mode != LJMM_MODE_REGION_FIRST, why = NO_ROOM, ret = -ENOMEM;
+	int asked = r != 0, known_full = !asked && mode != LJMM_MODE_REGION_FIRST;
+	int why = LJMM_PLACE_NO_ROOM, ret = -ENOMEM;
 	int refused = 0; /* the section turned us away: the kernel alone answers */
 	uintptr_t need = ljmm_page_up(len);
 
@@ -201,7 +128,7 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 		/* No argument checks of our own: the placement call makes the kernel judge the
 		 * arguments exactly as it would with room in its window. */
 		if (ljmm_section_enter(&sec) == 0) {
-			ret = region_map(len, prot, flags, fd, off, out, &why);
+			ret = ljmm_place(len, prot, flags, fd, off, out, &why);
 			/* Only a placement the kernel accepted proves that its ENOMEM meant "no
 			 * room in the window" and not RLIMIT_AS, RLIMIT_DATA or overcommit. */
 			if (ret == 0 && asked) {
@@ -223,7 +150,7 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 			refused = 1; /* a signal handler inside the shim, or a stuck holder: kernel only */
 		}
 	} else {
-		why = KERNEL_REFUSED; /* huge pages, a stack: the kernel's business alone */
+		why = LJMM_PLACE_REFUSED; /* huge pages, a stack: the kernel's business alone */
 	}
 	if (!asked) {
 		r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
@@ -243,7 +170,7 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 	}
 	/* Turned away by the section (a handler inside the shim): the region was never
 	 * asked, so this is no sign of the low 2 GiB running out. */
-	return failed(len, why == NO_ROOM && !refused);
+	return failed(len, why == LJMM_PLACE_NO_ROOM && !refused);
 }
 
 int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, void **out)
