@@ -56,9 +56,7 @@ typedef enum { UNLOADED = 0, LOADING, LOADED } load_state_t;
 static uint64_t values[LJMM_OPT_COUNT];
 static uint16_t set_mask;   /* bit i: option i was set to an accepted value */
 static int state;           /* atomic: a load_state_t */
-/* The accepted LJMM_LOG_FILE text itself (the environment string, which lives as long
- * as the process), not a copy: a path buffer would be one more page of memory in every
- * process, for a setting that is only read when a line is written. */
+/* The accepted LJMM_LOG_FILE text, the environment string, until log.c copies it. */
 static const char *log_path;
 
 _Static_assert(LJMM_OPT_COUNT <= 16, "set_mask holds one bit per option");

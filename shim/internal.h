@@ -20,6 +20,19 @@
 #define LJMM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LJMM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/* Test builds (the fake-kernel suites define LJMM_TEST_POINTS) run a test's code at the
+ * named points where a signal handler could run; in the library they are nothing. */
+#ifdef LJMM_TEST_POINTS
+extern void (*ljmm_test_point)(const char *where);
+#define LJMM_TEST_POINT(where)                  \
+	do {                                    \
+		if (ljmm_test_point)            \
+			ljmm_test_point(where); \
+	} while (0)
+#else
+#define LJMM_TEST_POINT(where) ((void)0)
+#endif
+
 static inline uintptr_t ljmm_page_down(uintptr_t a) { return a & ~(LJMM_PAGE - 1); }
 
 /* Round up; returns 0 when the rounding overflows (the kernel then answers ENOMEM). */

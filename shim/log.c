@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 
 #include "sys.h"
@@ -117,29 +118,85 @@ int ljmm_buf_flush(const ljmm_buf_t *b, int fd)
 	return 0;
 }
 
+/* ljmm_buf_flush with SIGXFSZ held off: a write past RLIMIT_FSIZE fails with EFBIG and
+ * raises SIGXFSZ, whose default action kills the process; the program's own writes may
+ * do that, ours must not. The signal is blocked for the write and, if the write raised
+ * it (it was not pending before), taken back before the mask is restored. Three system
+ * calls more per line: lines are rare. */
+static int flush_guarded(const ljmm_buf_t *b, int fd)
+{
+	const uint64_t xfsz = 1ull << (SIGXFSZ - 1);
+	uint64_t old = 0, pending = 0;
+	int blocked = ljmm_sys_sigmask(SIG_BLOCK, &xfsz, &old) == 0, r;
+	if (blocked && ljmm_sys_sigpending(&pending) != 0)
+		pending = xfsz; /* unknown: take nothing back */
+	r = ljmm_buf_flush(b, fd);
+	if (blocked) {
+		if (r == -EFBIG && !(pending & xfsz))
+			(void)ljmm_sys_sigtake(&xfsz);
+		(void)ljmm_sys_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	return r;
+}
+
 /* The log file is opened for each line and closed after it, never kept open: a
  * descriptor kept by number would, after a daemon closes every descriptor and opens its
  * own files, be one of those (the lines would land in the daemon's data). O_NONBLOCK:
- * a FIFO without a reader fails with ENXIO instead of blocking, and a full one drops
- * the line rather than stall the process. Created 0600: the lines hold addresses. */
-static const char *log_path; /* NULL: stderr */
+ * a FIFO without a reader fails with ENXIO instead of blocking, and a full one fails
+ * with EAGAIN rather than stall the process. Created 0600: the lines hold addresses.
+ *
+ * The path is copied, and made absolute, when the options are read: the environment
+ * string it came from is overwritten by programs that set their process title there
+ * (nginx, postgres), and a relative path would follow the program's chdir. The copy is
+ * in .bss, a page the kernel maps only when LJMM_LOG_FILE is set. */
+static char log_path[LJMM_LOG_PATH_MAX]; /* "": stderr */
+static int log_path_err;                  /* why the path could not be taken (-errno), or 0 */
 int ljmm_log_debug_on;
 
 void ljmm_log_configure(const char *path, int debug)
 {
-	log_path = path && *path ? path : NULL;
+	size_t n = path ? strlen(path) : 0, at = 0;
 	ljmm_log_debug_on = debug;
+	log_path[0] = '\0';
+	log_path_err = 0;
+	if (!n)
+		return;
+	if (path[0] != '/') {
+		long r = ljmm_sys_getcwd(log_path, sizeof log_path);
+		/* Linux 2.6.36+: "(unreachable)/..." when the directory is outside the
+		 * process's root; such a prefix cannot be opened either. */
+		if (r < 0 || log_path[0] != '/') {
+			log_path_err = r < 0 ? (int)r : -ENOENT;
+			at = 0;
+		} else {
+			at = strlen(log_path);
+			if (at > 1)
+				log_path[at++] = '/';
+		}
+	}
+	if (!log_path_err && at + n >= sizeof log_path)
+		log_path_err = -ENAMETOOLONG;
+	if (log_path_err) {
+		/* Kept for the error line, cut if need be; nothing is opened. */
+		at = 0;
+		if (n >= sizeof log_path)
+			n = sizeof log_path - 1;
+	}
+	memcpy(log_path + at, path, n);
+	log_path[at + n] = '\0';
 }
 
 static long open_log(void)
 {
+	if (log_path_err)
+		return log_path_err;
 	return ljmm_sys_open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
 }
 
-static int failed_once; /* the "cannot open" line was printed */
+static int failed_once; /* the "cannot open/write" line was printed */
 
-/* Say once, on stderr, that the log file cannot be used. */
-static void report_unusable(int err)
+/* Say once, on stderr, that the log file cannot be used (what: "open" or "write"). */
+static void report_unusable(const char *what, int err)
 {
 	char storage[512];
 	ljmm_buf_t b;
@@ -147,7 +204,9 @@ static void report_unusable(int err)
 	if (__atomic_exchange_n(&failed_once, 1, __ATOMIC_RELAXED))
 		return;
 	ljmm_buf_init(&b, storage, sizeof storage - 1);
-	ljmm_buf_str(&b, "ljmm: cannot open LJMM_LOG_FILE='");
+	ljmm_buf_str(&b, "ljmm: cannot ");
+	ljmm_buf_str(&b, what);
+	ljmm_buf_str(&b, " LJMM_LOG_FILE='");
 	/* Long paths are shortened in the middle so that the line keeps its end. */
 	n = strlen(log_path);
 	if (n > 300) {
@@ -161,21 +220,25 @@ static void report_unusable(int err)
 	ljmm_buf_errno(&b, err);
 	if (err == ENXIO)
 		ljmm_buf_str(&b, " (a FIFO with no reader)");
+	else if (err == EFBIG)
+		ljmm_buf_str(&b, " (RLIMIT_FSIZE)");
+	else if (err == EAGAIN)
+		ljmm_buf_str(&b, " (a full FIFO)");
 	ljmm_buf_str(&b, "; logging to stderr");
 	if (b.len == b.cap)
 		b.len--;
 	ljmm_buf_mem(&b, "\n", 1);
-	(void)ljmm_buf_flush(&b, 2);
+	(void)flush_guarded(&b, 2);
 }
 
 int ljmm_log_check(void)
 {
 	long fd;
-	if (!log_path)
+	if (!log_path[0])
 		return 0;
 	fd = open_log();
 	if (fd < 0) {
-		report_unusable((int)-fd);
+		report_unusable("open", (int)-fd);
 		return (int)fd;
 	}
 	ljmm_sys_close((int)fd);
@@ -192,22 +255,26 @@ void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap)
 
 int ljmm_log_end(ljmm_buf_t *b)
 {
-	long fd = 2;
+	long fd;
 	int r;
 	/* Keep room for the newline even when the text was cut. */
 	if (b->len == b->cap && b->cap)
 		b->len--;
 	ljmm_buf_mem(b, "\n", 1);
-	if (log_path) {
-		fd = open_log();
-		if (fd < 0) {
-			report_unusable((int)-fd);
-			fd = 2; /* a full descriptor table, a FIFO gone: the line still goes somewhere */
-		}
+	if (!log_path[0])
+		return flush_guarded(b, 2);
+	fd = open_log();
+	if (fd < 0) {
+		/* A full descriptor table, a FIFO gone: the line still goes somewhere. */
+		report_unusable("open", (int)-fd);
+		return flush_guarded(b, 2);
 	}
-	r = ljmm_buf_flush(b, (int)fd);
-	if (fd != 2)
-		ljmm_sys_close((int)fd);
+	r = flush_guarded(b, (int)fd);
+	ljmm_sys_close((int)fd);
+	if (r < 0) {
+		report_unusable("write", -r);
+		r = flush_guarded(b, 2);
+	}
 	return r;
 }
 

@@ -34,8 +34,10 @@ void ljmm_buf_errno(ljmm_buf_t *b, int err);
 /** Write the whole buffer to fd, retrying short writes and EINTR; returns 0 or -errno. */
 int ljmm_buf_flush(const ljmm_buf_t *b, int fd);
 
+/** The longest log path kept, with its NUL (Linux's PATH_MAX). */
+#define LJMM_LOG_PATH_MAX 4096
 /** Where lines go: path NULL or "" means stderr; debug turns on LJMM_DEBUG lines. The
- *  path must outlive the process's use of it (the environment string). */
+ *  path is copied, made absolute against the current directory. */
 void ljmm_log_configure(const char *path, int debug);
 /** Check the destination once, at start-up: 0, or -errno after one line on stderr
  *  saying that the file cannot be used and that lines go to stderr instead. */

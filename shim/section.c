@@ -28,7 +28,10 @@
  *   was cancelled asynchronously inside the shim), the lock is taken over, and the index
  *   rebuilt. If it does exist (it jumped out and has not called the shim since, or it is
  *   very slow), the call gives up, answered by the kernel alone, and later calls do not
- *   wait for that holder again. Nothing waits for ever.
+ *   wait for that holder again until it leaves a section (it calls the shim again and
+ *   recovers its lock) or is taken over. Nothing waits for ever. Left open: a thread
+ *   that jumped out and never calls the shim again keeps the region from the others,
+ *   who are answered by the kernel alone (docs/design.md, "Signals and jumps").
  * - A forked child: its lock page comes zeroed (the lock free, the "alive" mark gone).
  *   The first section in it has the index rebuilt, since the parent's holder may have
  *   left it half-updated; except when the fork was made by a signal handler that
@@ -161,9 +164,19 @@ static int stand_aside(ljmm_section_t *me, int why)
 	return why;
 }
 
-/* The lock is ours now, its last section's state unknown. */
-static void taken_over(void)
+/* A holder that was stuck is not any more once it leaves a section, or once its lock
+ * is taken over: later waiters wait for it again. One load when nothing was stuck. */
+static void forget_stuck(uint64_t holder)
 {
+	uint64_t stuck = __atomic_load_n(&stuck_owner, __ATOMIC_RELAXED);
+	if (LJMM_UNLIKELY(stuck) && stuck == holder)
+		(void)__atomic_compare_exchange_n(&stuck_owner, &stuck, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/* The lock is ours now, its last section's state unknown. */
+static void taken_over(uint64_t previous)
+{
+	forget_stuck(previous);
 	ljmm_index_invalidate();
 	ljmm_stats_add(&ljmm_stats_live.section_recoveries, 1);
 }
@@ -173,6 +186,7 @@ int ljmm_section_enter(ljmm_section_t *me)
 	ljmm_lockpage_t *pg = ljmm_lockpage_get();
 	uint64_t id = thread_id(), nonce, timeout = WAIT_LIMIT_NS;
 	uint64_t owner;
+	unsigned d;
 	int r;
 
 	if (tls.depth == MAX_FRAMES)
@@ -186,10 +200,18 @@ int ljmm_section_enter(ljmm_section_t *me)
 	}
 	nonce = ++tls.nonces;
 	me->token = token_of(me, nonce);
-	tls.frames[tls.depth].mark = me;
-	tls.frames[tls.depth].nonce = nonce;
+	d = tls.depth;
+	tls.frames[d].mark = me;
+	tls.frames[d].nonce = nonce;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	tls.depth++;
+	LJMM_TEST_POINT("section: entry stored, not yet counted");
+	tls.depth = d + 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	/* Again: a handler that ran between the first store and the count's increase used
+	 * that same slot for its own section and left its entry there. One that runs from
+	 * here on pushes above ours; none reads the entries before we hold the lock. */
+	tls.frames[d].mark = me;
+	tls.frames[d].nonce = nonce;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 
 	owner = __atomic_load_n(&pg->lock.owner, __ATOMIC_RELAXED);
@@ -199,7 +221,7 @@ int ljmm_section_enter(ljmm_section_t *me)
 	if (r == -EDEADLK) {
 		if (older_running(me))
 			return stand_aside(me, -EDEADLK);
-		taken_over(); /* left by a jump: ours again */
+		taken_over(id); /* left by a jump: ours again */
 	} else if (r == -ETIMEDOUT) {
 		owner = __atomic_load_n(&pg->lock.owner, __ATOMIC_RELAXED);
 		if (!owner || ljmm_sys_tgkill(ljmm_sys_getpid(), (long)(owner >> 32), 0) != -ESRCH ||
@@ -207,7 +229,7 @@ int ljmm_section_enter(ljmm_section_t *me)
 			__atomic_store_n(&stuck_owner, owner, __ATOMIC_RELAXED);
 			return stand_aside(me, -ETIMEDOUT);
 		}
-		taken_over(); /* its thread is gone (cancelled inside the shim) */
+		taken_over(owner); /* its thread is gone (cancelled inside the shim) */
 	}
 	if (LJMM_UNLIKELY(!__atomic_load_n(&pg->alive, __ATOMIC_ACQUIRE))) {
 		/* First section in a forked child, whose one thread has a new kernel id: the
@@ -240,4 +262,5 @@ void ljmm_section_leave(ljmm_section_t *me)
 	ljmm_lock_release_if(&pg->lock, tls.id);
 	me->token = 0;
 	pop(me);
+	forget_stuck(tls.id);
 }

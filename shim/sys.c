@@ -55,6 +55,21 @@ long ljmm_sys_read(int fd, void *buf, size_t n) { return sys6(SYS_read, fd, (lon
 
 long ljmm_sys_write(int fd, const void *buf, size_t n) { return sys6(SYS_write, fd, (long)buf, (long)n, 0, 0, 0); }
 
+long ljmm_sys_sigmask(int how, const uint64_t *set, uint64_t *old)
+{
+	return sys6(SYS_rt_sigprocmask, how, (long)set, (long)old, 8, 0, 0);
+}
+
+long ljmm_sys_sigpending(uint64_t *set) { return sys6(SYS_rt_sigpending, (long)set, 8, 0, 0, 0, 0); }
+
+long ljmm_sys_sigtake(const uint64_t *set)
+{
+	struct timespec zero = {0, 0};
+	return sys6(SYS_rt_sigtimedwait, (long)set, 0, (long)&zero, 8, 0, 0);
+}
+
+long ljmm_sys_getcwd(char *buf, size_t n) { return sys6(SYS_getcwd, (long)buf, (long)n, 0, 0, 0, 0); }
+
 long ljmm_sys_close(int fd) { return sys6(SYS_close, fd, 0, 0, 0, 0, 0); }
 
 long ljmm_sys_brk(void *addr) { return sys6(SYS_brk, (long)addr, 0, 0, 0, 0, 0); }

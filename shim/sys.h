@@ -65,6 +65,14 @@ long ljmm_sys_gettid(void);
 long ljmm_sys_tgkill(long tgid, long tid, int sig);
 /** sigaltstack(2) read-only: 0 with *ss filled, or -errno. */
 long ljmm_sys_sigaltstack_get(void *ss);
+/** rt_sigprocmask(2) on the 64 standard and real-time signals: 0 or -errno. */
+long ljmm_sys_sigmask(int how, const uint64_t *set, uint64_t *old);
+/** rt_sigpending(2): 0 with *set filled, or -errno. */
+long ljmm_sys_sigpending(uint64_t *set);
+/** rt_sigtimedwait(2) with a zero timeout: the signal taken, or -EAGAIN when none of set is pending. */
+long ljmm_sys_sigtake(const uint64_t *set);
+/** getcwd(2): the length with the NUL, or -errno. */
+long ljmm_sys_getcwd(char *buf, size_t n);
 /** clock_gettime(2). */
 long ljmm_sys_clock_gettime(int clock, struct timespec *ts);
 /** futex(2) FUTEX_WAIT_PRIVATE (timeout NULL: none) and FUTEX_WAKE_PRIVATE. */

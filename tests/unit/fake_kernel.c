@@ -73,6 +73,7 @@
  *   signal 0, from the thread set the test controls.
  * - Mappings with real memory cannot be moved or resized (the model aborts). */
 #include "fake_kernel.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1213,6 +1214,30 @@ long ljmm_sys_sigaltstack_get(void *ss)
 	memset(s, 0, sizeof *s);
 	s->ss_flags = SS_DISABLE;
 	return 0;
+}
+
+/* A test's code at the shim's LJMM_TEST_POINTs (none when NULL). */
+void (*ljmm_test_point)(const char *where);
+
+/* Signal masks and the working directory: the real process's, as the log needs them. */
+long ljmm_sys_sigmask(int how, const uint64_t *set, uint64_t *old)
+{
+	return syscall(SYS_rt_sigprocmask, how, set, old, 8) == 0 ? 0 : -errno;
+}
+
+long ljmm_sys_sigpending(uint64_t *set) { return syscall(SYS_rt_sigpending, set, 8) == 0 ? 0 : -errno; }
+
+long ljmm_sys_sigtake(const uint64_t *set)
+{
+	struct timespec zero = {0, 0};
+	long r = syscall(SYS_rt_sigtimedwait, set, NULL, &zero, 8);
+	return r >= 0 ? r : -errno;
+}
+
+long ljmm_sys_getcwd(char *buf, size_t n)
+{
+	long r = syscall(SYS_getcwd, buf, n);
+	return r >= 0 ? r : -errno;
 }
 
 long ljmm_sys_clock_gettime(int clock, struct timespec *ts)

@@ -336,6 +336,15 @@ static void capture_stderr(char *path, size_t cap)
 	close(fd);
 }
 
+/* Lines of text that contain needle. */
+static int count_of(const char *text, const char *needle)
+{
+	int n = 0;
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
 static void log_line(const char *text)
 {
 	char storage[128];
@@ -555,6 +564,95 @@ START_TEST(test_log_full_descriptor_table_falls_back)
 }
 END_TEST
 
+/* The path is fixed when the options are read: a relative one against the directory of
+ * that moment (a program that changes directory keeps its log), and copied (nginx and
+ * postgres write their process title over the environment string it came from). */
+START_TEST(test_log_path_is_fixed_at_start)
+{
+	char a[4096], b[4096], env[64] = "rel.log", file[4200], got[1024], want[256];
+	struct stat st;
+	snprintf(a, sizeof a, "%s/ljmm-test-logdir-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	snprintf(b, sizeof b, "%s", a);
+	ck_assert_ptr_nonnull(mkdtemp(a));
+	ck_assert_ptr_nonnull(mkdtemp(b));
+	ck_assert_int_eq(chdir(a), 0);
+	ljmm_log_configure(env, 0);
+	memset(env, 'X', sizeof env - 1); /* the title written over the environment */
+	ck_assert_int_eq(chdir(b), 0);
+	log_line("from elsewhere");
+	snprintf(file, sizeof file, "%s/rel.log", a);
+	snprintf(want, sizeof want, "ljmm[%ld]: from elsewhere\n", (long)getpid());
+	slurp(file, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	snprintf(file, sizeof file, "%s/rel.log", b);
+	ck_assert_int_eq(stat(file, &st), -1);
+	snprintf(file, sizeof file, "%s/rel.log", a);
+	unlink(file);
+	rmdir(a);
+	rmdir(b);
+}
+END_TEST
+
+/* A log file already past RLIMIT_FSIZE: the write fails with EFBIG and raises SIGXFSZ,
+ * which kills the process by default. Ours must not: the line goes to stderr with one
+ * line saying why, and no SIGXFSZ is left pending, whether the program had it blocked
+ * or not. */
+START_TEST(test_log_file_size_limit_does_not_kill)
+{
+	char path[4096], err[4096], got[2048], big[4096];
+	struct rlimit rl = {1024, 1024};
+	sigset_t blocked, pending;
+	int fd;
+	temp_path(path, sizeof path);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	memset(big, '.', sizeof big);
+	ck_assert_int_eq(write(fd, big, sizeof big), (ssize_t)sizeof big);
+	close(fd);
+	capture_stderr(err, sizeof err);
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	log_line("first");
+	sigemptyset(&blocked);
+	sigaddset(&blocked, SIGXFSZ);
+	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &blocked, NULL), 0);
+	log_line("second, SIGXFSZ blocked by the program");
+	ck_assert_int_eq(sigpending(&pending), 0);
+	ck_assert(!sigismember(&pending, SIGXFSZ));
+	ck_assert_int_eq(sigprocmask(SIG_UNBLOCK, &blocked, NULL), 0);
+	slurp(err, got, sizeof got);
+	ck_assert_int_eq(count_of(got, "cannot write LJMM_LOG_FILE="), 1);
+	ck_assert_ptr_nonnull(strstr(got, "': EFBIG (RLIMIT_FSIZE); logging to stderr\n"));
+	ck_assert_ptr_nonnull(strstr(got, "]: first\n"));
+	ck_assert_ptr_nonnull(strstr(got, "]: second, SIGXFSZ blocked by the program\n"));
+	unlink(path);
+	unlink(err);
+}
+END_TEST
+
+/* A file that opens but takes nothing (a full disk; here /dev/full through a symlink):
+ * the lines go to stderr, after one line saying why. */
+START_TEST(test_log_write_failure_falls_back)
+{
+	char path[4096], err[4096], got[2048];
+	temp_path(path, sizeof path);
+	unlink(path);
+	ck_assert_int_eq(symlink("/dev/full", path), 0);
+	capture_stderr(err, sizeof err);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	log_line("one");
+	log_line("two");
+	slurp(err, got, sizeof got);
+	ck_assert_int_eq(count_of(got, "cannot write LJMM_LOG_FILE="), 1);
+	ck_assert_ptr_nonnull(strstr(got, "': ENOSPC; logging to stderr\n"));
+	ck_assert_ptr_nonnull(strstr(got, "]: one\n"));
+	ck_assert_ptr_nonnull(strstr(got, "]: two\n"));
+	unlink(path);
+	unlink(err);
+}
+END_TEST
+
 START_TEST(test_log_end_keeps_room_for_newline)
 {
 	char path[4096], got[256], want[256], storage[24];
@@ -639,6 +737,9 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_log_long_path_error_line_is_whole);
 	tcase_add_test(tc, test_log_fifo_without_reader_does_not_block);
 	tcase_add_test(tc, test_log_full_descriptor_table_falls_back);
+	tcase_add_test(tc, test_log_path_is_fixed_at_start);
+	tcase_add_test(tc, test_log_file_size_limit_does_not_kill);
+	tcase_add_test(tc, test_log_write_failure_falls_back);
 	tcase_add_test(tc, test_log_end_keeps_room_for_newline);
 	tcase_add_test(tc, test_log_errno_names);
 	tcase_add_test(tc, test_log_debug_line);

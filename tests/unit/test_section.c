@@ -20,6 +20,7 @@
 #include "alloc.h"
 #include "check_main.h"
 #include "index.h"
+#include "internal.h"
 #include "lock.h"
 #include "lockpage.h"
 #include "scenario.h"
@@ -393,6 +394,85 @@ START_TEST(test_section_stuck_live_holder_gives_up_once)
 	pthread_join(t, NULL);
 	ck_assert_int_eq(sc_map32(M), (long)(46 * M));
 	sc_verified("after the holder left");
+}
+END_TEST
+
+/* A holder that leaves and then enters again: stuck once is not stuck for ever. */
+static void *hold_twice(void *arg)
+{
+	holder_t *h = arg;
+	ljmm_section_t sec;
+	fk_thread_self(h->tid);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(ljmm_section_enter(&sec), 0);
+		sem_post(&h->holding);
+		sem_wait(&h->release);
+		ljmm_section_leave(&sec);
+	}
+	return NULL;
+}
+
+START_TEST(test_section_stuck_holder_that_left_is_waited_for_again)
+{
+	holder_t h = {.tid = 2004};
+	pthread_t t;
+	uint64_t t0;
+	start();
+	sem_init(&h.holding, 0, 0);
+	sem_init(&h.release, 0, 0);
+	fk_thread_alive(h.tid, 1);
+	ck_assert_int_eq(pthread_create(&t, NULL, hold_twice, &h), 0);
+	sem_wait(&h.holding);
+	ck_assert_int_eq(sc_map32(M), -ENOMEM); /* gave up after the limit */
+	ck_assert_uint_eq(sc_stats().lock_timeouts, 1);
+	/* It left its section (it was slow, not stuck) and holds the lock again, as any
+	 * thread does for a moment: a waiter waits for it again, the full limit, instead of
+	 * giving up at once for as long as the process lives. */
+	sem_post(&h.release);
+	sem_wait(&h.holding);
+	t0 = fk_clock_ns();
+	ck_assert_int_eq(sc_map32(M), -ENOMEM);
+	ck_assert_uint_eq(fk_clock_ns() - t0, SECOND);
+	ck_assert_uint_eq(sc_stats().lock_timeouts, 2);
+	sem_post(&h.release);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(sc_map32(M), (long)(46 * M));
+	sc_verified("after the holder left twice");
+}
+END_TEST
+
+/* A handler that runs in the instant between a section's storing its entry and counting
+ * it uses the same slot for its own section, start to end. The outer section must still
+ * be on record afterwards: a second handler, inside the outer section, is a re-entry and
+ * must not take the lock over (once it did: the outer's entry was the first handler's,
+ * so no section of the thread seemed to run). */
+static int slot_points;
+static long slot_handler_result;
+
+static void handler_at_the_slot(const char *where)
+{
+	if (strcmp(where, "section: entry stored, not yet counted") != 0 || slot_points++)
+		return;
+	slot_handler_result = from_a_handler(M);
+}
+
+START_TEST(test_section_handler_between_entry_and_count_keeps_the_record)
+{
+	ljmm_section_t outer;
+	start();
+	slot_points = 0;
+	ljmm_test_point = handler_at_the_slot;
+	ck_assert_int_eq(ljmm_section_enter(&outer), 0);
+	ljmm_test_point = NULL;
+	ck_assert_int_eq(slot_points, 2); /* the outer's point, then the handler's own */
+	/* The lock was free then: the handler's request was served by the region. */
+	ck_assert_int_eq(slot_handler_result, (long)(46 * M));
+	ck_assert_int_eq(from_a_handler(M), -ENOMEM);
+	ck_assert_uint_eq(sc_stats().signal_reentries, 1);
+	ck_assert_uint_eq(sc_stats().section_recoveries, 0);
+	ljmm_section_leave(&outer);
+	ck_assert_int_eq(sc_map32(M), (long)(45 * M));
+	sc_verified("after a handler at the slot");
 }
 END_TEST
 
@@ -787,6 +867,8 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_loop_test(tc, test_section_marks_and_the_alternate_stack, 0, 2);
 	tcase_add_test(tc, test_section_dead_holder_is_taken_over_after_the_limit);
 	tcase_add_test(tc, test_section_stuck_live_holder_gives_up_once);
+	tcase_add_test(tc, test_section_stuck_holder_that_left_is_waited_for_again);
+	tcase_add_test(tc, test_section_handler_between_entry_and_count_keeps_the_record);
 	tcase_add_test(tc, test_section_waiter_is_woken_by_the_release);
 	tcase_add_test(tc, test_section_nested_handlers_fill_the_record);
 	tcase_add_loop_test(tc, test_section_fork_reset, 0, 2);
