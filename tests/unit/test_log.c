@@ -593,13 +593,30 @@ START_TEST(test_log_path_is_fixed_at_start)
 }
 END_TEST
 
+/* After two lines the log file did not take: stderr (captured in err) holds one
+ * "cannot write" line naming why, then both lines. Removes both files. */
+static void expect_write_fallback(const char *path, const char *err, const char *why, const char *l1, const char *l2)
+{
+	char got[2048], want[256];
+	slurp(err, got, sizeof got);
+	ck_assert_int_eq(count_of(got, "cannot write LJMM_LOG_FILE="), 1);
+	snprintf(want, sizeof want, "': %s; logging to stderr\n", why);
+	ck_assert_ptr_nonnull(strstr(got, want));
+	snprintf(want, sizeof want, "]: %s\n", l1);
+	ck_assert_ptr_nonnull(strstr(got, want));
+	snprintf(want, sizeof want, "]: %s\n", l2);
+	ck_assert_ptr_nonnull(strstr(got, want));
+	unlink(path);
+	unlink(err);
+}
+
 /* A log file already past RLIMIT_FSIZE: the write fails with EFBIG and raises SIGXFSZ,
  * which kills the process by default. Ours must not: the line goes to stderr with one
  * line saying why, and no SIGXFSZ is left pending, whether the program had it blocked
  * or not. */
 START_TEST(test_log_file_size_limit_does_not_kill)
 {
-	char path[4096], err[4096], got[2048], big[4096];
+	char path[4096], err[4096], big[4096];
 	struct rlimit rl = {1024, 1024};
 	sigset_t blocked, pending;
 	int fd;
@@ -620,13 +637,7 @@ START_TEST(test_log_file_size_limit_does_not_kill)
 	ck_assert_int_eq(sigpending(&pending), 0);
 	ck_assert(!sigismember(&pending, SIGXFSZ));
 	ck_assert_int_eq(sigprocmask(SIG_UNBLOCK, &blocked, NULL), 0);
-	slurp(err, got, sizeof got);
-	ck_assert_int_eq(count_of(got, "cannot write LJMM_LOG_FILE="), 1);
-	ck_assert_ptr_nonnull(strstr(got, "': EFBIG (RLIMIT_FSIZE); logging to stderr\n"));
-	ck_assert_ptr_nonnull(strstr(got, "]: first\n"));
-	ck_assert_ptr_nonnull(strstr(got, "]: second, SIGXFSZ blocked by the program\n"));
-	unlink(path);
-	unlink(err);
+	expect_write_fallback(path, err, "EFBIG (RLIMIT_FSIZE)", "first", "second, SIGXFSZ blocked by the program");
 }
 END_TEST
 
@@ -634,7 +645,7 @@ END_TEST
  * the lines go to stderr, after one line saying why. */
 START_TEST(test_log_write_failure_falls_back)
 {
-	char path[4096], err[4096], got[2048];
+	char path[4096], err[4096];
 	temp_path(path, sizeof path);
 	unlink(path);
 	ck_assert_int_eq(symlink("/dev/full", path), 0);
@@ -643,13 +654,7 @@ START_TEST(test_log_write_failure_falls_back)
 	ck_assert_int_eq(ljmm_log_check(), 0);
 	log_line("one");
 	log_line("two");
-	slurp(err, got, sizeof got);
-	ck_assert_int_eq(count_of(got, "cannot write LJMM_LOG_FILE="), 1);
-	ck_assert_ptr_nonnull(strstr(got, "': ENOSPC; logging to stderr\n"));
-	ck_assert_ptr_nonnull(strstr(got, "]: one\n"));
-	ck_assert_ptr_nonnull(strstr(got, "]: two\n"));
-	unlink(path);
-	unlink(err);
+	expect_write_fallback(path, err, "ENOSPC", "one", "two");
 }
 END_TEST
 
