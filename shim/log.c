@@ -149,7 +149,7 @@ static int flush_guarded(const ljmm_buf_t *b, int fd)
  * string it came from is overwritten by programs that set their process title there
  * (nginx, postgres), and a relative path would follow the program's chdir. The copy is
  * in .bss, a page the kernel maps only when LJMM_LOG_FILE is set. */
-static char log_path[LJMM_LOG_PATH_MAX]; /* "": stderr */
+__attribute__((section(".lbss"))) static char log_path[LJMM_LOG_PATH_MAX]; /* "": stderr */
 static int log_path_err;                  /* why the path could not be taken (-errno), or 0 */
 int ljmm_log_debug_on;
 
