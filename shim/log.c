@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "internal.h"
 #include "sys.h"
 
 void ljmm_buf_init(ljmm_buf_t *b, char *storage, size_t cap)
@@ -148,15 +149,23 @@ static int flush_guarded(const ljmm_buf_t *b, int fd)
  * The path is copied, and made absolute, when the options are read: the environment
  * string it came from is overwritten by programs that set their process title there
  * (nginx, postgres), and a relative path would follow the program's chdir. The copy is
- * in .bss, a page the kernel maps only when LJMM_LOG_FILE is set. */
-__attribute__((section(".lbss"))) static char log_path[LJMM_LOG_PATH_MAX]; /* "": stderr */
-static int log_path_err;                  /* why the path could not be taken (-errno), or 0 */
+ * in .lbss, after all the other state (pool.c says why): its first bytes share the last
+ * page of .bss, already resident; the rest is touched only by a long path.
+ *
+ * The path is written in place, so it is published by a flag: a thread or a handler
+ * that logs while it is being written (the options are read at the first MAP_32BIT
+ * call, which can come from any thread) sends its line to stderr rather than open a
+ * half-written path with O_CREAT. */
+__attribute__((section(".lbss"))) static char log_path[LJMM_LOG_PATH_MAX];
+static int log_path_err; /* why the path could not be taken (-errno), or 0 */
+static int log_ready;    /* atomic: log_path (and log_path_err) are complete; 0: stderr */
 int ljmm_log_debug_on;
 
 void ljmm_log_configure(const char *path, int debug)
 {
 	size_t n = path ? strlen(path) : 0, at = 0;
 	ljmm_log_debug_on = debug;
+	__atomic_store_n(&log_ready, 0, __ATOMIC_RELEASE);
 	log_path[0] = '\0';
 	log_path_err = 0;
 	if (!n)
@@ -182,9 +191,14 @@ void ljmm_log_configure(const char *path, int debug)
 		if (n >= sizeof log_path)
 			n = sizeof log_path - 1;
 	}
+	LJMM_TEST_POINT("log: path half written");
 	memcpy(log_path + at, path, n);
 	log_path[at + n] = '\0';
+	__atomic_store_n(&log_ready, 1, __ATOMIC_RELEASE);
 }
+
+/* Is there a log file to use (else: stderr)? */
+static int have_log(void) { return __atomic_load_n(&log_ready, __ATOMIC_ACQUIRE); }
 
 static long open_log(void)
 {
@@ -234,7 +248,7 @@ static void report_unusable(const char *what, int err)
 int ljmm_log_check(void)
 {
 	long fd;
-	if (!log_path[0])
+	if (!have_log())
 		return 0;
 	fd = open_log();
 	if (fd < 0) {
@@ -261,7 +275,7 @@ int ljmm_log_end(ljmm_buf_t *b)
 	if (b->len == b->cap && b->cap)
 		b->len--;
 	ljmm_buf_mem(b, "\n", 1);
-	if (!log_path[0])
+	if (!have_log())
 		return flush_guarded(b, 2);
 	fd = open_log();
 	if (fd < 0) {

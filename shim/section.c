@@ -151,6 +151,31 @@ static void pop(ljmm_section_t *me)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
+/* Record the caller's section on top of the thread's list. A handler can run between
+ * any two steps and enter a section of its own; none reads the entries before we hold
+ * the lock, but it writes them:
+ * - one between the store and the count's increase uses that same slot and leaves its
+ *   entry there: so the entry is stored again after the increase;
+ * - one after the increase, with the list full, prunes it (the first handler's stale
+ *   entry goes) and so moves the top: then the push starts again at the new top. */
+static void push(ljmm_section_t *me, uint64_t nonce)
+{
+	unsigned d;
+	do {
+		d = tls.depth;
+		tls.frames[d].mark = me;
+		tls.frames[d].nonce = nonce;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		LJMM_TEST_POINT("section: entry stored, not yet counted");
+		tls.depth = d + 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		LJMM_TEST_POINT("section: entry counted, not yet stored again");
+		tls.frames[d].mark = me;
+		tls.frames[d].nonce = nonce;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} while (LJMM_UNLIKELY(tls.depth != d + 1));
+}
+
 /* The call leaves the index alone: a re-entry or a give-up. The index stays as good as
  * it was (a section this call interrupted finishes its update when it resumes); the
  * caller marks it stale if its own system call then changes the region. */
@@ -168,9 +193,20 @@ static int stand_aside(ljmm_section_t *me, int why)
  * is taken over: later waiters wait for it again. One load when nothing was stuck. */
 static void forget_stuck(uint64_t holder)
 {
-	uint64_t stuck = __atomic_load_n(&stuck_owner, __ATOMIC_RELAXED);
+	uint64_t stuck = __atomic_load_n(&stuck_owner, __ATOMIC_SEQ_CST);
 	if (LJMM_UNLIKELY(stuck) && stuck == holder)
 		(void)__atomic_compare_exchange_n(&stuck_owner, &stuck, 0, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/* holder kept the lock for the whole limit: later waiters do not wait for it again.
+ * Only a holder seen before and after a full wait is marked (not one that took the
+ * lock in the meantime), and the mark is dropped again if it left meanwhile: its leave
+ * may have looked for the mark before it was set. */
+static void mark_stuck(ljmm_lockpage_t *pg, uint64_t holder)
+{
+	__atomic_store_n(&stuck_owner, holder, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&pg->lock.owner, __ATOMIC_SEQ_CST) != holder)
+		forget_stuck(holder);
 }
 
 /* The lock is ours now, its last section's state unknown. */
@@ -185,8 +221,7 @@ int ljmm_section_enter(ljmm_section_t *me)
 {
 	ljmm_lockpage_t *pg = ljmm_lockpage_get();
 	uint64_t id = thread_id(), nonce, timeout = WAIT_LIMIT_NS;
-	uint64_t owner;
-	unsigned d;
+	uint64_t owner, before;
 	int r;
 
 	if (tls.depth == MAX_FRAMES)
@@ -200,22 +235,10 @@ int ljmm_section_enter(ljmm_section_t *me)
 	}
 	nonce = ++tls.nonces;
 	me->token = token_of(me, nonce);
-	d = tls.depth;
-	tls.frames[d].mark = me;
-	tls.frames[d].nonce = nonce;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	LJMM_TEST_POINT("section: entry stored, not yet counted");
-	tls.depth = d + 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	/* Again: a handler that ran between the first store and the count's increase used
-	 * that same slot for its own section and left its entry there. One that runs from
-	 * here on pushes above ours; none reads the entries before we hold the lock. */
-	tls.frames[d].mark = me;
-	tls.frames[d].nonce = nonce;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	push(me, nonce);
 
-	owner = __atomic_load_n(&pg->lock.owner, __ATOMIC_RELAXED);
-	if (owner && owner == __atomic_load_n(&stuck_owner, __ATOMIC_RELAXED))
+	before = __atomic_load_n(&pg->lock.owner, __ATOMIC_RELAXED);
+	if (before && before == __atomic_load_n(&stuck_owner, __ATOMIC_RELAXED))
 		timeout = 1; /* that holder already made someone give up: don't wait again */
 	r = ljmm_lock_acquire(&pg->lock, id, timeout);
 	if (r == -EDEADLK) {
@@ -226,7 +249,8 @@ int ljmm_section_enter(ljmm_section_t *me)
 		owner = __atomic_load_n(&pg->lock.owner, __ATOMIC_RELAXED);
 		if (!owner || ljmm_sys_tgkill(ljmm_sys_getpid(), (long)(owner >> 32), 0) != -ESRCH ||
 		    ljmm_lock_take_over(&pg->lock, owner, id) != 0) {
-			__atomic_store_n(&stuck_owner, owner, __ATOMIC_RELAXED);
+			if (timeout == WAIT_LIMIT_NS && owner && owner == before)
+				mark_stuck(pg, owner);
 			return stand_aside(me, -ETIMEDOUT);
 		}
 		taken_over(owner); /* its thread is gone (cancelled inside the shim) */

@@ -441,6 +441,42 @@ START_TEST(test_section_stuck_holder_that_left_is_waited_for_again)
 }
 END_TEST
 
+/* While a waiter gives up at once on a stuck holder, that holder leaves and another
+ * thread takes the lock: the newcomer was not waited for, so it is not marked stuck (it
+ * once was: the mark moved from holder to holder, and nobody waited again). */
+static holder_t handover_old, handover_new;
+static pthread_t handover_old_t, handover_new_t;
+
+static void hand_over(void *ctx)
+{
+	(void)ctx;
+	fk_hook_futex(NULL, NULL);
+	sem_post(&handover_old.release);
+	pthread_join(handover_old_t, NULL);
+	handover_new_t = start_holder(&handover_new, 2007, 1);
+}
+
+START_TEST(test_section_stuck_mark_does_not_move_to_the_next_holder)
+{
+	uint64_t t0;
+	start();
+	handover_old_t = start_holder(&handover_old, 2006, 1);
+	ck_assert_int_eq(sc_map32(M), -ENOMEM); /* waited 1 s: 2006 is stuck */
+	fk_hook_futex(hand_over, NULL);
+	t0 = fk_clock_ns();
+	ck_assert_int_eq(sc_map32(M), -ENOMEM); /* gave up at once; meanwhile 2007 holds it */
+	ck_assert_uint_le(fk_clock_ns() - t0, 1);
+	ck_assert_uint_eq(sc_stats().lock_timeouts, 2);
+	t0 = fk_clock_ns();
+	ck_assert_int_eq(sc_map32(M), -ENOMEM);
+	ck_assert_uint_eq(fk_clock_ns() - t0, SECOND); /* 2007 is waited for, the full limit */
+	sem_post(&handover_new.release);
+	pthread_join(handover_new_t, NULL);
+	ck_assert_int_eq(sc_map32(M), (long)(46 * M));
+	sc_verified("after the hand-over");
+}
+END_TEST
+
 /* A handler that runs in the instant between a section's storing its entry and counting
  * it uses the same slot for its own section, start to end. The outer section must still
  * be on record afterwards: a second handler, inside the outer section, is a re-entry and
@@ -455,6 +491,73 @@ static void handler_at_the_slot(const char *where)
 		return;
 	slot_handler_result = from_a_handler(M);
 }
+
+/* The same with the record full: seven entries left by jumps out of sections that were
+ * waiting for the lock (deep on the stack, so they no longer run), then the outer
+ * section's entry in the last slot. A first handler, between the outer's store and
+ * count, leaves its own entry in that slot; a second, between the count and the second
+ * store, finds the record full and prunes it, which drops every entry and moves the top
+ * to 0. The outer section must push again at the new top (it once stored into a slot
+ * no longer counted, so that a handler inside it found no running section and took the
+ * lock over). */
+static jmp_buf jumped_out;
+static int point_calls[2], point_nesting;
+static long point_results[2];
+
+static void jump_out_of_the_wait(void *ctx)
+{
+	(void)ctx;
+	longjmp(jumped_out, 1);
+}
+
+static __attribute__((noinline)) void enter_deep_and_jump(void)
+{
+	volatile char pad[64 * 1024];
+	ljmm_section_t sec;
+	pad[0] = 0;
+	(void)pad[0];
+	(void)ljmm_section_enter(&sec); /* waits for the holder: the futex hook jumps out */
+	ck_abort_msg("the wait returned");
+}
+
+static void handlers_at_both_points(const char *where)
+{
+	int which = strcmp(where, "section: entry stored, not yet counted") == 0 ? 0 : 1;
+	if (point_nesting || point_calls[which]++)
+		return;
+	point_nesting = 1;
+	point_results[which] = from_a_handler(M);
+	point_nesting = 0;
+}
+
+START_TEST(test_section_full_record_pruned_by_a_handler_mid_entry)
+{
+	holder_t h;
+	pthread_t t;
+	ljmm_section_t outer;
+	start();
+	t = start_holder(&h, 2008, 1);
+	fk_hook_futex(jump_out_of_the_wait, NULL);
+	for (int i = 0; i < 7; i++)
+		if (setjmp(jumped_out) == 0)
+			enter_deep_and_jump();
+	fk_hook_futex(NULL, NULL);
+	sem_post(&h.release);
+	pthread_join(t, NULL);
+	ljmm_test_point = handlers_at_both_points;
+	ck_assert_int_eq(ljmm_section_enter(&outer), 0);
+	ljmm_test_point = NULL;
+	ck_assert_int_eq(point_calls[0], 2); /* the outer's store, and its store again at the new top */
+	ck_assert_int_eq(point_calls[1], 2);
+	ck_assert_int_eq(point_results[0], (long)(46 * M)); /* both handlers served, the lock free */
+	ck_assert_int_eq(point_results[1], (long)(45 * M));
+	ck_assert_int_eq(from_a_handler(M), -ENOMEM); /* a re-entry: the outer is on record */
+	ck_assert_uint_eq(sc_stats().signal_reentries, 1);
+	ck_assert_uint_eq(sc_stats().section_recoveries, 0);
+	ljmm_section_leave(&outer);
+	sc_verified("after a prune in the middle of an entry");
+}
+END_TEST
 
 START_TEST(test_section_handler_between_entry_and_count_keeps_the_record)
 {
@@ -869,6 +972,8 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_section_stuck_live_holder_gives_up_once);
 	tcase_add_test(tc, test_section_stuck_holder_that_left_is_waited_for_again);
 	tcase_add_test(tc, test_section_handler_between_entry_and_count_keeps_the_record);
+	tcase_add_test(tc, test_section_stuck_mark_does_not_move_to_the_next_holder);
+	tcase_add_test(tc, test_section_full_record_pruned_by_a_handler_mid_entry);
 	tcase_add_test(tc, test_section_waiter_is_woken_by_the_release);
 	tcase_add_test(tc, test_section_nested_handlers_fill_the_record);
 	tcase_add_loop_test(tc, test_section_fork_reset, 0, 2);
