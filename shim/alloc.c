@@ -226,8 +226,7 @@ int ljmm_alloc_munmap(void *addr, size_t len)
 		ljmm_section_leave(&sec);
 	} else if (want) {
 		ljmm_index_invalidate(); /* turned away: the rebuild will see the free space */
-	} else if (!want && LJMM_UNLIKELY(start < ljmm_index_hi() && ljmm_index_built()) &&
-		   ljmm_section_enter(&sec) == 0) {
+	} else if (LJMM_UNLIKELY(start < ljmm_index_hi() && ljmm_index_built()) && ljmm_section_enter(&sec) == 0) {
 		/* The index appeared during the call: keep it exact (this race only loses
 		 * space, which a later rebuild finds again). */
 		ljmm_index_record_free(start, end);

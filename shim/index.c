@@ -15,7 +15,6 @@
 #include "index.h"
 
 #include <errno.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "config.h"
@@ -102,10 +101,17 @@ static uint64_t reserve_inside(void)
 	return b > a ? b - a : 0;
 }
 
+/* The region's size less the brk reserve, and how much of that is in use. */
+static void measure(uint64_t *in_use, uint64_t *total)
+{
+	*total = region_hi() - region_lo() - reserve_inside();
+	*in_use = *total - ljmm_region_free_bytes(&region);
+}
+
 static void note_usage(void)
 {
-	uint64_t total = region_hi() - region_lo() - reserve_inside();
-	uint64_t in_use = total - ljmm_region_free_bytes(&region);
+	uint64_t in_use, total;
+	measure(&in_use, &total);
 	ljmm_stats_set(&ljmm_stats_live.region_in_use, in_use);
 	if (in_use > ljmm_stats_live.region_peak)
 		ljmm_stats_set(&ljmm_stats_live.region_peak, in_use);
@@ -189,14 +195,9 @@ static uintptr_t mmap_min_addr(uintptr_t lo)
 	} else {
 		limit = LJMM_WINDOW_LO;
 	}
-	for (; a < limit; a *= 2) {
-		long r = ljmm_sys_mmap((void *)a, LJMM_PAGE, PROT_NONE,
-				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-		if (!ljmm_sys_is_err(r))
-			ljmm_sys_munmap((void *)r, LJMM_PAGE);
-		if (r != -EPERM && r != -EACCES)
+	for (; a < limit; a *= 2)
+		if (ljmm_scan_trial(a, 1) != -EPERM)
 			return a; /* mapped, or refused for another reason (taken): not the floor */
-	}
 	return a;
 }
 
@@ -280,8 +281,7 @@ void ljmm_index_usage(ljmm_usage_t *u)
 	u->largest_start = u->largest_len = 0;
 	if (!ljmm_index_built())
 		return;
-	u->total = region_hi() - region_lo() - reserve_inside();
-	u->in_use = u->total - ljmm_region_free_bytes(&region);
+	measure(&u->in_use, &u->total);
 	(void)ljmm_region_largest(&region, &u->largest_start, &u->largest_len);
 }
 

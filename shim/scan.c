@@ -58,9 +58,7 @@ static int mapped_end(uintptr_t p, uintptr_t hi, uintptr_t *end)
 	return 0;
 }
 
-/* 1: [p, p + n pages) is free, 0: it is not, -ENOMEM: the kernel cannot map even that
- * much (RLIMIT_AS), -EPERM: not ours to map (below vm.mmap_min_addr). */
-static int trial(uintptr_t p, uintptr_t n)
+int ljmm_scan_trial(uintptr_t p, uintptr_t n)
 {
 	size_t len = n << LJMM_PAGE_SHIFT;
 	long r = ljmm_sys_mmap((void *)p, len, PROT_NONE,
@@ -84,7 +82,7 @@ static uintptr_t hole_pages(uintptr_t p, uintptr_t max, int *why)
 	int t;
 	*why = 0;
 	/* Doubling: good is free, bad is not (or past the range). */
-	while (n <= max && (t = trial(p, n)) == 1) {
+	while (n <= max && (t = ljmm_scan_trial(p, n)) == 1) {
 		good = n;
 		n *= 2;
 	}
@@ -96,7 +94,7 @@ static uintptr_t hole_pages(uintptr_t p, uintptr_t max, int *why)
 	}
 	while (bad - good > 1) {
 		uintptr_t mid = good + (bad - good) / 2;
-		if (trial(p, mid) == 1)
+		if (ljmm_scan_trial(p, mid) == 1)
 			good = mid;
 		else
 			bad = mid;
