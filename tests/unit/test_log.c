@@ -520,10 +520,32 @@ static void on_alarm_exit(int sig)
 	_exit(99);
 }
 
+/* After lines the log file did not take: stderr (captured in err) holds one
+ * "cannot WHAT LJMM_LOG_FILE=" line naming why, then the lines (l2 may be NULL).
+ * Removes both files. */
+static void expect_fallback(const char *path, const char *err, const char *what, const char *why, const char *l1,
+			    const char *l2)
+{
+	char got[2048], want[256];
+	slurp(err, got, sizeof got);
+	snprintf(want, sizeof want, "cannot %s LJMM_LOG_FILE=", what);
+	ck_assert_int_eq(count_of(got, want), 1);
+	snprintf(want, sizeof want, "': %s; logging to stderr\n", why);
+	ck_assert_ptr_nonnull(strstr(got, want));
+	snprintf(want, sizeof want, "]: %s\n", l1);
+	ck_assert_ptr_nonnull(strstr(got, want));
+	if (l2) {
+		snprintf(want, sizeof want, "]: %s\n", l2);
+		ck_assert_ptr_nonnull(strstr(got, want));
+	}
+	unlink(path);
+	unlink(err);
+}
+
 /* A FIFO with no reader: open(2) would block for ever without O_NONBLOCK. */
 START_TEST(test_log_fifo_without_reader_does_not_block)
 {
-	char path[4096], err[4096], got[1024];
+	char path[4096], err[4096];
 	temp_path(path, sizeof path);
 	unlink(path);
 	ck_assert_int_eq(mkfifo(path, 0600), 0);
@@ -534,18 +556,14 @@ START_TEST(test_log_fifo_without_reader_does_not_block)
 	ck_assert_int_eq(ljmm_log_check(), -ENXIO);
 	log_line("to stderr");
 	alarm(0);
-	slurp(err, got, sizeof got);
-	ck_assert_ptr_nonnull(strstr(got, "ENXIO (a FIFO with no reader); logging to stderr\n"));
-	ck_assert_ptr_nonnull(strstr(got, "]: to stderr\n"));
-	unlink(path);
-	unlink(err);
+	expect_fallback(path, err, "open", "ENXIO (a FIFO with no reader)", "to stderr", NULL);
 }
 END_TEST
 
 /* A full descriptor table: the line still goes out, to stderr. */
 START_TEST(test_log_full_descriptor_table_falls_back)
 {
-	char path[4096], err[4096], got[1024];
+	char path[4096], err[4096];
 	struct rlimit rl = {16, 16};
 	temp_path(path, sizeof path);
 	capture_stderr(err, sizeof err);
@@ -556,11 +574,7 @@ START_TEST(test_log_full_descriptor_table_falls_back)
 		;
 	log_line("no descriptor left");
 	close(15); /* one for reading the result */
-	slurp(err, got, sizeof got);
-	ck_assert_ptr_nonnull(strstr(got, "EMFILE; logging to stderr\n"));
-	ck_assert_ptr_nonnull(strstr(got, "]: no descriptor left\n"));
-	unlink(path);
-	unlink(err);
+	expect_fallback(path, err, "open", "EMFILE", "no descriptor left", NULL);
 }
 END_TEST
 
@@ -592,23 +606,6 @@ START_TEST(test_log_path_is_fixed_at_start)
 	rmdir(b);
 }
 END_TEST
-
-/* After two lines the log file did not take: stderr (captured in err) holds one
- * "cannot write" line naming why, then both lines. Removes both files. */
-static void expect_write_fallback(const char *path, const char *err, const char *why, const char *l1, const char *l2)
-{
-	char got[2048], want[256];
-	slurp(err, got, sizeof got);
-	ck_assert_int_eq(count_of(got, "cannot write LJMM_LOG_FILE="), 1);
-	snprintf(want, sizeof want, "': %s; logging to stderr\n", why);
-	ck_assert_ptr_nonnull(strstr(got, want));
-	snprintf(want, sizeof want, "]: %s\n", l1);
-	ck_assert_ptr_nonnull(strstr(got, want));
-	snprintf(want, sizeof want, "]: %s\n", l2);
-	ck_assert_ptr_nonnull(strstr(got, want));
-	unlink(path);
-	unlink(err);
-}
 
 /* A log file already past RLIMIT_FSIZE: the write fails with EFBIG and raises SIGXFSZ,
  * which kills the process by default. Ours must not: the line goes to stderr with one
@@ -643,7 +640,7 @@ START_TEST(test_log_file_size_limit_does_not_kill)
 	ck_assert(!sigismember(&pending, SIGXFSZ));
 	ck_assert_int_eq(sigprocmask(SIG_UNBLOCK, &blocked, NULL), 0);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old_rl), 0);
-	expect_write_fallback(path, err, "EFBIG (RLIMIT_FSIZE)", "first", "second, SIGXFSZ blocked by the program");
+	expect_fallback(path, err, "write", "EFBIG (RLIMIT_FSIZE)", "first", "second, SIGXFSZ blocked by the program");
 }
 END_TEST
 
@@ -660,7 +657,7 @@ START_TEST(test_log_write_failure_falls_back)
 	ck_assert_int_eq(ljmm_log_check(), 0);
 	log_line("one");
 	log_line("two");
-	expect_write_fallback(path, err, "ENOSPC", "one", "two");
+	expect_fallback(path, err, "write", "ENOSPC", "one", "two");
 }
 END_TEST
 
