@@ -11,7 +11,8 @@
 #   noproc     no /proc (a mount namespace with an empty /proc): the region still
 #              serves >= 1900 MiB (root only)
 #   early      LJMM_GUARD=lazy and another library's constructor used the region
-#              first: the guard is reported placed (both preload orders)
+#              first: the guard is reported placed (both preload orders), or occupied
+#              by the kernel's block when the randomised break ends above 1 GiB
 #   warn       the default LJMM_WARN: the 90% line and the failure line, once each
 #   warnlist   LJMM_WARN=60%,75%,90%: one line per threshold, in order
 #   warnoff    LJMM_WARN=off: none of the warning lines
