@@ -633,7 +633,9 @@ static int cmd_threads(int argc, char **argv)
 /* reserve BYTES: with LJMM_GUARD_RESERVE, the region never hands out the reserve, so
  * brk can still grow that far after a full fill. The kernel's own MAP_32BIT window
  * [1 GiB, 2 GiB) is not ours to keep: when the randomised brk (anywhere in the first
- * GiB on Linux 6.x) has its reserve reach past 1 GiB, only the part below is checked. */
+ * GiB on Linux 6.x) has its reserve reach past 1 GiB, only the part below is checked,
+ * up to a page short of the kernel's first block there (preload_guard_reserve_brkedge
+ * has that case every time); a break inside the window is skipped (exit 77). */
 static int cmd_reserve(int argc, char **argv)
 {
 	size_t want = argc > 0 ? strtoul(argv[0], NULL, 10) : 0;
@@ -654,9 +656,14 @@ static int cmd_reserve(int argc, char **argv)
 		     (unsigned long)s.guard_reserve, (unsigned long)(start + s.guard_reserve), want);
 	/* brk grows through the reserve, or, where the reserve reaches into the kernel's
 	 * window, at least up to the window. */
-	size_t grow = start + want <= window ? want : start < window ? window - start : 0;
-	if (!grow)
-		FAIL("brk at %#lx: at or above the kernel's window, nothing to check", (unsigned long)start);
+	size_t grow = start + want <= window ? want : start + PAGE < window ? window - PAGE - start : 0;
+	if (!grow) {
+		/* About one run in 250 (a break randomised into the kernel's window): the
+		 * kernel's own blocks fill the reserve there, with or without the shim. */
+		printf("SKIP: brk at %#lx, inside the kernel's MAP_32BIT window: no reserve of ours to check\n",
+		       (unsigned long)start);
+		return 77;
+	}
 	/* The brk system call itself: musl's sbrk takes only 0 (1.2.3 fails any other
 	 * increment with ENOMEM, as its malloc never uses it). */
 	/* Written from the break as it is now, not from start: malloc may have moved it
