@@ -95,6 +95,8 @@ static inline int window_known_full(const void *addr, size_t len)
 static int failed(size_t len, int no_room)
 {
 	ljmm_stats_add(&ljmm_stats_live.failures, 1);
+	if (!__atomic_load_n(&ljmm_hot.serve_hints, __ATOMIC_RELAXED))
+		__atomic_store_n(&ljmm_hot.serve_hints, 1, __ATOMIC_RELAXED);
 	if (no_room && LJMM_UNLIKELY(ljmm_warn_failure_due(len))) {
 		ljmm_section_t sec;
 		ljmm_usage_t u;
@@ -173,6 +175,45 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 	return failed(len, why == LJMM_PLACE_NO_ROOM && !refused);
 }
 
+/* LuaJIT 2.1 non-GC64 asks MAP_32BIT until one such request fails, and from then on, for
+ * good, probes with address hints below 2 GiB instead, keeping only answers that end
+ * below 2^31 (lj_alloc.c: mmap_map32 sets 'fallback', then mmap_probe; LuaJIT 2.0 and
+ * MAP_32BIT-only builds never probe). The kernel honours such a hint only when the
+ * range at it is free, so once the low 2 GiB is fragmented, even with much of it freed,
+ * the probes mostly come back high and LuaJIT reports "not enough memory". After a
+ * failed MAP_32BIT request, a hint below 2 GiB (without MAP_FIXED) that the kernel
+ * placed above 2 GiB is therefore served from the region: a hint is only advice, and
+ * the process has shown it wants low memory. */
+static inline int hint_missed(const void *addr, size_t len, int flags, long r)
+{
+	uintptr_t a = (uintptr_t)addr, need = ljmm_page_up(len);
+	return a && a < LJMM_2G && !(flags & (MAP_32BIT | MAP_FIXED | MAP_FIXED_NOREPLACE)) && eligible(len, flags) &&
+	       LJMM_2G - a >= need && (uintptr_t)r != a && ((uintptr_t)r >= LJMM_2G || LJMM_2G - (uintptr_t)r < need);
+}
+
+/* The region's answer for a hint the kernel missed (see hint_missed), or the kernel's
+ * own block r when the region has none. */
+static __attribute__((noinline)) void *serve_hint(size_t len, int prot, int flags, int fd, long off, long r)
+{
+	ljmm_section_t sec;
+	void *p = NULL;
+	int why, ret = -ENOMEM;
+	if (ljmm_section_enter(&sec) == 0) {
+		ret = ljmm_place(len, prot, flags, fd, off, &p, &why);
+		ljmm_section_leave(&sec);
+	}
+	if (ret != 0) {
+		LJMM_DEBUG("mmap hint below 2 GiB: the region has no room, the kernel's block stands", (uintptr_t)r, "len",
+			   len, ret);
+		if ((uintptr_t)r < ljmm_index_hi())
+			record_result((uintptr_t)r, len);
+		return (void *)r;
+	}
+	ljmm_sys_munmap((void *)r, len);
+	ljmm_stats_add(&ljmm_stats_live.hints_served, 1);
+	return p;
+}
+
 int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, void **out)
 {
 	int mode;
@@ -183,6 +224,10 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 		r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
 		if (ljmm_sys_is_err(r))
 			return (int)r;
+		if (LJMM_UNLIKELY(__atomic_load_n(&ljmm_hot.serve_hints, __ATOMIC_RELAXED)) && hint_missed(addr, len, flags, r)) {
+			*out = serve_hint(len, prot, flags, fd, off, r);
+			return 0;
+		}
 		if (LJMM_UNLIKELY((uintptr_t)r < ljmm_index_hi()))
 			record_result((uintptr_t)r, len);
 		*out = (void *)r;

@@ -5,7 +5,7 @@
  * and every line read is a miss: with these fields spread over four lines, a
  * kernel-served MAP_32BIT pair cost 2.5 % more than without the shim (bench/results).
  * The fields belong to two files: index.c writes the index's (bound_hi, built,
- * need_resync), alloc.c the decision's (mode, window_full_len). */
+ * need_resync), alloc.c the decision's (mode, window_full_len, serve_hints). */
 #ifndef LJMM_HOT_H
 #define LJMM_HOT_H
 
@@ -28,6 +28,9 @@ typedef struct {
 	int built;       /* atomic: the index exists and mappings must be recorded */
 	int need_resync; /* atomic: the index may be wrong (fork, signal re-entry, a gap in the records) */
 	int mode;        /* atomic: an ljmm_mode_t */
+	/* atomic: a MAP_32BIT request has failed, so LuaJIT 2.1 may have turned to probing
+	 * with hints (alloc.c, hint_missed); set once, never cleared. */
+	int serve_hints;
 } ljmm_hot_t;
 
 /** The one instance (hot.c). */

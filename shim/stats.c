@@ -60,6 +60,7 @@ void ljmm_stats_report(void)
 	field(&b, "kernel-skipped", s.kernel_skipped);
 	field(&b, "failed", s.failures);
 	field(&b, "signal-reentries", s.signal_reentries);
+	field(&b, "hint-served", s.hints_served);
 	(void)ljmm_log_end(&b);
 
 	ljmm_log_begin(&b, storage, sizeof storage);

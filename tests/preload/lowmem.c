@@ -20,6 +20,24 @@
 
 #include "common.h"
 
+/* Unmap every other live block, in address order; returns how many. */
+static size_t free_every_other(void)
+{
+	size_t freed = 0, j = 0;
+	qsort(blocks, nblocks, sizeof *blocks, by_addr);
+	for (size_t i = 0; i < nblocks; i += 2) {
+		if (munmap((void *)blocks[i].addr, blocks[i].len) != 0)
+			FAIL("munmap: %s", errname(errno));
+		blocks[i].len = 0;
+		freed++;
+	}
+	for (size_t i = 0; i < nblocks; i++)
+		if (blocks[i].len)
+			blocks[j++] = blocks[i];
+	nblocks = j;
+	return freed;
+}
+
 /* fill MIN [REFILL_MIN]: reach, no overlap, reuse after freeing every other block. */
 static int cmd_fill(int argc, char **argv)
 {
@@ -32,20 +50,7 @@ static int cmd_fill(int argc, char **argv)
 	verify("after fill");
 	if (!refill_min)
 		return 0;
-	qsort(blocks, nblocks, sizeof *blocks, by_addr);
-	for (size_t i = 0; i < nblocks; i += 2) {
-		if (munmap((void *)blocks[i].addr, blocks[i].len) != 0)
-			FAIL("munmap: %s", errname(errno));
-		blocks[i].len = 0;
-		freed++;
-	}
-	{
-		size_t j = 0;
-		for (size_t i = 0; i < nblocks; i++)
-			if (blocks[i].len)
-				blocks[j++] = blocks[i];
-		nblocks = j;
-	}
+	freed = free_every_other();
 	verify("after freeing every other block");
 	n2 = fill(2 * MiB);
 	n1 = fill(MiB);
@@ -54,6 +59,59 @@ static int cmd_fill(int argc, char **argv)
 		FAIL("live total after refill %zu MiB, expected at least %zu", live_bytes() / MiB, refill_min);
 	check_blocks("after refill");
 	verify("after refill");
+	return 0;
+}
+
+/* probe: LuaJIT 2.1 non-GC64 once a MAP_32BIT request has failed. It never asks MAP_32BIT
+ * again and probes with hints below 2 GiB instead, keeping an answer only if it ends below
+ * 2^31 (up to 30 tries per block; lj_alloc.c mmap_probe). Fill to the failure, free every
+ * other block, then probe as LuaJIT does from random hints: every freed MiB must come back
+ * below 2 GiB at the first try (the kernel where the hint is free, the region otherwise),
+ * and the next probe find nothing. Without the shim's hint service a probe only lands
+ * where a whole free MiB starts exactly at its hint: 0 of ~1000 came back. */
+static int cmd_probe(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	size_t n = fill(MiB), freed = 0, got = 0, first_try = 0;
+	unsigned seed = 12345;
+	ljmm_stats_t s0, s1;
+	freed = free_every_other();
+	s0 = stats();
+	if (s0.failures == 0)
+		FAIL("the fill of %zu MiB never failed: no probing to test", n);
+	for (;;) {
+		int tries;
+		uintptr_t a = 0;
+		for (tries = 1; tries <= 30; tries++) {
+			/* A range below 2 GiB: one that reaches past it the kernel may well
+			 * honour there, and LuaJIT then simply tries again. */
+			uintptr_t hint = ((uintptr_t)rand_r(&seed) << 16) & ((1ul << 31) - MiB);
+			void *p = mmap((void *)hint, MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				FAIL("probe at %#lx: %s", (unsigned long)hint, errname(errno));
+			if ((uintptr_t)p + MiB <= (1ul << 31) && (uintptr_t)p >= 0x10000) {
+				a = (uintptr_t)p;
+				break;
+			}
+			munmap(p, MiB);
+		}
+		if (!a)
+			break;
+		add_block(a, MiB);
+		got++;
+		first_try += tries == 1;
+	}
+	s1 = stats();
+	printf("probe: filled %zu MiB, freed %zu x 1 MiB; probing got %zu back below 2 GiB (%zu at the first try), "
+	       "hint-served +%lu\n",
+	       n, freed, got, first_try, (unsigned long)(s1.hints_served - s0.hints_served));
+	if (got < freed || first_try < freed)
+		FAIL("probing got %zu of the %zu MiB freed, %zu of them at the first try", got, freed, first_try);
+	if (s1.hints_served - s0.hints_served == 0)
+		FAIL("no probe was served from the region");
+	check_blocks("after probing");
+	verify("after probing");
 	return 0;
 }
 
@@ -878,7 +936,7 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);
-	} cmds[] = {{"fill", cmd_fill},   {"kernel", cmd_kernel},   {"rawpage", cmd_rawpage}, {"reuse", cmd_reuse},
+	} cmds[] = {{"fill", cmd_fill},   {"probe", cmd_probe},     {"kernel", cmd_kernel},   {"rawpage", cmd_rawpage}, {"reuse", cmd_reuse},
 		    {"mremap", cmd_mremap}, {"hint", cmd_hint},       {"errno", cmd_errno},     {"fork", cmd_fork},
 		    {"signal", cmd_signal}, {"top2g", cmd_top2g}, {"stale", cmd_stale}, {"threads", cmd_threads}, {"reserve", cmd_reserve}, {"guard", cmd_guard},
 		    {"prot", cmd_prot},     {"noop", cmd_noop}};

@@ -180,6 +180,86 @@ START_TEST(test_alloc_hinted_requests_never_skip)
 }
 END_TEST
 
+/* ---- hints below 2 GiB after a failure: LuaJIT 2.1's probing ----------------------------- */
+
+#define HIGH (-1L) /* the kernel's own block, above 2 GiB */
+
+static const struct {
+	const char *what;
+	int fail_first; /* a MAP_32BIT request failed before */
+	uintptr_t hint;
+	size_t len;
+	int flags; /* besides MAP_PRIVATE | MAP_ANONYMOUS */
+	long want;
+	unsigned hints; /* hint-served */
+} hint_cases[] = {
+	{"no MAP_32BIT failure yet: the kernel's block above 2 GiB stands", 0, 100 * M, M, 0, HIGH, 0},
+	{"after a failure, a taken hint below 2 GiB: the region serves it", 1, 100 * M, M, 0, (long)(47 * M), 1},
+	{"a free hint: the kernel honours it", 1, 20 * M, M, 0, (long)(20 * M), 0},
+	{"a hint whose range would end above 2 GiB: the kernel's answer", 1, 2 * G - 512 * K, M, 0, HIGH, 0},
+	{"a hint above 2 GiB: the kernel's answer", 1, 3 * G, M, 0, (long)(3 * G), 0},
+	{"no hint: the kernel's answer", 1, 0, M, 0, HIGH, 0},
+	{"MAP_FIXED_NOREPLACE on a taken range: the kernel's EEXIST", 1, 100 * M, M, MAP_FIXED_NOREPLACE, -EEXIST, 0},
+	{"MAP_FIXED: the kernel's", 1, 100 * M, M, MAP_FIXED, (long)(100 * M), 0},
+	{"MAP_GROWSDOWN: the kernel's", 1, 100 * M, M, MAP_GROWSDOWN, HIGH, 0},
+	{"more than the region holds: the kernel's block stands", 1, 100 * M, 40 * M, 0, HIGH, 0},
+};
+
+START_TEST(test_alloc_missed_low_hint_after_a_failure)
+{
+	static const rng_t free[] = {{16 * M, 48 * M}, {0, 0}};
+	uint64_t before;
+	long r;
+	sc_start(NULL);
+	only_free(free);
+	if (hint_cases[_i].fail_first) {
+		ck_assert_int_eq(sc_map32(64 * M), -ENOMEM);
+		ck_assert_uint_eq(sc_stats().failures, 1);
+	}
+	before = fk_mapped_bytes();
+	r = sc_mmap(hint_cases[_i].hint, hint_cases[_i].len, RW, ANON | hint_cases[_i].flags, -1, 0);
+	if (hint_cases[_i].want == HIGH)
+		ck_assert_msg(r > 0 && (uintptr_t)r >= 2 * G, "%s: got %#lx, want above 2 GiB", hint_cases[_i].what, r);
+	else
+		ck_assert_msg(r == hint_cases[_i].want, "%s: got %#lx, want %#lx", hint_cases[_i].what, r,
+			      hint_cases[_i].want);
+	ck_assert_uint_eq(sc_stats().hints_served, hint_cases[_i].hints);
+	ck_assert_uint_eq(sc_stats().region_served, hint_cases[_i].hints);
+	/* Served from the region: the kernel's block above was given back. */
+	if (r > 0 && !(hint_cases[_i].flags & MAP_FIXED))
+		ck_assert_uint_eq(fk_mapped_bytes(), before + hint_cases[_i].len);
+	if (fk_count.open_maps)
+		sc_verified(hint_cases[_i].what);
+}
+END_TEST
+
+/* The probing as LuaJIT 2.1 does it once MAP_32BIT failed: hints that walk upwards, each
+ * answer kept only when it ends below 2^31. Every probe finds room while the region has any. */
+START_TEST(test_alloc_probing_after_a_failure_fills_the_region)
+{
+	static const rng_t free[] = {{16 * M, 20 * M}, {100 * M, 104 * M}, {0, 0}};
+	uintptr_t hint = 200 * M;
+	int got = 0;
+	sc_start(NULL);
+	only_free(free);
+	ck_assert_int_eq(sc_map32(8 * M), -ENOMEM);
+	for (int i = 0; i < 10; i++) {
+		long r = sc_mmap(hint, M, RW, ANON, -1, 0);
+		ck_assert_int_gt(r, 0);
+		if ((uintptr_t)r + M <= 2 * G)
+			got++;
+		else
+			ck_assert_int_eq(sc_munmap((uintptr_t)r, M), 0);
+		hint += 16 * M;
+	}
+	ck_assert_int_eq(got, 8);
+	ck_assert_uint_eq(sc_stats().hints_served, 8);
+	ck_assert_uint_eq(fk_state(16 * M, 20 * M), FK_MAPPED);
+	ck_assert_uint_eq(fk_state(100 * M, 104 * M), FK_MAPPED);
+	sc_verified("after the probing");
+}
+END_TEST
+
 /* ---- region-first ------------------------------------------------------------------------ */
 
 START_TEST(test_alloc_region_first)
@@ -770,6 +850,8 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_alloc_window_full_hint_skips_the_kernel);
 	tcase_add_test(tc, test_alloc_skipped_request_falls_back_to_the_kernel);
 	tcase_add_test(tc, test_alloc_hinted_requests_never_skip);
+	tcase_add_loop_test(tc, test_alloc_missed_low_hint_after_a_failure, 0, NELEM(hint_cases));
+	tcase_add_test(tc, test_alloc_probing_after_a_failure_fills_the_region);
 	tcase_add_test(tc, test_alloc_region_first);
 	tcase_add_test(tc, test_alloc_region_first_full_region_asks_the_kernel);
 	tcase_add_loop_test(tc, test_alloc_ineligible_requests_stay_with_the_kernel, 0, NELEM(ineligible_cases));
