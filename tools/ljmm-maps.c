@@ -701,9 +701,12 @@ static const struct {
 	STAT_FIELD(region_lo), STAT_FIELD(region_hi), STAT_FIELD(region_in_use), STAT_FIELD(region_peak),
 	STAT_FIELD(free_extents), STAT_FIELD(free_extents_peak), STAT_FIELD(dropped_bytes),
 	STAT_FIELD(guard_state), STAT_FIELD(guard_addr), STAT_FIELD(guard_reserve), STAT_FIELD(kernel_skipped),
-	STAT_FIELD(fork_resets),
+	STAT_FIELD(fork_resets), STAT_FIELD(scans), STAT_FIELD(section_recoveries), STAT_FIELD(lock_timeouts),
+	STAT_FIELD(guard_defaulted_lazy), STAT_FIELD(hints_served),
 };
 #define NFIELDS (sizeof stat_fields / sizeof stat_fields[0])
+/* The JSON holds every field (ljmm-maps(1) says so): a field appended to ljmm_stats_t must be added above. */
+_Static_assert(NFIELDS * sizeof(uint64_t) == sizeof(ljmm_stats_t), "stat_fields lists every field of ljmm_stats_t");
 
 /* The counters' state as one word, and what goes with it (or NULL). */
 static const char *counters_key(const counters_t *c)
@@ -1014,6 +1017,7 @@ static void print_counters_text(const counters_t *c)
 		{"region-served", offsetof(ljmm_stats_t, region_served)},
 		{"kernel-skipped", offsetof(ljmm_stats_t, kernel_skipped)},
 		{"failed", offsetof(ljmm_stats_t, failures)},
+		{"hint-served", offsetof(ljmm_stats_t, hints_served)},
 	};
 	const char *detail = counters_detail(c);
 	uint64_t v;

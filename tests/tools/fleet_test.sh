@@ -238,7 +238,8 @@ counters)
 	for pair in mmap:mmap_calls munmap:munmap_calls mremap:mremap_calls map32:map32_calls \
 		kernel-served:kernel_served region-served:region_served kernel-skipped:kernel_skipped failed:failures \
 		signal-reentries:signal_reentries free-extents:free_extents peak-extents:free_extents_peak \
-		resyncs:resyncs conflicts:conflicts fork-resets:fork_resets dropped-bytes:dropped_bytes; do
+		resyncs:resyncs conflicts:conflicts fork-resets:fork_resets dropped-bytes:dropped_bytes \
+		hint-served:hints_served; do
 		exit_value=$(report "${pair%%:*}")
 		live=$(jqv "$dir/json" ".counters.${pair#*:}")
 		[ -n "$exit_value" ] || fail "no ${pair%%:*}= in the exit report"
