@@ -35,7 +35,7 @@ typedef struct {
 	uint64_t mremap_calls;       /* mremap calls seen */
 	uint64_t map32_calls;        /* MAP_32BIT requests without MAP_FIXED */
 	uint64_t kernel_served;      /* MAP_32BIT requests the kernel answered */
-	uint64_t region_served;      /* requests served from the region (MAP_32BIT, and hints_served) */
+	uint64_t region_served;      /* MAP_32BIT requests served from the region */
 	uint64_t region_bytes_served; /* bytes handed out from the region, in total */
 	uint64_t failures;           /* MAP_32BIT requests answered ENOMEM */
 	uint64_t resyncs;            /* index rebuilds from /proc/self/maps */
@@ -62,9 +62,9 @@ typedef struct {
 					and answered from the kernel alone */
 	uint64_t guard_defaulted_lazy; /* 1 when LJMM_GUARD was unset and the C library is older than
 					any the guard was measured on, so the default became lazy */
-	uint64_t hints_served;       /* of region_served: requests with a hint below 2 GiB and no
-					MAP_32BIT that the kernel placed above 2 GiB, after a MAP_32BIT
-					request had failed (LuaJIT 2.1's probing) */
+	uint64_t hints_served;       /* requests without MAP_32BIT, with a hint below 2 GiB that the
+					kernel placed above 2 GiB, served from the region after a
+					MAP_32BIT request had failed (LuaJIT 2.1's probing) */
 } ljmm_stats_t;
 
 /** Copy min(size, sizeof(ljmm_stats_t)) bytes of the current counters to out; 0, or -1 with errno EINVAL. */

@@ -140,6 +140,8 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 			}
 			ljmm_section_leave(&sec);
 			if (ret == 0) {
+				ljmm_stats_add(&ljmm_stats_live.region_served, 1);
+				ljmm_stats_add(&ljmm_stats_live.region_bytes_served, need);
 				if (known_full)
 					ljmm_stats_add(&ljmm_stats_live.kernel_skipped, 1);
 				return 0;
@@ -187,31 +189,36 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 static inline int hint_missed(const void *addr, size_t len, int flags, long r)
 {
 	uintptr_t a = (uintptr_t)addr, need = ljmm_page_up(len);
-	return a && a < LJMM_2G && !(flags & (MAP_32BIT | MAP_FIXED | MAP_FIXED_NOREPLACE)) && eligible(len, flags) &&
-	       LJMM_2G - a >= need && (uintptr_t)r != a && ((uintptr_t)r >= LJMM_2G || LJMM_2G - (uintptr_t)r < need);
+	/* MAP_ABOVE4G (Linux 6.6) asks for nothing low unless the hint itself is free. An
+	 * answer that straddles 2 GiB is left as it is: LuaJIT refuses it and probes again. */
+	return a && a < LJMM_2G && !(flags & (MAP_32BIT | MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_ABOVE4G)) &&
+	       eligible(len, flags) && LJMM_2G - a >= need && (uintptr_t)r >= LJMM_2G;
 }
 
-/* The region's answer for a hint the kernel missed (see hint_missed), or the kernel's
- * own block r when the region has none. */
-static __attribute__((noinline)) void *serve_hint(size_t len, int prot, int flags, int fd, long off, long r)
+/* The region's answer for a hint the kernel missed (see hint_missed): the kernel's block r
+ * (above 2 GiB: nothing of the region's) is given back first, so that the placement is
+ * not charged twice (overcommit, RLIMIT_AS, MAP_LOCKED) and no fork copies both. When the
+ * region has no room, the kernel is asked again and its answer stands, as the first one
+ * would have. Only a section that turns us away (a handler inside the shim) keeps r. */
+static __attribute__((noinline)) long serve_hint(void *addr, size_t len, int prot, int flags, int fd, long off, long r)
 {
 	ljmm_section_t sec;
 	void *p = NULL;
-	int why, ret = -ENOMEM;
-	if (ljmm_section_enter(&sec) == 0) {
-		ret = ljmm_place(len, prot, flags, fd, off, &p, &why);
-		ljmm_section_leave(&sec);
-	}
-	if (ret != 0) {
-		LJMM_DEBUG("mmap hint below 2 GiB: the region has no room, the kernel's block stands", (uintptr_t)r, "len",
-			   len, ret);
-		if ((uintptr_t)r < ljmm_index_hi())
-			record_result((uintptr_t)r, len);
-		return (void *)r;
-	}
+	int why, ret;
+	if (ljmm_section_enter(&sec) != 0)
+		return r;
 	ljmm_sys_munmap((void *)r, len);
-	ljmm_stats_add(&ljmm_stats_live.hints_served, 1);
-	return p;
+	ret = ljmm_place(len, prot, flags, fd, off, &p, &why);
+	ljmm_section_leave(&sec);
+	if (ret == 0) {
+		ljmm_stats_add(&ljmm_stats_live.hints_served, 1);
+		return (long)p;
+	}
+	LJMM_DEBUG("mmap hint below 2 GiB: the region has no room, the kernel again", 0, "len", len, ret);
+	r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
+	if (!ljmm_sys_is_err(r) && (uintptr_t)r < ljmm_index_hi())
+		record_result((uintptr_t)r, len);
+	return r;
 }
 
 int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, void **out)
@@ -225,7 +232,10 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 		if (ljmm_sys_is_err(r))
 			return (int)r;
 		if (LJMM_UNLIKELY(__atomic_load_n(&ljmm_hot.serve_hints, __ATOMIC_RELAXED)) && hint_missed(addr, len, flags, r)) {
-			*out = serve_hint(len, prot, flags, fd, off, r);
+			r = serve_hint(addr, len, prot, flags, fd, off, r);
+			if (ljmm_sys_is_err(r))
+				return (int)r;
+			*out = (void *)r;
 			return 0;
 		}
 		if (LJMM_UNLIKELY((uintptr_t)r < ljmm_index_hi()))

@@ -50,8 +50,6 @@ int ljmm_place(size_t len, int prot, int flags, int fd, long off, void **out, in
 		r = ljmm_sys_mmap((void *)addr, len, prot, place_flags, fd, off);
 		if (!ljmm_sys_is_err(r) && (uintptr_t)r == addr) {
 			ljmm_index_record_used(addr, addr + need);
-			ljmm_stats_add(&ljmm_stats_live.region_served, 1);
-			ljmm_stats_add(&ljmm_stats_live.region_bytes_served, need);
 			LJMM_DEBUG("region: served", addr, "len", need, 0);
 			*out = (void *)addr;
 			return 0;

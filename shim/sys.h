@@ -27,6 +27,9 @@
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000 /* Linux 4.17; older kernels take it as a hint */
 #endif
+#ifndef MAP_ABOVE4G
+#define MAP_ABOVE4G 0x80 /* Linux 6.6: never below 4 GiB unless the hint itself is free */
+#endif
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4 /* Linux 5.7 */
 #endif
