@@ -24,6 +24,15 @@ long raw_mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
 	return syscall(SYS_mmap, addr, len, prot, flags, fd, off);
 }
 
+int page_taken(uintptr_t addr)
+{
+	long r = raw_mmap((void *)addr, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (r == -1)
+		return errno == EEXIST;
+	syscall(SYS_munmap, r, PAGE);
+	return 0;
+}
+
 /* The shim's API, looked up at run time so that the same binary runs without it. */
 int shim_verify(void)
 {

@@ -40,6 +40,9 @@ extern size_t nblocks;
 void *map32(size_t len);
 /** The same call as a raw system call, which the shim never sees. */
 long raw_mmap(void *addr, size_t len, int prot, int flags, int fd, long off);
+/** 1 when a mapping stands at the page addr: a raw MAP_FIXED_NOREPLACE page there fails
+ *  with EEXIST (one that succeeds is given back at once). */
+int page_taken(uintptr_t addr);
 /** ljmm_verify() (FAIL if the shim is not loaded). */
 int shim_verify(void);
 /** FAIL unless ljmm_verify() says the index equals /proc/self/maps. */

@@ -73,11 +73,9 @@ static int cmd_probe(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	size_t n = fill(MiB), freed = 0, got = 0, first_try = 0;
+	size_t n = fill(MiB), freed = free_every_other(), got = 0, first_try = 0;
 	unsigned seed = 12345;
-	ljmm_stats_t s0, s1;
-	freed = free_every_other();
-	s0 = stats();
+	ljmm_stats_t s0 = stats(), s1;
 	if (s0.failures == 0)
 		FAIL("the fill of %zu MiB never failed: no probing to test", n);
 	for (;;) {
@@ -749,8 +747,7 @@ static int cmd_guard(int argc, char **argv)
 		FAIL("guard state %lu, expected %lu (brk at %p)", (unsigned long)s.guard_state, want, sbrk(0));
 	if (want == LJMM_GUARD_STATE_PLACED) {
 		/* The guard page really is there, PROT_NONE, right where brk would grow. */
-		long r = raw_mmap((void *)s.guard_addr, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-		if (r != -EEXIST && !(r == -1 && errno == EEXIST))
+		if (!page_taken(s.guard_addr))
 			FAIL("no mapping at the guard address %#lx", (unsigned long)s.guard_addr);
 	}
 	printf("guard: state %lu as expected\n", want);
