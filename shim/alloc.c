@@ -232,14 +232,12 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 		if (ljmm_sys_is_err(r))
 			return (int)r;
 		if (LJMM_UNLIKELY(__atomic_load_n(&ljmm_hot.serve_hints, __ATOMIC_RELAXED)) && hint_missed(addr, len, flags, r)) {
-			r = serve_hint(addr, len, prot, flags, fd, off, r);
+			r = serve_hint(addr, len, prot, flags, fd, off, r); /* records what it maps */
 			if (ljmm_sys_is_err(r))
 				return (int)r;
-			*out = (void *)r;
-			return 0;
-		}
-		if (LJMM_UNLIKELY((uintptr_t)r < ljmm_index_hi()))
+		} else if (LJMM_UNLIKELY((uintptr_t)r < ljmm_index_hi())) {
 			record_result((uintptr_t)r, len);
+		}
 		*out = (void *)r;
 		return 0;
 	}
