@@ -3,6 +3,8 @@
 # Process-level attacks on the shim and the lines it prints, one scenario per call:
 #   logdaemon  a daemon closes every descriptor and opens its data file: the shim's
 #              lines reach LJMM_LOG_FILE, never the data file
+#   stderrdata a program closes its stderr and opens a data file as descriptor 2, then
+#              fills the low 2 GiB: no warning or failure line lands in the data
 #   logbash    a shell's `exec 3>out.txt` file gets nothing of the shim's
 #   logfifo    a FIFO with no reader as LJMM_LOG_FILE: no hang, one line, stats on stderr
 #   logmode    a log file the shim creates is 0600
@@ -49,6 +51,9 @@ logdaemon)
 	[ "$(count 'region: served' "$dir/log")" -gt 0 ] || fail "no debug lines in the log"
 	[ ! -s "$dir/err" ] || fail "stderr not empty: $(cat "$dir/err")"
 	echo "logdaemon: data file intact, $(wc -l <"$dir/log") lines in the log"
+	;;
+stderrdata)
+	run "$pie" stderrdata "$dir/data" || fail "stderrdata failed"
 	;;
 logbash)
 	command -v bash >/dev/null || skip "no bash"
