@@ -97,4 +97,6 @@ for a in $mapped; do
 	a=$(printf '%s' "$a" | sed 's/^0*//')
 	[ "$(cat "$dir"/ljmm.log* | grep -c "region: served addr=0x$a ")" = 1 ] || fail "block 0x$a: its line is lost or doubled"
 done
-echo "log rotation: ok ($(cat "$dir"/ljmm.log* | wc -l) lines in $(ls "$dir"/ljmm.log* | wc -l) files, none lost)"
+lines=$(cat "$dir"/ljmm.log* | wc -l)
+set -- "$dir"/ljmm.log*
+echo "log rotation: ok ($lines lines in $# files, none lost)"
