@@ -16,36 +16,27 @@
  * OpenResty and php-fpm start as root and fork workers that drop privileges: a worker
  * could not open a root-owned file itself, but inherits the master's descriptor.
  *
- * A kept descriptor is only ever written after it is checked to still hold the file we
- * opened (same device and inode, opened for appending): a daemon that closes every
- * descriptor and opens its own data file under the same number must not receive our
- * lines. A descriptor that fails the check is forgotten, never closed (it is not ours),
- * and the path is opened again.
+ * A kept descriptor is only written after it is checked to still hold the file we opened
+ * (same device and inode, opened for appending): a daemon that closes every descriptor
+ * and opens its own data file under the same number must not receive our lines. One
+ * that fails the check is forgotten, never closed (it is not ours); the path is reopened.
  *
  * Rotation: before each line the path is looked up; when it names another file (logrotate's
- * "create" renamed ours and made a new one) the new file is opened, without O_CREAT, and
- * put in place of the old one with dup3, so the descriptor number stays ours. Where it
- * cannot be opened (not made yet, or not ours to open), the lines go on into the renamed
- * file, where nothing is lost. "copytruncate" needs nothing: O_APPEND writes at the new end.
- *
- * "%p" in the path: each process writes its own file. A forked child tries once to open
- * its own; if it cannot (a worker that dropped privileges, in a directory it may not
- * write), it writes on into the file it inherited (the lines carry their PID).
+ * "create" renamed ours and made a new one) that file is opened, without O_CREAT, and
+ * dup3'ed onto our number. Where it cannot be opened (not made yet, or not ours to open),
+ * the lines go on into the renamed file: nothing is lost. "copytruncate" needs nothing.
+ * "%p" in the path: each process its own file; a forked child that cannot open its own
+ * (a worker without rights to the directory) writes on into the one it inherited.
  *
  * O_NONBLOCK: a FIFO without a reader fails with ENXIO instead of blocking, and a full
- * one fails with EAGAIN rather than stall the process. Created 0600: the lines hold
- * addresses.
+ * one with EAGAIN. Created 0600: the lines hold addresses.
  *
  * The path is copied, and made absolute, when the options are read: the environment
  * string it came from is overwritten by programs that set their process title there
  * (nginx, postgres), and a relative path would follow the program's chdir. The copies
- * are in .lbss, after all the other state (pool.c says why): their first bytes share the
- * last page of .bss, already resident; the rest is touched only by a long path.
- *
- * The path is written in place, so it is published by a flag: a thread or a handler
- * that logs while it is being written (the options are read at the first MAP_32BIT
- * call, which can come from any thread) sends its line to stderr rather than open a
- * half-written path with O_CREAT. */
+ * are in .lbss, after all the other state (pool.c says why). The path is published by a
+ * flag: a thread or a handler that logs while it is being written (the options are read
+ * at the first MAP_32BIT call, from any thread) sends its line to stderr instead. */
 __attribute__((section(".lbss"))) static char log_path[LJMM_LOG_PATH_MAX];
 __attribute__((section(".lbss"))) static char expanded[LJMM_LOG_PATH_MAX]; /* "%p" replaced; under the lock */
 static int log_path_err; /* why the path could not be taken (-errno), or 0 */
@@ -214,21 +205,36 @@ static long kept(void)
 	return kept_fd;
 }
 
-/* The section around the kept descriptor, one thread at a time. Who finds it taken does
- * not wait (a signal handler may have interrupted the holder on its own thread): it
- * opens the path for its line alone. A holder that is gone (a fork copied the word, a
- * thread ended inside) leaves it to be taken over. */
+/* The section around the kept descriptor, one thread at a time. Its holder makes a few
+ * system calls, so another thread waits for it, up to 100 ms. A signal handler that
+ * interrupted the holder on its own thread cannot wait: it opens the path for its line
+ * alone. A holder that is gone (a fork copied the word, a thread ended inside) leaves it
+ * to be taken over. */
 static int lock_kept(void)
 {
-	int self = (int)ljmm_sys_gettid(), owner = 0;
-	if (__atomic_compare_exchange_n(&lock_owner, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return 1;
-	if (owner != self && ljmm_sys_tgkill(ljmm_sys_getpid(), owner, 0) == -ESRCH)
-		return __atomic_compare_exchange_n(&lock_owner, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+	const struct timespec ms = {0, 1000000};
+	int self = (int)ljmm_sys_gettid(), owner;
+	for (int tries = 0; tries < 100; tries++) {
+		owner = 0;
+		if (__atomic_compare_exchange_n(&lock_owner, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return 1;
+		if (owner == self)
+			return 0;
+		if (ljmm_sys_tgkill(ljmm_sys_getpid(), owner, 0) == -ESRCH) {
+			if (__atomic_compare_exchange_n(&lock_owner, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				return 1;
+			continue;
+		}
+		(void)ljmm_sys_futex_wait(&lock_owner, owner, &ms);
+	}
 	return 0;
 }
 
-static void unlock_kept(void) { __atomic_store_n(&lock_owner, 0, __ATOMIC_RELEASE); }
+static void unlock_kept(void)
+{
+	__atomic_store_n(&lock_owner, 0, __ATOMIC_RELEASE);
+	(void)ljmm_sys_futex_wake(&lock_owner, 1);
+}
 
 /* May a line go to descriptor 2? It must be open for writing and hold either the file
  * it held when the options were read (whatever that was: a terminal, `2>file`) or a
@@ -333,7 +339,7 @@ void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap, ljmm_log_level_t l
  * for it alone ("%p": the PID's file may not be ours to open; stderr). */
 static long open_alone(void)
 {
-	return has_pattern ? -EBUSY : (log_path_err ? log_path_err : open_path(log_path, 1));
+	return has_pattern || log_path_err ? -EBUSY : open_path(log_path, 1);
 }
 
 int ljmm_log_end(ljmm_buf_t *b)
@@ -349,11 +355,12 @@ int ljmm_log_end(ljmm_buf_t *b)
 	locked = lock_kept();
 	fd = locked ? kept() : open_alone();
 	if (fd < 0) {
-		if (locked)
+		/* A full descriptor table, a FIFO gone: the line still goes somewhere. (Not
+		 * said when only the line alone could not open it: the kept file is fine.) */
+		if (locked) {
 			unlock_kept();
-		/* A full descriptor table, a FIFO gone: the line still goes somewhere. */
-		if (fd != -EBUSY)
 			report_unusable("open", (int)-fd);
+		}
 		return to_stderr(b);
 	}
 	r = ljmm_buf_flush_guarded(b, (int)fd);

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1040,6 +1041,71 @@ START_TEST(test_log_dup2_over_kept_descriptor_is_not_written)
 }
 END_TEST
 
+/* Threads logging at once share the kept file: every line arrives, whole and once, and
+ * nobody is told the file cannot be opened (a thread that finds another in the section
+ * waits for it instead of opening the path alone). */
+#define LOG_THREADS 4
+#define LOG_LINES 300
+
+static void *log_lines(void *arg)
+{
+	for (int i = 0; i < LOG_LINES; i++) {
+		char storage[128], text[64];
+		ljmm_buf_t b;
+		snprintf(text, sizeof text, "thread %ld line %d", (long)(intptr_t)arg, i);
+		ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_DEBUG);
+		ljmm_buf_str(&b, text);
+		if (ljmm_log_end(&b) != 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+START_TEST(test_log_threads_share_the_kept_file)
+{
+	static char got[LOG_THREADS * LOG_LINES * 80];
+	char dir[4096], path[4200], err[4096], want[64];
+	pthread_t t[LOG_THREADS];
+	void *rc;
+	snprintf(dir, sizeof dir, "%s/ljmm-test-threads-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ljmm.log", dir);
+	pid_t pid;
+	int status;
+	if (geteuid() != 0)
+		return; /* the threads run as a user that could not open the path alone */
+	capture_stderr(err, sizeof err);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(10);
+		for (long i = 0; i < LOG_THREADS; i++)
+			if (pthread_create(&t[i], NULL, log_lines, (void *)(intptr_t)i) != 0)
+				_exit(11);
+		for (int i = 0; i < LOG_THREADS; i++)
+			if (pthread_join(t[i], &rc) != 0 || rc)
+				_exit(12);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	slurp(path, got, sizeof got);
+	for (int i = 0; i < LOG_THREADS; i++)
+		for (int j = 0; j < LOG_LINES; j += 37) {
+			snprintf(want, sizeof want, "]: thread %d line %d\n", i, j);
+			ck_assert_int_eq(count_of(got, want), 1);
+		}
+	ck_assert_int_eq(count_of(got, "\n"), LOG_THREADS * LOG_LINES);
+	ck_assert_uint_eq(slurp(err, got, sizeof got), 0);
+	unlink(err);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
 static const struct {
 	int err;
 	const char *want;
@@ -1113,6 +1179,7 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_log_pid_pattern_child_without_rights_uses_the_parents_file);
 	tcase_add_test(tc, test_log_stderr_reused_by_a_data_file_is_not_written);
 	tcase_add_test(tc, test_log_dup2_over_kept_descriptor_is_not_written);
+	tcase_add_test(tc, test_log_threads_share_the_kept_file);
 	tcase_add_test(tc, test_log_path_is_fixed_at_start);
 	tcase_add_test(tc, test_log_file_size_limit_does_not_kill);
 	tcase_add_test(tc, test_log_write_failure_falls_back);
