@@ -44,8 +44,9 @@ const ljmm_option_t ljmm_options[LJMM_OPT_COUNT] = {
 	[LJMM_OPT_DEBUG] = {"LJMM_DEBUG", LJMM_KIND_BOOL, 0, 0, 1, bool_words,
 			    "log every slow-path decision (fallback, placement, conflict, rebuild)"},
 	[LJMM_OPT_LOG_FILE] = {"LJMM_LOG_FILE", LJMM_KIND_PATH, 0, 0, 0, NULL,
-			       "append statistics, warnings and debug lines to this file instead of stderr (created "
-			       "0600, opened for each line, never blocking)"},
+			       "append statistics, warnings and debug lines to this file instead of stderr (`%p`: the "
+			       "PID; created 0600 and opened at start-up, kept for the workers a root master forks, "
+			       "followed through log rotation; never blocking)"},
 	[LJMM_OPT_WARN] = {"LJMM_WARN", LJMM_KIND_PERCENTS, 90, 1, 100, NULL,
 			   "warn once when use of the low 2 GiB first crosses each percentage, and at the first "
 			   "`MAP_32BIT` request that fails; `off`: no warnings"},
@@ -79,7 +80,7 @@ static void reject(int errfd, const ljmm_option_t *opt, const char *text, int wh
 	char storage[512];
 	ljmm_buf_t b;
 	ljmm_buf_init(&b, storage, sizeof storage - 1);
-	ljmm_buf_str(&b, "ljmm: ");
+	ljmm_log_prefix(&b, LJMM_LOG_ERROR);
 	ljmm_buf_str(&b, opt->name);
 	ljmm_buf_str(&b, "=");
 	buf_quoted(&b, text);
@@ -125,10 +126,11 @@ void ljmm_config_load_with(const char *(*lookup)(const char *name), int errfd)
 	values[LJMM_OPT_REGION_HI] = ljmm_page_down(values[LJMM_OPT_REGION_HI]);
 	values[LJMM_OPT_GUARD_RESERVE] = ljmm_page_up(values[LJMM_OPT_GUARD_RESERVE]);
 	if (values[LJMM_OPT_REGION_LO] >= values[LJMM_OPT_REGION_HI]) {
-		char storage[256];
+		char storage[288];
 		ljmm_buf_t b;
 		ljmm_buf_init(&b, storage, sizeof storage - 1);
-		ljmm_buf_str(&b, "ljmm: LJMM_REGION_LO must be below LJMM_REGION_HI (got ");
+		ljmm_log_prefix(&b, LJMM_LOG_ERROR);
+		ljmm_buf_str(&b, "LJMM_REGION_LO must be below LJMM_REGION_HI (got ");
 		ljmm_buf_hex(&b, values[LJMM_OPT_REGION_LO]);
 		ljmm_buf_str(&b, " and ");
 		ljmm_buf_hex(&b, values[LJMM_OPT_REGION_HI]);

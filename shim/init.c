@@ -15,7 +15,7 @@ static int aside; /* another copy serves the process */
 __attribute__((constructor)) static void ljmm_init(void)
 {
 	ljmm_buf_t b;
-	char storage[192];
+	char storage[224];
 	ljmm_config_load();
 	(void)ljmm_log_check();
 	if (!ljmm_interpose_first_copy()) {
@@ -25,7 +25,7 @@ __attribute__((constructor)) static void ljmm_init(void)
 		aside = 1;
 		__atomic_store_n(&ljmm_hot.mode, LJMM_MODE_OFF, __ATOMIC_RELAXED);
 		ljmm_stats_publish(LJMM_PROBE_ACTIVE | LJMM_PROBE_ASIDE);
-		ljmm_log_begin(&b, storage, sizeof storage);
+		ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_NOTICE);
 		ljmm_buf_str(&b, "another copy of libljmm_preload comes first in this process; this copy stands aside");
 		(void)ljmm_log_end(&b);
 		return;

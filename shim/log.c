@@ -1,171 +1,72 @@
 /* SPDX-License-Identifier: MIT */
-/* Allocation-free text output (see log.h). */
+/* The library's log lines and their destination: the log file kept open from start-up,
+ * checked before every line, or standard error (see log.h). */
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "internal.h"
 #include "sys.h"
 
-void ljmm_buf_init(ljmm_buf_t *b, char *storage, size_t cap)
-{
-	b->p = storage;
-	b->len = 0;
-	b->cap = cap;
-	b->truncated = 0;
-}
-
-void ljmm_buf_mem(ljmm_buf_t *b, const char *s, size_t n)
-{
-	size_t room = b->cap - b->len;
-	if (n > room) {
-		n = room;
-		b->truncated = 1;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-}
-
-void ljmm_buf_str(ljmm_buf_t *b, const char *s) { ljmm_buf_mem(b, s, strlen(s)); }
-
-void ljmm_buf_u64(ljmm_buf_t *b, uint64_t v)
-{
-	char tmp[20];
-	size_t i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	ljmm_buf_mem(b, tmp + i, sizeof tmp - i);
-}
-
-void ljmm_buf_i64(ljmm_buf_t *b, int64_t v)
-{
-	if (v < 0) {
-		ljmm_buf_mem(b, "-", 1);
-		ljmm_buf_u64(b, (uint64_t)0 - (uint64_t)v);
-	} else {
-		ljmm_buf_u64(b, (uint64_t)v);
-	}
-}
-
-void ljmm_buf_hex(ljmm_buf_t *b, uint64_t v)
-{
-	char tmp[18];
-	size_t i = sizeof tmp;
-	do {
-		tmp[--i] = "0123456789abcdef"[v & 15];
-		v >>= 4;
-	} while (v);
-	tmp[--i] = 'x';
-	tmp[--i] = '0';
-	ljmm_buf_mem(b, tmp + i, sizeof tmp - i);
-}
-
-void ljmm_buf_mib(ljmm_buf_t *b, uint64_t bytes)
-{
-	/* Tenths of a MiB, rounded to nearest, without overflowing for any count. */
-	uint64_t tenths = (bytes >> 20) * 10 + (((bytes & 0xfffff) * 10 + (1u << 19)) >> 20);
-	ljmm_buf_u64(b, tenths / 10);
-	ljmm_buf_mem(b, ".", 1);
-	ljmm_buf_u64(b, tenths % 10);
-	ljmm_buf_str(b, " MiB");
-}
-
-/* Every errno an mmap-family call, open(2), read(2) or write(2) of ours can return.
- * Our own table: strerrorname_np is glibc 2.32+ and absent from musl, and the
- * library must load on glibc 2.17. */
-static const struct {
-	int err;
-	const char *name;
-} errno_names[] = {
-	{EPERM, "EPERM"},     {ENOENT, "ENOENT"},   {EINTR, "EINTR"},   {EIO, "EIO"},
-	{ENXIO, "ENXIO"},     {EBADF, "EBADF"},     {EAGAIN, "EAGAIN"}, {ENOMEM, "ENOMEM"},
-	{EACCES, "EACCES"},   {EFAULT, "EFAULT"},   {EBUSY, "EBUSY"},   {EEXIST, "EEXIST"},
-	{ENODEV, "ENODEV"},   {ENOTDIR, "ENOTDIR"}, {EISDIR, "EISDIR"}, {EINVAL, "EINVAL"},
-	{ENFILE, "ENFILE"},   {EMFILE, "EMFILE"},   {ETXTBSY, "ETXTBSY"}, {EFBIG, "EFBIG"},
-	{ENOSPC, "ENOSPC"},   {ESPIPE, "ESPIPE"},   {EROFS, "EROFS"},   {EPIPE, "EPIPE"},
-	{ERANGE, "ERANGE"},   {EDEADLK, "EDEADLK"}, {ENAMETOOLONG, "ENAMETOOLONG"},
-	{ENOSYS, "ENOSYS"},   {ELOOP, "ELOOP"},     {EOVERFLOW, "EOVERFLOW"},
-	{EDQUOT, "EDQUOT"},
-};
-
-void ljmm_buf_errno(ljmm_buf_t *b, int err)
-{
-	for (size_t i = 0; i < sizeof errno_names / sizeof errno_names[0]; i++) {
-		if (errno_names[i].err == err) {
-			ljmm_buf_str(b, errno_names[i].name);
-			return;
-		}
-	}
-	ljmm_buf_str(b, "errno ");
-	ljmm_buf_i64(b, err);
-}
-
-int ljmm_buf_flush(const ljmm_buf_t *b, int fd)
-{
-	size_t off = 0;
-	while (off < b->len) {
-		long r = ljmm_sys_write(fd, b->p + off, b->len - off);
-		if (r == -EINTR)
-			continue;
-		if (r < 0)
-			return (int)r;
-		off += (size_t)r;
-	}
-	return 0;
-}
-
-/* ljmm_buf_flush with SIGXFSZ held off: a write past RLIMIT_FSIZE fails with EFBIG and
- * raises SIGXFSZ, whose default action kills the process; the program's own writes may
- * do that, ours must not. The signal is blocked for the write and, if the write raised
- * it (it was not pending before), taken back before the mask is restored. Three system
- * calls more per line: lines are rare. */
-static int flush_guarded(const ljmm_buf_t *b, int fd)
-{
-	const uint64_t xfsz = 1ull << (SIGXFSZ - 1);
-	uint64_t old = 0, pending = 0;
-	int blocked = ljmm_sys_sigmask(SIG_BLOCK, &xfsz, &old) == 0, r;
-	if (blocked && ljmm_sys_sigpending(&pending) != 0)
-		pending = xfsz; /* unknown: take nothing back */
-	r = ljmm_buf_flush(b, fd);
-	if (blocked) {
-		if (r == -EFBIG && !(pending & xfsz))
-			(void)ljmm_sys_sigtake(&xfsz);
-		(void)ljmm_sys_sigmask(SIG_SETMASK, &old, NULL);
-	}
-	return r;
-}
-
-/* The log file is opened for each line and closed after it, never kept open: a
- * descriptor kept by number would, after a daemon closes every descriptor and opens its
- * own files, be one of those (the lines would land in the daemon's data). O_NONBLOCK:
- * a FIFO without a reader fails with ENXIO instead of blocking, and a full one fails
- * with EAGAIN rather than stall the process. Created 0600: the lines hold addresses.
+/* The log file is opened once, at start-up, and kept (close-on-exec, never on 0-2). nginx,
+ * OpenResty and php-fpm start as root and fork workers that drop privileges: a worker
+ * could not open a root-owned file itself, but inherits the master's descriptor.
+ *
+ * A kept descriptor is only written after it is checked to still hold the file we opened
+ * (same device and inode, opened for appending): a daemon that closes every descriptor
+ * and opens its own data file under the same number must not receive our lines. One
+ * that fails the check is forgotten, never closed (it is not ours); the path is reopened.
+ *
+ * Rotation: before each line the path is looked up; when it names another file (logrotate's
+ * "create" renamed ours and made a new one) that file is opened, without O_CREAT, and
+ * dup3'ed onto our number. Where it cannot be opened (not made yet, or not ours to open),
+ * the lines go on into the renamed file: nothing is lost. "copytruncate" needs nothing.
+ * "%p" in the path: each process its own file; a forked child that cannot open its own
+ * (a worker without rights to the directory) writes on into the one it inherited.
+ *
+ * O_NONBLOCK: a FIFO without a reader fails with ENXIO instead of blocking, and a full
+ * one with EAGAIN. Created 0600: the lines hold addresses.
  *
  * The path is copied, and made absolute, when the options are read: the environment
  * string it came from is overwritten by programs that set their process title there
- * (nginx, postgres), and a relative path would follow the program's chdir. The copy is
- * in .lbss, after all the other state (pool.c says why): its first bytes share the last
- * page of .bss, already resident; the rest is touched only by a long path.
- *
- * The path is written in place, so it is published by a flag: a thread or a handler
- * that logs while it is being written (the options are read at the first MAP_32BIT
- * call, which can come from any thread) sends its line to stderr rather than open a
- * half-written path with O_CREAT. */
+ * (nginx, postgres), and a relative path would follow the program's chdir. The copies
+ * are in .lbss, after all the other state (pool.c says why). The path is published by a
+ * flag: a thread or a handler that logs while it is being written (the options are read
+ * at the first MAP_32BIT call, from any thread) sends its line to stderr instead. */
 __attribute__((section(".lbss"))) static char log_path[LJMM_LOG_PATH_MAX];
+__attribute__((section(".lbss"))) static char expanded[LJMM_LOG_PATH_MAX]; /* "%p" replaced; under the lock */
 static int log_path_err; /* why the path could not be taken (-errno), or 0 */
 static int log_ready;    /* atomic: log_path (and log_path_err) are complete; 0: stderr */
+static int has_pattern;  /* log_path holds "%p" */
 int ljmm_log_debug_on;
+
+static long kept_fd = -1;     /* the kept descriptor, or -1 */
+static ljmm_fileid_t kept_id; /* the file it holds */
+static long kept_pid;         /* whose path ("%p") that file is */
+static long own_tried;        /* the PID that last tried to open a "%p" file of its own */
+static int reopen_said;       /* the line saying a rotated path could not be opened */
+static int lock_owner;        /* atomic: the thread in the kept descriptor's section, or 0 */
+
+static ljmm_fileid_t err_id; /* standard error as it was when the options were read */
+static int err_known;
+
+static int still_ours(long fd);
 
 void ljmm_log_configure(const char *path, int debug)
 {
 	size_t n = path ? strlen(path) : 0, at = 0;
 	ljmm_log_debug_on = debug;
 	__atomic_store_n(&log_ready, 0, __ATOMIC_RELEASE);
+	err_known = ljmm_sys_fstat(2, &err_id) == 0;
+	/* A new path (tests; the options are read once) starts afresh. */
+	if (kept_fd >= 0 && still_ours(kept_fd))
+		ljmm_sys_close((int)kept_fd);
+	kept_fd = -1;
+	own_tried = 0;
 	log_path[0] = '\0';
 	log_path_err = 0;
 	if (!n)
@@ -194,41 +95,185 @@ void ljmm_log_configure(const char *path, int debug)
 	LJMM_TEST_POINT("log: path half written");
 	memcpy(log_path + at, path, n);
 	log_path[at + n] = '\0';
+	has_pattern = strstr(log_path, "%p") != NULL;
 	__atomic_store_n(&log_ready, 1, __ATOMIC_RELEASE);
 }
 
 /* Is there a log file to use (else: stderr)? */
 static int have_log(void) { return __atomic_load_n(&log_ready, __ATOMIC_ACQUIRE); }
 
-static long open_log(void)
+/* The path for process pid, in *out: log_path itself, or with "%p" and "%%" expanded
+ * (into `expanded`, so under the lock). 0 or -errno. */
+static int path_for(long pid, const char **out)
 {
+	ljmm_buf_t b;
 	if (log_path_err)
 		return log_path_err;
-	return ljmm_sys_open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0600);
+	*out = log_path;
+	if (!has_pattern)
+		return 0;
+	ljmm_buf_init(&b, expanded, sizeof expanded - 1);
+	for (const char *p = log_path; *p; p++) {
+		if (p[0] == '%' && p[1] == 'p') {
+			ljmm_buf_i64(&b, pid);
+			p++;
+		} else {
+			ljmm_buf_mem(&b, p, 1);
+			p += p[0] == '%' && p[1] == '%';
+		}
+	}
+	if (b.truncated || b.len == b.cap)
+		return -ENAMETOOLONG;
+	expanded[b.len] = '\0';
+	*out = expanded;
+	return 0;
 }
 
-static int failed_once; /* the "cannot open/write" line was printed */
+static long open_path(const char *path, int create)
+{
+	return ljmm_sys_open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (create ? O_CREAT : 0),
+			     0600);
+}
 
-/* Say once, on stderr, that the log file cannot be used (what: "open" or "write"). */
-static void report_unusable(const char *what, int err)
+static int same_file(const ljmm_fileid_t *a, const ljmm_fileid_t *b) { return a->dev == b->dev && a->ino == b->ino; }
+
+/* Does fd still hold the file we opened, for appending? */
+static int still_ours(long fd)
+{
+	ljmm_fileid_t id;
+	long fl;
+	if (ljmm_sys_fstat((int)fd, &id) != 0 || !same_file(&id, &kept_id))
+		return 0;
+	fl = ljmm_sys_fcntl((int)fd, F_GETFL, 0);
+	return fl >= 0 && (fl & O_APPEND) && (fl & O_ACCMODE) != O_RDONLY;
+}
+
+/* Keep fd (a file opened for pid's path): in place of the kept descriptor if there is
+ * one, else above 2 (with standard error closed, a descriptor 2 of ours would take the
+ * program's own error output, and its dup2 onto 2 would close ours). The kept
+ * descriptor, or -errno. */
+static long keep(long fd, long pid)
+{
+	ljmm_fileid_t id;
+	long r = ljmm_sys_fstat((int)fd, &id);
+	if (r == 0 && kept_fd >= 0)
+		r = ljmm_sys_dup3((int)fd, (int)kept_fd, O_CLOEXEC);
+	else if (r == 0 && fd < 3)
+		r = ljmm_sys_fcntl((int)fd, F_DUPFD_CLOEXEC, 3);
+	else if (r == 0)
+		r = fd;
+	if (r != fd)
+		ljmm_sys_close((int)fd);
+	if (r < 0)
+		return r;
+	kept_fd = r;
+	kept_id = id;
+	kept_pid = pid;
+	return r;
+}
+
+static void say_once(int *flag, int fd, const char *what, const char *path, int err, const char *then);
+
+/* The kept descriptor, checked, followed through a rotation, opened if need be; or
+ * -errno. Under the lock. */
+static long kept(void)
+{
+	long pid = ljmm_sys_getpid(), fd;
+	const char *path;
+	ljmm_fileid_t now;
+	int r;
+	if (kept_fd >= 0 && !still_ours(kept_fd))
+		kept_fd = -1; /* closed behind our back, perhaps reused: neither written nor closed */
+	if (has_pattern && kept_pid != pid && own_tried != pid) {
+		own_tried = pid;
+		if (path_for(pid, &path) == 0 && (fd = open_path(path, 1)) >= 0)
+			return keep(fd, pid);
+	}
+	if (kept_fd < 0) {
+		if ((r = path_for(pid, &path)) != 0)
+			return r;
+		fd = open_path(path, 1);
+		return fd < 0 ? fd : keep(fd, pid);
+	}
+	if (path_for(kept_pid, &path) == 0 && ljmm_sys_stat(path, &now) == 0 && !same_file(&now, &kept_id)) {
+		fd = open_path(path, 0);
+		if (fd >= 0)
+			return keep(fd, kept_pid);
+		say_once(&reopen_said, (int)kept_fd, "reopen", path, (int)-fd,
+			 " after a rotation; writing on to the rotated file");
+	}
+	return kept_fd;
+}
+
+/* The section around the kept descriptor, one thread at a time. Its holder makes a few
+ * system calls, so another thread waits for it, up to 100 ms. A signal handler that
+ * interrupted the holder on its own thread cannot wait: it opens the path for its line
+ * alone. A holder that is gone (a fork copied the word, a thread ended inside) leaves it
+ * to be taken over. */
+static int lock_kept(void)
+{
+	const struct timespec ms = {0, 1000000};
+	int self = (int)ljmm_sys_gettid(), owner;
+	for (int tries = 0; tries < 100; tries++) {
+		owner = 0;
+		if (__atomic_compare_exchange_n(&lock_owner, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			return 1;
+		if (owner == self)
+			return 0;
+		if (ljmm_sys_tgkill(ljmm_sys_getpid(), owner, 0) == -ESRCH) {
+			if (__atomic_compare_exchange_n(&lock_owner, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+				return 1;
+			continue;
+		}
+		(void)ljmm_sys_futex_wait(&lock_owner, owner, &ms);
+	}
+	return 0;
+}
+
+static void unlock_kept(void)
+{
+	__atomic_store_n(&lock_owner, 0, __ATOMIC_RELEASE);
+	(void)ljmm_sys_futex_wake(&lock_owner, 1);
+}
+
+/* May a line go to descriptor 2? It must be open for writing and hold either the file
+ * it held when the options were read (whatever that was: a terminal, `2>file`) or a
+ * log-like one: a pipe, a socket, a character device or a file opened for appending
+ * (nginx points 2 at its error.log so). Not a data file a program opened on a closed
+ * descriptor 2: the line is dropped rather than written into it. */
+static int stderr_takes_lines(void)
+{
+	ljmm_fileid_t id;
+	long fl = ljmm_sys_fcntl(2, F_GETFL, 0);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || ljmm_sys_fstat(2, &id) != 0)
+		return 0;
+	if (err_known && same_file(&id, &err_id))
+		return 1;
+	return S_ISFIFO(id.mode) || S_ISSOCK(id.mode) || S_ISCHR(id.mode) || (S_ISREG(id.mode) && (fl & O_APPEND));
+}
+
+static int to_stderr(const ljmm_buf_t *b) { return stderr_takes_lines() ? ljmm_buf_flush_guarded(b, 2) : -EBADF; }
+
+/* Say once (flag), on fd (2: stderr), that LJMM_LOG_FILE cannot be used. */
+static void say_once(int *flag, int fd, const char *what, const char *path, int err, const char *then)
 {
 	char storage[512];
 	ljmm_buf_t b;
 	size_t n;
-	if (__atomic_exchange_n(&failed_once, 1, __ATOMIC_RELAXED))
+	if (__atomic_exchange_n(flag, 1, __ATOMIC_RELAXED))
 		return;
-	ljmm_buf_init(&b, storage, sizeof storage - 1);
-	ljmm_buf_str(&b, "ljmm: cannot ");
+	ljmm_log_begin(&b, storage, sizeof storage - 1, LJMM_LOG_ERROR);
+	ljmm_buf_str(&b, "cannot ");
 	ljmm_buf_str(&b, what);
 	ljmm_buf_str(&b, " LJMM_LOG_FILE='");
 	/* Long paths are shortened in the middle so that the line keeps its end. */
-	n = strlen(log_path);
+	n = strlen(path);
 	if (n > 300) {
-		ljmm_buf_mem(&b, log_path, 140);
+		ljmm_buf_mem(&b, path, 140);
 		ljmm_buf_str(&b, "...");
-		ljmm_buf_str(&b, log_path + n - 140);
+		ljmm_buf_str(&b, path + n - 140);
 	} else {
-		ljmm_buf_str(&b, log_path);
+		ljmm_buf_str(&b, path);
 	}
 	ljmm_buf_str(&b, "': ");
 	ljmm_buf_errno(&b, err);
@@ -238,11 +283,18 @@ static void report_unusable(const char *what, int err)
 		ljmm_buf_str(&b, " (RLIMIT_FSIZE)");
 	else if (err == EAGAIN)
 		ljmm_buf_str(&b, " (a full FIFO)");
-	ljmm_buf_str(&b, "; logging to stderr");
+	ljmm_buf_str(&b, then);
 	if (b.len == b.cap)
 		b.len--;
 	ljmm_buf_mem(&b, "\n", 1);
-	(void)flush_guarded(&b, 2);
+	(void)(fd == 2 ? to_stderr(&b) : ljmm_buf_flush_guarded(&b, fd));
+}
+
+static int failed_once; /* the "cannot open/write" line was printed */
+
+static void report_unusable(const char *what, int err)
+{
+	say_once(&failed_once, 2, what, log_path, err, "; logging to stderr");
 }
 
 int ljmm_log_check(void)
@@ -250,53 +302,84 @@ int ljmm_log_check(void)
 	long fd;
 	if (!have_log())
 		return 0;
-	fd = open_log();
+	if (!lock_kept())
+		return 0;
+	fd = kept();
+	unlock_kept();
 	if (fd < 0) {
 		report_unusable("open", (int)-fd);
 		return (int)fd;
 	}
-	ljmm_sys_close((int)fd);
 	return 0;
 }
 
-void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap)
+static const char *const level_words[] = {"error", "warn", "notice", "debug"};
+
+void ljmm_log_prefix(ljmm_buf_t *b, ljmm_log_level_t level)
 {
-	ljmm_buf_init(b, storage, cap);
-	ljmm_buf_str(b, "ljmm[");
+	struct timespec ts;
+	/* A clock a seccomp filter refuses still gives a line, with question marks. */
+	if (ljmm_sys_clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		ts.tv_sec = -1, ts.tv_nsec = -1;
+	ljmm_buf_utc(b, ts.tv_sec, ts.tv_nsec);
+	ljmm_buf_str(b, " [");
+	ljmm_buf_str(b, level_words[level]);
+	ljmm_buf_str(b, "] ljmm[");
 	ljmm_buf_i64(b, ljmm_sys_getpid());
 	ljmm_buf_str(b, "]: ");
+}
+
+void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap, ljmm_log_level_t level)
+{
+	ljmm_buf_init(b, storage, cap);
+	ljmm_log_prefix(b, level);
+}
+
+/* The line through a descriptor of its own, when the kept one is busy: the path opened
+ * for it alone ("%p": the PID's file may not be ours to open; stderr). */
+static long open_alone(void)
+{
+	return has_pattern || log_path_err ? -EBUSY : open_path(log_path, 1);
 }
 
 int ljmm_log_end(ljmm_buf_t *b)
 {
 	long fd;
-	int r;
+	int r, locked;
 	/* Keep room for the newline even when the text was cut. */
 	if (b->len == b->cap && b->cap)
 		b->len--;
 	ljmm_buf_mem(b, "\n", 1);
 	if (!have_log())
-		return flush_guarded(b, 2);
-	fd = open_log();
+		return to_stderr(b);
+	locked = lock_kept();
+	fd = locked ? kept() : open_alone();
 	if (fd < 0) {
-		/* A full descriptor table, a FIFO gone: the line still goes somewhere. */
-		report_unusable("open", (int)-fd);
-		return flush_guarded(b, 2);
+		/* A full descriptor table, a FIFO gone: the line still goes somewhere. (Not
+		 * said when only the line alone could not open it: the kept file is fine.) */
+		if (locked) {
+			unlock_kept();
+			report_unusable("open", (int)-fd);
+		}
+		return to_stderr(b);
 	}
-	r = flush_guarded(b, (int)fd);
-	ljmm_sys_close((int)fd);
+	r = ljmm_buf_flush_guarded(b, (int)fd);
+	if (locked)
+		unlock_kept();
+	else
+		ljmm_sys_close((int)fd);
 	if (r < 0) {
 		report_unusable("write", -r);
-		r = flush_guarded(b, 2);
+		r = to_stderr(b);
 	}
 	return r;
 }
 
 void ljmm_log_debug(const char *msg, uintptr_t addr, const char *label, uint64_t n, int err)
 {
-	char storage[256];
+	char storage[320];
 	ljmm_buf_t b;
-	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_DEBUG);
 	ljmm_buf_str(&b, msg);
 	if (addr) {
 		ljmm_buf_str(&b, " addr=");

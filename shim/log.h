@@ -1,51 +1,36 @@
 /* SPDX-License-Identifier: MIT */
-/* Allocation-free text output: a fixed buffer with append helpers, written with one
- * write(2), and the log destination. Safe on every path of the shim, signal handlers
- * included. */
+/* The library's log lines, "2026-12-06T20:30:05.123Z [warn] ljmm[4242]: text", and
+ * where they go: LJMM_LOG_FILE, opened at start-up and kept, or standard error. Safe on
+ * every path of the shim, signal handlers included. */
 #ifndef LJMM_LOG_H
 #define LJMM_LOG_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct {
-	char *p;
-	size_t len, cap;
-	int truncated;
-} ljmm_buf_t;
+#include "buf.h"
 
-/** Start an empty buffer over storage of cap bytes. */
-void ljmm_buf_init(ljmm_buf_t *b, char *storage, size_t cap);
-/** Append a NUL-terminated string (truncates silently at capacity). */
-void ljmm_buf_str(ljmm_buf_t *b, const char *s);
-/** Append at most n bytes of s. */
-void ljmm_buf_mem(ljmm_buf_t *b, const char *s, size_t n);
-/** Append an unsigned decimal number. */
-void ljmm_buf_u64(ljmm_buf_t *b, uint64_t v);
-/** Append a signed decimal number. */
-void ljmm_buf_i64(ljmm_buf_t *b, int64_t v);
-/** Append 0x-prefixed lower-case hexadecimal. */
-void ljmm_buf_hex(ljmm_buf_t *b, uint64_t v);
-/** Append a byte count in MiB with one decimal ("1017.3 MiB"). */
-void ljmm_buf_mib(ljmm_buf_t *b, uint64_t bytes);
-/** Append the symbolic name of a positive errno value ("ENOMEM"), or "errno N" for one
- *  not in the table (strerrorname_np needs glibc 2.32, and musl has none). */
-void ljmm_buf_errno(ljmm_buf_t *b, int err);
-/** Write the whole buffer to fd, retrying short writes and EINTR; returns 0 or -errno. */
-int ljmm_buf_flush(const ljmm_buf_t *b, int fd);
+/** A line's level, nginx's words for them. */
+typedef enum { LJMM_LOG_ERROR, LJMM_LOG_WARN, LJMM_LOG_NOTICE, LJMM_LOG_DEBUG } ljmm_log_level_t;
 
 /** The longest log path kept, with its NUL (Linux's PATH_MAX). */
 #define LJMM_LOG_PATH_MAX 4096
 /** Where lines go: path NULL or "" means stderr; debug turns on LJMM_DEBUG lines. The
- *  path is copied, made absolute against the current directory. */
+ *  path is copied, made absolute against the current directory; "%p" in it stands for
+ *  the process's PID and "%%" for "%". Standard error's identity is recorded here: a
+ *  descriptor 2 that later holds another file gets lines only if it is a log-like one
+ *  (see ljmm_log_end). */
 void ljmm_log_configure(const char *path, int debug);
-/** Check the destination once, at start-up: 0, or -errno after one line on stderr
- *  saying that the file cannot be used and that lines go to stderr instead. */
+/** At start-up: open the log file and keep it (so that a process that starts as root
+ *  and drops privileges, and the children it forks, go on writing to it). 0, or -errno
+ *  after one line on stderr saying that the file cannot be used. */
 int ljmm_log_check(void);
-/** Start a log line "ljmm[pid]: " in b (storage of cap bytes, at least 32). */
-void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap);
+/** Append "TIME [level] ljmm[PID]: " to b. */
+void ljmm_log_prefix(ljmm_buf_t *b, ljmm_log_level_t level);
+/** Start a log line in b (storage of cap bytes, at least 64) with its prefix. */
+void ljmm_log_begin(ljmm_buf_t *b, char *storage, size_t cap, ljmm_log_level_t level);
 /** Finish the line with '\n' (also when the text was cut) and write it: to the log
- *  file, opened for this line only, or to stderr. 0 or -errno. */
+ *  file, or to stderr. 0 or -errno. */
 int ljmm_log_end(ljmm_buf_t *b);
 
 /** LJMM_DEBUG is on (read on the slow paths only). */

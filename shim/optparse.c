@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "log.h"
+#include "buf.h"
 
 #define K ((uint64_t)1 << 10)
 #define M ((uint64_t)1 << 20)

@@ -46,7 +46,7 @@ void ljmm_stats_report(void)
 	ljmm_buf_t b;
 	ljmm_stats_copy(&s);
 
-	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_NOTICE);
 	ljmm_buf_str(&b, "calls:");
 	field(&b, "mmap", s.mmap_calls);
 	field(&b, "munmap", s.munmap_calls);
@@ -63,7 +63,7 @@ void ljmm_stats_report(void)
 	field(&b, "hint-served", s.hints_served);
 	(void)ljmm_log_end(&b);
 
-	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_NOTICE);
 	if (s.region_hi) {
 		ljmm_buf_str(&b, "region [");
 		ljmm_buf_hex(&b, s.region_lo);
@@ -90,7 +90,7 @@ void ljmm_stats_report(void)
 	}
 	(void)ljmm_log_end(&b);
 
-	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_NOTICE);
 	ljmm_buf_str(&b, "guard: ");
 	switch (s.guard_state) {
 	case LJMM_GUARD_STATE_OFF: ljmm_buf_str(&b, "off"); break;

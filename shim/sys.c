@@ -70,6 +70,45 @@ long ljmm_sys_sigtake(const uint64_t *set)
 
 long ljmm_sys_getcwd(char *buf, size_t n) { return sys6(SYS_getcwd, (long)buf, (long)n, 0, 0, 0, 0); }
 
+/* The kernel's struct stat on x86-64 (arch/x86/include/uapi/asm/stat.h), which glibc's
+ * and musl's match; spelt out so that the layout is the kernel's whatever the headers. */
+struct kstat {
+	unsigned long dev, ino, nlink;
+	unsigned int mode, uid, gid, pad0;
+	unsigned long rdev;
+	long size, blksize, blocks;
+	unsigned long times[6];
+	long unused[3];
+};
+
+static long stat_result(long r, const struct kstat *st, ljmm_fileid_t *id)
+{
+	if (r == 0) {
+		id->dev = st->dev;
+		id->ino = st->ino;
+		id->mode = st->mode;
+	}
+	return r;
+}
+
+_Static_assert(sizeof(struct kstat) == 144, "the x86-64 kernel's struct stat is 144 bytes");
+
+long ljmm_sys_fstat(int fd, ljmm_fileid_t *id)
+{
+	struct kstat st;
+	return stat_result(sys6(SYS_fstat, fd, (long)&st, 0, 0, 0, 0), &st, id);
+}
+
+long ljmm_sys_stat(const char *path, ljmm_fileid_t *id)
+{
+	struct kstat st;
+	return stat_result(sys6(SYS_stat, (long)path, (long)&st, 0, 0, 0, 0), &st, id);
+}
+
+long ljmm_sys_fcntl(int fd, int cmd, long arg) { return sys6(SYS_fcntl, fd, cmd, arg, 0, 0, 0); }
+
+long ljmm_sys_dup3(int oldfd, int newfd, int flags) { return sys6(SYS_dup3, oldfd, newfd, flags, 0, 0, 0); }
+
 long ljmm_sys_close(int fd) { return sys6(SYS_close, fd, 0, 0, 0, 0, 0); }
 
 long ljmm_sys_brk(void *addr) { return sys6(SYS_brk, (long)addr, 0, 0, 0, 0, 0); }

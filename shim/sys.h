@@ -56,6 +56,19 @@ long ljmm_sys_open(const char *path, int flags, int mode);
 long ljmm_sys_read(int fd, void *buf, size_t n);
 /** write(2): bytes written, or -errno. */
 long ljmm_sys_write(int fd, const void *buf, size_t n);
+/** What identifies an open file, and its type: st_dev, st_ino, st_mode of stat(2). */
+typedef struct {
+	uint64_t dev, ino;
+	uint32_t mode;
+} ljmm_fileid_t;
+/** fstat(2), reduced to the file's identity: 0 or -errno. */
+long ljmm_sys_fstat(int fd, ljmm_fileid_t *id);
+/** stat(2) of a path (symbolic links followed), reduced to the identity: 0 or -errno. */
+long ljmm_sys_stat(const char *path, ljmm_fileid_t *id);
+/** fcntl(2) with an integer argument (F_GETFL, F_DUPFD_CLOEXEC): its result, or -errno. */
+long ljmm_sys_fcntl(int fd, int cmd, long arg);
+/** dup3(2): newfd, or -errno. */
+long ljmm_sys_dup3(int oldfd, int newfd, int flags);
 /** close(2): 0 or -errno. */
 long ljmm_sys_close(int fd);
 /** brk(2): the new (or, on failure, the current) break. */

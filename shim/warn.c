@@ -45,8 +45,7 @@ void ljmm_warn_crossed(uint64_t in_use, uint64_t total)
 	}
 	if (!crossed)
 		return;
-	ljmm_log_begin(&b, storage, sizeof storage);
-	ljmm_buf_str(&b, "warning: ");
+	ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_WARN);
 	ljmm_buf_u64(&b, crossed);
 	ljmm_buf_str(&b, "% of the low 2 GiB in use (");
 	ljmm_buf_mib(&b, in_use);
@@ -82,12 +81,12 @@ int ljmm_warn_failure_due(size_t len)
 
 void ljmm_warn_failure(size_t len, const ljmm_usage_t *u)
 {
-	char storage[256], text[9];
+	char storage[320], text[9];
 	ljmm_buf_t b;
 	if (!ljmm_config_get(LJMM_OPT_WARN))
 		return;
 	if (!__atomic_exchange_n(&failure_told, 1, __ATOMIC_RELAXED)) {
-		ljmm_log_begin(&b, storage, sizeof storage);
+		ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_ERROR);
 		ljmm_buf_str(&b, "MAP_32BIT request of ");
 		ljmm_buf_u64(&b, len);
 		ljmm_buf_str(&b, " bytes failed: the low 2 GiB is full");
@@ -107,7 +106,7 @@ void ljmm_warn_failure(size_t len, const ljmm_usage_t *u)
 		(void)ljmm_log_end(&b);
 	}
 	if (ljmm_warn_len_text(len, text) && !__atomic_exchange_n(&text_told, 1, __ATOMIC_RELAXED)) {
-		ljmm_log_begin(&b, storage, sizeof storage);
+		ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_WARN);
 		ljmm_buf_str(&b, "MAP_32BIT request of ");
 		ljmm_buf_u64(&b, len);
 		ljmm_buf_str(&b, " bytes (");

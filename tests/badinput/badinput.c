@@ -3,8 +3,8 @@
  * probe (probe.c) under LD_PRELOAD with one variable set to a bad value and checks that
  *   - the probe exits normally (status 0);
  *   - stderr holds exactly one line from the configuration, and it is exactly
- *     "ljmm: NAME='VALUE' is not valid|is out of range: expected WHAT; keeping the
- *     default DEFAULT" with VALUE quoted as documented (unprintable bytes as '?', at
+ *     "TIME [error] ljmm[PID]: NAME='VALUE' is not valid|is out of range: expected
+ *     WHAT; keeping the default DEFAULT" with VALUE quoted as documented (unprintable bytes as '?', at
  *     most 64 bytes, then "..."), and nothing else (LJMM_STATS and LJMM_DEBUG stay off);
  *   - the probe's observations (guard state, reserve, policy, region bounds, whether
  *     the region served) are those of a run without the variable, which are checked
@@ -129,8 +129,22 @@ static void expected_line(const ljmm_option_t *opt, const char *value, int why, 
 		snprintf(def, sizeof def, "%llu%%", (unsigned long long)opt->def); /* one value */
 	else
 		snprintf(def, sizeof def, "%s", opt->words[opt->def]);
-	snprintf(dst, cap, "ljmm: %s='%s%s' is %s: expected %s; keeping the default %s\n", opt->name, quoted,
+	snprintf(dst, cap, "%s='%s%s' is %s: expected %s; keeping the default %s\n", opt->name, quoted,
 		 value[n] ? "..." : "", why == -ERANGE ? "out of range" : "not valid", what, def);
+}
+
+/* The text of a library line after its "2026-12-06T20:30:05.123Z [error] ljmm[PID]: "
+ * prefix, when the line has one at level (NULL: any level); else NULL. */
+static char *line_body(char *p, const char *level)
+{
+	char *at = p + 24, *end;
+	if (strlen(p) < 24 || p[4] != '-' || p[10] != 'T' || p[23] != 'Z' || strncmp(at, " [", 2) != 0)
+		return NULL;
+	end = strstr(at, "] ljmm[");
+	if (!end || (level && ((size_t)(end - at - 2) != strlen(level) || strncmp(at + 2, level, strlen(level)) != 0)))
+		return NULL;
+	end = strstr(end, "]: ");
+	return end ? end + 3 : NULL;
 }
 
 /* The value for messages: C escapes, long ones shortened. */
@@ -180,10 +194,11 @@ static void one_case(const ljmm_option_t *opt, const char *value)
 		nl = strchr(p, '\n');
 		if (!nl)
 			BAD("stderr ends without a newline: '%s'", p);
-		if (strncmp(p, "ljmm: ", 6) == 0) {
+		char *body = line_body(p, "error");
+		if (body && strncmp(body, "LJMM_", 5) == 0) {
 			cfg_lines++;
-			cfg = p;
-		} else if (strncmp(p, "ljmm[", 5) == 0) {
+			cfg = body;
+		} else if (line_body(p, NULL)) {
 			stat_lines++;
 		} else {
 			other++;
@@ -352,7 +367,8 @@ int main(int argc, char **argv)
 		cases++;
 		run(vars, 2, &res);
 		if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0 ||
-		    strcmp(res.err, "ljmm: LJMM_REGION_LO must be below LJMM_REGION_HI (got 0x40000000 and 0x40000000); "
+		    !line_body(res.err, "error") || strchr(res.err, '\n') != res.err + strlen(res.err) - 1 ||
+		    strcmp(line_body(res.err, "error"), "LJMM_REGION_LO must be below LJMM_REGION_HI (got 0x40000000 and 0x40000000); "
 				     "keeping the defaults for both\n") != 0 ||
 		    strcmp(res.out, baseline) != 0) {
 			printf("FAIL LJMM_REGION_LO=1G with LJMM_REGION_HI=1G: status %#x stderr '%s' stdout '%s'\n",

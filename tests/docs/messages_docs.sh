@@ -53,6 +53,20 @@ while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(literals "$src/t
 while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(grep -oE 'return "([^"\\]|\\.)*"' "$src/tools/ljmm-maps.c" | sed 's/^return "//; s/"$//')
 while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(grep -oE 'why = "([^"\\]|\\.)*"' "$src/tools/ljmm-maps.c" | sed 's/^why = "//; s/"$//')
 
+# Every example of a library line in the documents has the prefix the library writes
+# (log.c): "2026-12-06T20:30:05.123Z [warn] ljmm[4242]: ", the level one of log.c's.
+levels=$(sed -n 's/^static const char \*const level_words\[\] = {\(.*\)};/\1/p' "$src/shim/log.c" | tr -d '" ' | tr ',' '|')
+[ -n "$levels" ] || fail "no level_words table in shim/log.c"
+examples=0
+for f in "$src"/README.md "$src"/docs/*.md "$src"/man/ljmm.7 "$src"/packaging/tarball/README; do
+	while IFS= read -r line; do
+		examples=$((examples + 1))
+		grep -qE "^(# )?[0-9]{4}\\\\?-[0-9]{2}\\\\?-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z \[($levels)\] ljmm\[[0-9]+\]: " <<<"$line" ||
+			fail_later "${f#"$src"/}: an example line without the library's prefix: $line"
+	done < <(grep -E '^(# )?([0-9][^`]*)?ljmm\[[0-9]+\]: ' "$f" || true)
+done
+[ "$examples" -gt 5 ] || fail "only $examples example lines found in the documents"
+
 [ "$checked" -gt 50 ] || fail "only $checked message pieces found in the code: has the code's layout changed?"
 exit_if_failed "$LJMM_FAILS of $checked message pieces are not explained in docs/troubleshooting.md"
-echo "messages: all $checked message pieces of shim/ and tools/ appear in docs/troubleshooting.md"
+echo "messages: all $checked message pieces of shim/ and tools/ appear in docs/troubleshooting.md; $examples example lines carry the prefix"

@@ -227,14 +227,14 @@ if [ "$nginx_ok" = 1 ]; then
 	"/usr/bin/ljmm-run" --stats "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" "${NGX_E[@]}" -t \
 		>"$tmp/t.out" 2>&1 || { cat "$tmp/t.out"; fail "ljmm-run --stats nginx -t"; }
 	grep -q 'test is successful' "$tmp/t.out" || { cat "$tmp/t.out"; fail "nginx -t did not succeed"; }
-	grep -q '^ljmm\[[0-9]*\]: calls: mmap=' "$tmp/t.out" || { cat "$tmp/t.out"; fail "no statistics from nginx -t"; }
-	grep -q '^ljmm\[[0-9]*\]: guard: ' "$tmp/t.out" || { cat "$tmp/t.out"; fail "no guard line from nginx -t"; }
+	grep -q 'Z \[[a-z]*\] ljmm\[[0-9]*\]: calls: mmap=' "$tmp/t.out" || { cat "$tmp/t.out"; fail "no statistics from nginx -t"; }
+	grep -q 'Z \[[a-z]*\] ljmm\[[0-9]*\]: guard: ' "$tmp/t.out" || { cat "$tmp/t.out"; fail "no guard line from nginx -t"; }
 	ok "ljmm-run --stats nginx -t:"
 	sed 's/^/    /' "$tmp/t.out"
 	# The library by its path, as a systemd drop-in or an init script would set it.
 	env LD_PRELOAD="$libdir/libljmm_preload.so" LJMM_STATS=on "$NGX_BIN" -p "$NGX_PREFIX" -c "$NGX_PREFIX/nginx.conf" \
 		"${NGX_E[@]}" -t >"$tmp/t2.out" 2>&1 || { cat "$tmp/t2.out"; fail "LD_PRELOAD=$libdir/libljmm_preload.so nginx -t"; }
-	grep -q '^ljmm\[[0-9]*\]: calls: mmap=' "$tmp/t2.out" || { cat "$tmp/t2.out"; fail "no statistics from nginx -t with LD_PRELOAD by path"; }
+	grep -q 'Z \[[a-z]*\] ljmm\[[0-9]*\]: calls: mmap=' "$tmp/t2.out" || { cat "$tmp/t2.out"; fail "no statistics from nginx -t with LD_PRELOAD by path"; }
 	ok "LD_PRELOAD=$libdir/libljmm_preload.so nginx -t: statistics printed"
 
 	# Start it (daemon) on a free port, statistics into a log file.

@@ -178,14 +178,14 @@ ldconfig -p -C "$root/etc/ld.so.cache" | grep -F "libljmm_preload.so.0 (libc6,x8
 chroot "$root" /bin/sh -c 'LD_PRELOAD=libljmm_preload.so.0 LJMM_STATS=on exec /usr/bin/ljmm-maps --version' >"$tmp/chroot.out" 2>&1 ||
 	{ cat "$tmp/chroot.out"; fail "ljmm-maps in the root"; }
 grep -x "ljmm-maps (ljmm) $version" "$tmp/chroot.out" >/dev/null || { cat "$tmp/chroot.out"; fail "ljmm-maps --version in the root"; }
-grep -E '^ljmm\[[0-9]+\]: calls: mmap=' "$tmp/chroot.out" >/dev/null || { cat "$tmp/chroot.out"; fail "the library, preloaded by soname in the root, did not load"; }
+grep -E 'Z \[[a-z]*\] ljmm\[[0-9]+\]: calls: mmap=' "$tmp/chroot.out" >/dev/null || { cat "$tmp/chroot.out"; fail "the library, preloaded by soname in the root, did not load"; }
 ok "%post ran ldconfig: in the root, LD_PRELOAD=libljmm_preload.so.0 loads /usr/lib64/libljmm_preload.so.0"
 grep -x "install_libdir='/usr/lib64'" "$root/usr/bin/ljmm-run" >/dev/null || fail "the installed ljmm-run does not name /usr/lib64"
 # shellcheck disable=SC2016 # expanded by the child shell
 got=$("$root/usr/bin/ljmm-run" sh -c 'printf %s "$LD_PRELOAD"')
 [ "$got" = "$(cd "$root/usr/lib64" && pwd -P)/libljmm_preload.so" ] || fail "the installed ljmm-run preloads '$got'"
 "$root/usr/bin/ljmm-run" --stats /bin/true 2>"$tmp/run.err" || fail "the installed ljmm-run"
-grep -E '^ljmm\[[0-9]+\]: calls: mmap=' "$tmp/run.err" >/dev/null || { cat "$tmp/run.err"; fail "no statistics through the installed ljmm-run"; }
+grep -E 'Z \[[a-z]*\] ljmm\[[0-9]+\]: calls: mmap=' "$tmp/run.err" >/dev/null || { cat "$tmp/run.err"; fail "no statistics through the installed ljmm-run"; }
 if command -v pkg-config >/dev/null 2>&1; then
 	pc() { PKG_CONFIG_PATH=$root/usr/lib64/pkgconfig PKG_CONFIG_LIBDIR=$root/usr/lib64/pkgconfig pkg-config "$@" ljmm; }
 	[ "$(pc --variable=preload)" = "$lib" ] || fail "ljmm.pc: preload=$(pc --variable=preload)"

@@ -108,7 +108,7 @@ fi
 
 # ---- 3. unpacked at an unusual path ---------------------------------------------------
 # stats_lines FILE: how many exit statistics lines ("ljmm[PID]: calls: ...") FILE has.
-stats_lines() { grep -cE '^ljmm\[[0-9]+\]: calls: mmap=' "$1" || true; }
+stats_lines() { grep -cE 'Z \[[a-z]*\] ljmm\[[0-9]+\]: calls: mmap=' "$1" || true; }
 
 step "unpacked under an unusual path, then moved"
 # shellcheck disable=SC2016 # a literal dollar sign in the name

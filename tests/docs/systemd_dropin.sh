@@ -133,7 +133,7 @@ live)
 	echo "ok   /proc/$pid/maps maps $lib"
 	systemctl stop "$unit"
 	if [ -n "$doc_log" ]; then
-		grep -q "^ljmm\[$pid\]: calls: mmap=" "$log" || { cat "$log" 2>/dev/null; fail "no statistics of $pid in LJMM_LOG_FILE"; }
+		grep -q "Z \[[a-z]*\] ljmm\[$pid\]: calls: mmap=" "$log" || { cat "$log" 2>/dev/null; fail "no statistics of $pid in LJMM_LOG_FILE"; }
 		echo "ok   statistics of $pid in LJMM_LOG_FILE after systemctl stop"
 	fi
 	;;

@@ -254,12 +254,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (char *p = err, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
 		const ljmm_option_t *opt;
 		lines++;
-		FUZZ_CHECK(strncmp(p, "ljmm: LJMM_", 11) == 0, "error line '%.*s'", (int)(nl - p), p);
+		/* "2026-12-06T20:30:05.123Z [error] ljmm[PID]: LJMM_..." */
+		const char *body = strstr(p, "] ljmm[");
+		FUZZ_CHECK(p[23] == 'Z' && strncmp(p + 23, "Z [error] ljmm[", 15) == 0 && body && body < nl,
+			   "error line '%.*s'", (int)(nl - p), p);
+		body = strstr(body, "]: ") + 3;
+		FUZZ_CHECK(strncmp(body, "LJMM_", 5) == 0, "error line '%.*s'", (int)(nl - p), p);
 		if (lines > rejected)
 			continue;
 		/* The i-th line names the i-th rejected variable. */
 		opt = nth_rejecting(lines);
-		FUZZ_CHECK(opt && strncmp(p + 6, opt->name, strlen(opt->name)) == 0 && p[6 + strlen(opt->name)] == '=',
+		FUZZ_CHECK(opt && strncmp(body, opt->name, strlen(opt->name)) == 0 && body[strlen(opt->name)] == '=',
 			   "line %zu '%.*s' does not name %s", lines, (int)(nl - p), p, opt ? opt->name : "?");
 	}
 	FUZZ_CHECK(lines == rejected || lines == rejected + 1, "%zu lines for %zu rejected values", lines, rejected);

@@ -589,6 +589,39 @@ static int cmd_exhaust(int argc, char **argv)
 	return 0;
 }
 
+/* A program that closes its standard error and opens a data file, which gets descriptor
+ * 2; then the low 2 GiB fills (the default-on warnings and the failure line are due).
+ * Not one byte of the library's may land in the data file. */
+static int cmd_stderrdata(int argc, char **argv)
+{
+	char got[64];
+	ssize_t n;
+	int fd;
+	if (argc < 1)
+		FAIL("usage: stderrdata FILE");
+	close(2);
+	fd = open(argv[0], O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd != 2) {
+		printf("stderrdata: the data file got descriptor %d, not 2\n", fd);
+		return 1;
+	}
+	if (write(fd, "data\n", 5) != 5)
+		return 1;
+	fill(MiB);
+	if (map32(MiB) != MAP_FAILED || errno != ENOMEM) {
+		printf("stderrdata: the request after the fill did not fail with ENOMEM\n");
+		return 1;
+	}
+	n = pread(fd, got, sizeof got - 1, 0);
+	got[n > 0 ? n : 0] = 0;
+	if (n != 5 || strcmp(got, "data\n") != 0) {
+		printf("stderrdata: the data file holds %zd bytes: '%.40s'\n", n, got);
+		return 1;
+	}
+	printf("stderrdata: the data file on descriptor 2 holds only its own 5 bytes\n");
+	return 0;
+}
+
 static int cmd_httpsize(int argc, char **argv)
 {
 	(void)argc;
@@ -615,7 +648,7 @@ int main(int argc, char **argv)
 		{"forksig", cmd_forksig},   {"longjmp", cmd_longjmp}, {"cancel", cmd_cancel},
 		{"daemon", cmd_daemon},     {"reentry", cmd_reentry}, {"brkroom", cmd_brkroom},
 		{"early", cmd_early},       {"exhaust", cmd_exhaust}, {"httpsize", cmd_httpsize},
-		{"mremapmulti", cmd_mremapmulti}, {"noop", cmd_noop},
+		{"mremapmulti", cmd_mremapmulti}, {"noop", cmd_noop}, {"stderrdata", cmd_stderrdata},
 	};
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc < 2)

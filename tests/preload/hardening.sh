@@ -3,6 +3,8 @@
 # Process-level attacks on the shim and the lines it prints, one scenario per call:
 #   logdaemon  a daemon closes every descriptor and opens its data file: the shim's
 #              lines reach LJMM_LOG_FILE, never the data file
+#   stderrdata a program closes its stderr and opens a data file as descriptor 2, then
+#              fills the low 2 GiB: no warning or failure line lands in the data
 #   logbash    a shell's `exec 3>out.txt` file gets nothing of the shim's
 #   logfifo    a FIFO with no reader as LJMM_LOG_FILE: no hang, one line, stats on stderr
 #   logmode    a log file the shim creates is 0600
@@ -50,6 +52,9 @@ logdaemon)
 	[ ! -s "$dir/err" ] || fail "stderr not empty: $(cat "$dir/err")"
 	echo "logdaemon: data file intact, $(wc -l <"$dir/log") lines in the log"
 	;;
+stderrdata)
+	run "$pie" stderrdata "$dir/data" || fail "stderrdata failed"
+	;;
 logbash)
 	command -v bash >/dev/null || skip "no bash"
 	LJMM_STATS=on LJMM_LOG_FILE=$dir/log run bash -c 'exec 3>"$1"; echo mine >&3; /bin/true; :' _ "$dir/out.txt"
@@ -62,7 +67,7 @@ logfifo)
 	start=$(date +%s)
 	LJMM_STATS=on LJMM_LOG_FILE=$dir/fifo timeout 20 env LD_PRELOAD="$lib" "$pie" noop 2>"$dir/err" ||
 		fail "exit status $? (124: it hung)"
-	expect 1 "^ljmm: cannot open LJMM_LOG_FILE='$dir/fifo': ENXIO \(a FIFO with no reader\); logging to stderr$" \
+	expect 1 "^[0-9-]{10}T[0-9:.]{12}Z \[error\] ljmm\[[0-9]+\]: cannot open LJMM_LOG_FILE='$dir/fifo': ENXIO \(a FIFO with no reader\); logging to stderr$" \
 		"$dir/err" "the error line"
 	expect 1 'calls: mmap=' "$dir/err" "statistics on stderr"
 	echo "logfifo: no hang ($(($(date +%s) - start)) s), one error line, statistics on stderr"
@@ -100,17 +105,17 @@ early)
 	;;
 warn)
 	run "$pie" exhaust >/dev/null 2>"$dir/err"
-	expect 1 '^ljmm\[[0-9]+\]: warning: 90% of the low 2 GiB in use \([0-9.]+ MiB of [0-9.]+ MiB\)$' "$dir/err" \
+	expect 1 '^[0-9-]{10}T[0-9:.]{12}Z \[warn\] ljmm\[[0-9]+\]: 90% of the low 2 GiB in use \([0-9.]+ MiB of [0-9.]+ MiB\)$' "$dir/err" \
 		"the 90% line"
-	expect 1 '^ljmm\[[0-9]+\]: MAP_32BIT request of 1048576 bytes failed: the low 2 GiB is full \([0-9.]+ MiB of [0-9.]+ MiB in use, largest free range [0-9.]+ MiB( at 0x[0-9a-f]+)?\)$' \
+	expect 1 '^[0-9-]{10}T[0-9:.]{12}Z \[error\] ljmm\[[0-9]+\]: MAP_32BIT request of 1048576 bytes failed: the low 2 GiB is full \([0-9.]+ MiB of [0-9.]+ MiB in use, largest free range [0-9.]+ MiB( at 0x[0-9a-f]+)?\)$' \
 		"$dir/err" "the failure line"
-	expect 2 '^ljmm' "$dir/err" "lines of the shim in all"
+	expect 2 ' ljmm\[' "$dir/err" "lines of the shim in all"
 	echo "warn: $(tr '\n' ' ' <"$dir/err")"
 	;;
 warnlist)
 	LJMM_WARN=90%,60%,75% run "$pie" exhaust >/dev/null 2>"$dir/err"
-	grep -o 'warning: [0-9]*%' "$dir/err" | tr '\n' ' ' >"$dir/seq"
-	[ "$(cat "$dir/seq")" = "warning: 60% warning: 75% warning: 90% " ] || fail "threshold lines: $(cat "$dir/seq")"
+	grep -o '\[warn\] ljmm\[[0-9]*\]: [0-9]*%' "$dir/err" | sed 's/.*: //' | tr '\n' ' ' >"$dir/seq"
+	[ "$(cat "$dir/seq")" = "60% 75% 90% " ] || fail "threshold lines: $(cat "$dir/seq")"
 	expect 1 'failed: the low 2 GiB is full' "$dir/err" "the failure line"
 	echo "warnlist: $(cat "$dir/seq")"
 	;;
@@ -121,9 +126,9 @@ warnoff)
 	;;
 httpsize)
 	run "$pie" httpsize >/dev/null 2>"$dir/err"
-	expect 1 '^ljmm\[[0-9]+\]: MAP_32BIT request of 1213486160 bytes failed: the low 2 GiB is full' "$dir/err" \
+	expect 1 '^[0-9-]{10}T[0-9:.]{12}Z \[error\] ljmm\[[0-9]+\]: MAP_32BIT request of 1213486160 bytes failed: the low 2 GiB is full' "$dir/err" \
 		"the failure line"
-	expect 1 '^ljmm\[[0-9]+\]: MAP_32BIT request of 1213486160 bytes \(0x48545450\) failed: as text in network byte order its size reads "HTTP": a length taken from the data\?$' \
+	expect 1 '^[0-9-]{10}T[0-9:.]{12}Z \[warn\] ljmm\[[0-9]+\]: MAP_32BIT request of 1213486160 bytes \(0x48545450\) failed: as text in network byte order its size reads "HTTP": a length taken from the data\?$' \
 		"$dir/err" "the HTTP line"
 	echo "httpsize: $(tr '\n' ' ' <"$dir/err")"
 	;;

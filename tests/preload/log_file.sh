@@ -14,6 +14,6 @@ if [ -s "$dir/err" ]; then cat "$dir/err"; fail "stderr not empty (above)"; fi
 LD_PRELOAD=$lib LJMM_STATS=on LJMM_LOG_FILE=$dir/log "$prog" noop 2>"$dir/err"
 [ "$(grep -c 'calls: mmap=' "$dir/log")" = 2 ] || fail "log not appended"
 LD_PRELOAD=$lib LJMM_STATS=on LJMM_LOG_FILE=$dir/missing/log "$prog" noop 2>"$dir/err"
-grep -q "ljmm: cannot open LJMM_LOG_FILE='$dir/missing/log': ENOENT; logging to stderr" "$dir/err" || { cat "$dir/err"; fail "no error line (stderr above)"; }
+grep -q "Z \[error\] ljmm\[[0-9]*\]: cannot open LJMM_LOG_FILE='$dir/missing/log': ENOENT; logging to stderr" "$dir/err" || { cat "$dir/err"; fail "no error line (stderr above)"; }
 grep -q "calls: mmap=" "$dir/err" || fail "statistics not on stderr after the open failed"
 echo "log file: ok"

@@ -227,9 +227,9 @@ counters)
 	[ "$(jqv "$dir/json" .counters.status)" = active ] || fail "counters not read"
 	[ "$(jqv "$dir/json" .counters.version)" = "$("$maps" --version | sed 's/.* //')" ] || fail "version"
 	stop "$pid"
-	grep '^ljmm\[' "$hold_out"
-	calls=$(sed -n "s/^ljmm\[$pid\]: calls: //p" "$hold_out")
-	region=$(sed -n "s/^ljmm\[$pid\]: region \[[^]]*): //p" "$hold_out")
+	grep ' ljmm\[' "$hold_out"
+	calls=$(sed -n "s/^.* ljmm\[$pid\]: calls: //p" "$hold_out")
+	region=$(sed -n "s/^.* ljmm\[$pid\]: region \[[^]]*): //p" "$hold_out")
 	if [ -z "$calls" ] || [ -z "$region" ]; then fail "no statistics at exit"; fi
 	# report NAME: the figure NAME= of the exit report.
 	report() {

@@ -78,8 +78,8 @@ preload)
 	;;
 stats)
 	"$run" --stats "$fill" >"$dir/out" 2>"$dir/err" || fail "ljmm-run --stats map32_fill failed"
-	grep -q '^ljmm\[[0-9][0-9]*\]: calls: mmap=[0-9]' "$dir/err" || fail "no 'ljmm[pid]: calls:' line on stderr"
-	grep -q '^ljmm\[[0-9][0-9]*\]: region \[' "$dir/err" || fail "no region statistics line"
+	grep -q 'Z \[[a-z]*\] ljmm\[[0-9][0-9]*\]: calls: mmap=[0-9]' "$dir/err" || fail "no 'ljmm[pid]: calls:' line on stderr"
+	grep -q 'Z \[[a-z]*\] ljmm\[[0-9][0-9]*\]: region \[' "$dir/err" || fail "no region statistics line"
 	;;
 fill)
 	"$run" "$fill" >"$dir/out" 2>"$dir/err" || fail "ljmm-run map32_fill failed"

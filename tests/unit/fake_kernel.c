@@ -82,6 +82,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -777,6 +778,62 @@ long ljmm_sys_write(int fd, const void *buf, size_t n)
 	return (long)n;
 }
 
+/* Files for the log: descriptor 2 is a terminal; every log descriptor holds the one log
+ * file, which every writable path names (no rotation is modelled). */
+#define FK_LOG_DEV 0xfaULL
+#define FK_LOG_INO 100ULL
+
+long ljmm_sys_fstat(int fd, ljmm_fileid_t *id)
+{
+	fd_t *f = fd_get(fd);
+	ready();
+	if (fd == 2) {
+		*id = (ljmm_fileid_t){1, 2, S_IFCHR | 0620};
+		return 0;
+	}
+	if (!f)
+		return -EBADF;
+	*id = (ljmm_fileid_t){FK_LOG_DEV, f->kind == FD_LOG ? FK_LOG_INO : FK_LOG_INO + 1 + (uint64_t)fd,
+			      S_IFREG | 0600};
+	return 0;
+}
+
+long ljmm_sys_stat(const char *path, ljmm_fileid_t *id)
+{
+	ready();
+	if (strncmp(path, "/proc/", 6) == 0 || open_fails(path))
+		return -ENOENT;
+	*id = (ljmm_fileid_t){FK_LOG_DEV, FK_LOG_INO, S_IFREG | 0600};
+	return 0;
+}
+
+long ljmm_sys_fcntl(int fd, int cmd, long arg)
+{
+	fd_t *f = fd_get(fd);
+	ready();
+	if (fd == 2 && cmd == F_GETFL)
+		return O_RDWR;
+	if (!f)
+		return -EBADF;
+	if (cmd == F_GETFL)
+		return f->kind == FD_LOG ? (O_WRONLY | O_APPEND) : O_RDONLY;
+	if (cmd == F_DUPFD_CLOEXEC && arg <= FD_BASE)
+		return fd_new(f->kind);
+	die("fcntl %d: not modelled", cmd);
+	return -EINVAL;
+}
+
+long ljmm_sys_dup3(int oldfd, int newfd, int flags)
+{
+	fd_t *f = fd_get(oldfd), *g = fd_get(newfd);
+	(void)flags;
+	ready();
+	if (!f || !g || oldfd == newfd)
+		return -EBADF;
+	g->kind = f->kind;
+	return newfd;
+}
+
 long ljmm_sys_close(int fd)
 {
 	fd_t *f = fd_get(fd);
@@ -1247,6 +1304,12 @@ long ljmm_sys_clock_gettime(int clock, struct timespec *ts)
 	fk_count.clock++;
 	if ((r = injected(FK_SYS_CLOCK)))
 		return r;
+	if (clock == CLOCK_REALTIME) {
+		/* A fixed wall clock, so that expected log lines are exact: 2026-12-06T00:00:00Z. */
+		ts->tv_sec = 1796515200;
+		ts->tv_nsec = 0;
+		return 0;
+	}
 	if (clock != CLOCK_MONOTONIC && clock != CLOCK_MONOTONIC_COARSE)
 		die("clock %d: not modelled", clock);
 	ts->tv_sec = (time_t)(fk.now / 1000000000ull);

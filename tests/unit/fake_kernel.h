@@ -148,6 +148,9 @@ typedef struct {
 extern fk_counts_t fk_count;
 /** Descriptors the fake has open (a leak check: 0 after every shim call). */
 int fk_open_fds(void);
+/** The start of each line the shim logs under the fake kernel, whose wall clock stands
+ *  still at 2026-12-06T00:00:00Z: FK_LINE("warn") "ljmm[1000]: ...". */
+#define FK_LINE(level) "2026-12-06T00:00:00.000Z [" level "] "
 /** Everything written to fd 2, and to files opened for writing (the log file). */
 const char *fk_stderr_text(void);
 const char *fk_log_text(void);

@@ -4,6 +4,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -315,7 +317,23 @@ static void temp_path(char *path, size_t cap)
 	close(fd);
 }
 
-static size_t slurp(const char *path, char *dst, size_t cap)
+/* The length of a line's "2026-12-06T20:30:05.123Z [level] " prefix at p, or 0. */
+static size_t prefix_len(const char *p)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ [";
+	static const char *const levels[] = {"error] ", "warn] ", "notice] ", "debug] "};
+	for (size_t i = 0; i < sizeof shape - 1; i++)
+		if (shape[i] == 'd' ? (p[i] < '0' || p[i] > '9') : p[i] != shape[i])
+			return 0;
+	for (size_t i = 0; i < NELEM(levels); i++)
+		if (strncmp(p + sizeof shape - 1, levels[i], strlen(levels[i])) == 0)
+			return sizeof shape - 1 + strlen(levels[i]);
+	return 0;
+}
+
+/* A file's text with the time and level taken off each line that has them (the tests of
+ * the prefix itself read files whole with slurp_raw). */
+static size_t slurp_raw(const char *path, char *dst, size_t cap)
 {
 	int fd = open(path, O_RDONLY);
 	ck_assert_int_ge(fd, 0);
@@ -323,6 +341,19 @@ static size_t slurp(const char *path, char *dst, size_t cap)
 	dst[n] = 0;
 	close(fd);
 	return n;
+}
+
+static size_t slurp(const char *path, char *dst, size_t cap)
+{
+	size_t n = slurp_raw(path, dst, cap), out = 0;
+	for (size_t at = 0; at < n;) {
+		size_t skip = (at == 0 || dst[at - 1] == '\n') ? prefix_len(dst + at) : 0;
+		at += skip;
+		if (at < n)
+			dst[out++] = dst[at++];
+	}
+	dst[out] = 0;
+	return out;
 }
 
 /* Send stderr to a fresh temporary file for the rest of the test (each test runs in a
@@ -349,7 +380,7 @@ static void log_line(const char *text)
 {
 	char storage[128];
 	ljmm_buf_t b;
-	ljmm_log_begin(&b, storage, sizeof storage);
+	ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_NOTICE);
 	ljmm_buf_str(&b, text);
 	ck_assert_int_eq(ljmm_log_end(&b), 0);
 }
@@ -378,10 +409,11 @@ START_TEST(test_log_goes_to_stderr_by_default)
 }
 END_TEST
 
-START_TEST(test_log_file_appends_without_keeping_a_descriptor)
+/* The file is opened at start-up and kept: one descriptor, above 2, closed on exec. */
+START_TEST(test_log_file_kept_above_stderr_close_on_exec)
 {
 	char path[4096], got[1024], want[1024];
-	int fd, before;
+	int fd, before, kept = -1;
 	temp_path(path, sizeof path);
 	fd = open(path, O_WRONLY | O_TRUNC);
 	ck_assert_int_eq(write(fd, "existing\n", 9), 9);
@@ -391,7 +423,12 @@ START_TEST(test_log_file_appends_without_keeping_a_descriptor)
 	ck_assert_int_eq(ljmm_log_check(), 0);
 	log_line("first");
 	log_line("second");
-	ck_assert_int_eq(open_fds(), before);
+	ck_assert_int_eq(open_fds(), before + 1);
+	for (int i = 0; i < 1024 && kept < 0; i++)
+		if (fcntl(i, F_GETFD) != -1 && i > 2 && fcntl(i, F_GETFL) & O_APPEND)
+			kept = i;
+	ck_assert_int_gt(kept, 2);
+	ck_assert_int_eq(fcntl(kept, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	snprintf(want, sizeof want, "existing\nljmm[%ld]: first\nljmm[%ld]: second\n", (long)getpid(), (long)getpid());
 	slurp(path, got, sizeof got);
 	ck_assert_str_eq(got, want);
@@ -476,7 +513,8 @@ START_TEST(test_log_unusable_path_falls_back_to_stderr)
 			unlink(err);
 			/* exactly: the error line (ending in a newline however long the
 			 * path), then both lines */
-			if (strncmp(got, "ljmm: cannot open LJMM_LOG_FILE='", 33) != 0 || !strstr(got, cases[i].name))
+			snprintf(want, sizeof want, "ljmm[%ld]: cannot open LJMM_LOG_FILE='", (long)getpid());
+			if (strncmp(got, want, strlen(want)) != 0 || !strstr(got, cases[i].name))
 				_exit(11);
 			snprintf(want, sizeof want, "; logging to stderr\nljmm[%ld]: still here\nljmm[%ld]: and again\n",
 				 (long)getpid(), (long)getpid());
@@ -560,21 +598,41 @@ START_TEST(test_log_fifo_without_reader_does_not_block)
 }
 END_TEST
 
-/* A full descriptor table: the line still goes out, to stderr. */
+/* A full descriptor table at start-up: the line still goes out, to stderr. */
 START_TEST(test_log_full_descriptor_table_falls_back)
 {
 	char path[4096], err[4096];
 	struct rlimit rl = {16, 16};
 	temp_path(path, sizeof path);
 	capture_stderr(err, sizeof err);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	while (open("/dev/null", O_RDONLY) >= 0)
+		;
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), -EMFILE);
+	log_line("no descriptor left");
+	close(15); /* one for reading the result */
+	expect_fallback(path, err, "open", "EMFILE", "no descriptor left", NULL);
+}
+END_TEST
+
+/* A table that fills after start-up no longer matters: the file was opened then. */
+START_TEST(test_log_full_descriptor_table_later_still_logs)
+{
+	char path[4096], got[256], want[256];
+	struct rlimit rl = {16, 16};
+	temp_path(path, sizeof path);
 	ljmm_log_configure(path, 0);
 	ck_assert_int_eq(ljmm_log_check(), 0);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	while (open("/dev/null", O_RDONLY) >= 0)
 		;
 	log_line("no descriptor left");
-	close(15); /* one for reading the result */
-	expect_fallback(path, err, "open", "EMFILE", "no descriptor left", NULL);
+	close(15);
+	snprintf(want, sizeof want, "ljmm[%ld]: no descriptor left\n", (long)getpid());
+	slurp(path, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	unlink(path);
 }
 END_TEST
 
@@ -663,22 +721,388 @@ END_TEST
 
 START_TEST(test_log_end_keeps_room_for_newline)
 {
-	char path[4096], got[256], want[256], storage[24];
+	char path[4096], got[256], want[256], storage[72];
 	ljmm_buf_t b;
 	int n;
 	temp_path(path, sizeof path);
 	ljmm_log_configure(path, 0);
-	ljmm_log_begin(&b, storage, sizeof storage);
-	ljmm_buf_str(&b, "a line far too long for twenty-four bytes");
+	ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_WARN);
+	ljmm_buf_str(&b, "a line far too long for seventy-two bytes with its prefix");
 	ck_assert_int_eq(b.truncated, 1);
 	ljmm_log_end(&b);
-	n = snprintf(want, sizeof want, "ljmm[%ld]: a line far too long", (long)getpid());
-	ck_assert_int_gt(n, (int)sizeof storage);
+	ck_assert_uint_eq(slurp_raw(path, got, sizeof got), sizeof storage);
+	n = snprintf(want, sizeof want, "%.*s", (int)prefix_len(got), got);
+	ck_assert_int_eq(n, (int)strlen("2026-12-06T20:30:05.123Z [warn] "));
+	snprintf(want + n, sizeof want - (size_t)n, "ljmm[%ld]: a line far too long for seventy-two bytes", (long)getpid());
 	want[sizeof storage - 1] = '\n';
 	want[sizeof storage] = 0;
-	ck_assert_uint_eq(slurp(path, got, sizeof got), sizeof storage);
 	ck_assert_str_eq(got, want);
 	unlink(path);
+}
+END_TEST
+
+/* Every line: "2026-12-06T20:30:05.123Z [level] ljmm[PID]: ", the time UTC and now. */
+START_TEST(test_log_line_carries_time_level_and_pid)
+{
+	static const struct {
+		ljmm_log_level_t level;
+		const char *word;
+	} levels[] = {{LJMM_LOG_ERROR, "error"}, {LJMM_LOG_WARN, "warn"}, {LJMM_LOG_NOTICE, "notice"},
+		      {LJMM_LOG_DEBUG, "debug"}};
+	char err[4096], got[1024], stamp[64], want[128];
+	time_t before = time(NULL), after;
+	struct tm tm;
+	capture_stderr(err, sizeof err);
+	ljmm_log_configure(NULL, 0);
+	for (size_t i = 0; i < NELEM(levels); i++) {
+		char storage[128];
+		ljmm_buf_t b;
+		ljmm_log_begin(&b, storage, sizeof storage, levels[i].level);
+		ljmm_buf_str(&b, levels[i].word);
+		ck_assert_int_eq(ljmm_log_end(&b), 0);
+	}
+	after = time(NULL);
+	slurp_raw(err, got, sizeof got);
+	const char *line = got;
+	for (size_t i = 0; i < NELEM(levels); i++) {
+		size_t n = prefix_len(line);
+		ck_assert_msg(n > 0, "no time and level: '%s'", line);
+		memset(&tm, 0, sizeof tm);
+		ck_assert_ptr_nonnull(strptime(line, "%Y-%m-%dT%H:%M:%S", &tm));
+		time_t t = timegm(&tm);
+		ck_assert_msg(t >= before && t <= after, "time %ld not within [%ld, %ld]", (long)t, (long)before, (long)after);
+		snprintf(stamp, sizeof stamp, " [%s] ", levels[i].word);
+		ck_assert_ptr_eq(strstr(line, stamp), line + 24);
+		snprintf(want, sizeof want, "ljmm[%ld]: %s\n", (long)getpid(), levels[i].word);
+		ck_assert_int_eq(strncmp(line + n, want, strlen(want)), 0);
+		line = strchr(line, '\n') + 1;
+	}
+	ck_assert_str_eq(line, "");
+	unlink(err);
+}
+END_TEST
+
+/* The UTC conversion against the C library's, over the dates that matter. */
+START_TEST(test_log_utc_matches_gmtime)
+{
+	static const int64_t times[] = {0, 59, 86399, 86400, 951782400 /* 2000-02-29 */, 951868800, 1709164800,
+					1796515200, 4102444799 /* 2099-12-31T23:59:59 */, 253402300799};
+	for (size_t i = 0; i < NELEM(times); i++) {
+		char storage[64], want[64];
+		time_t t = (time_t)times[i];
+		struct tm tm;
+		ljmm_buf_t b;
+		ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+		strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S.042Z", &tm);
+		ljmm_buf_init(&b, storage, sizeof storage);
+		ljmm_buf_utc(&b, times[i], 42999999);
+		ck_assert_msg(b.len == strlen(want) && memcmp(storage, want, b.len) == 0, "%lld: '%.*s', want '%s'",
+			      (long long)times[i], (int)b.len, storage, want);
+	}
+}
+END_TEST
+
+/* Root's master opens the file, its worker drops privileges and still writes to it. */
+START_TEST(test_log_worker_after_privilege_drop_writes_through_kept_file)
+{
+	char dir[4096], path[4200], got[1024], want[512];
+	pid_t pid;
+	int status;
+	if (geteuid() != 0)
+		return; /* dropping privileges needs root */
+	snprintf(dir, sizeof dir, "%s/ljmm-test-priv-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir)); /* 0700, root's */
+	snprintf(path, sizeof path, "%s/ljmm.log", dir);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	log_line("master");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(10);
+		if (open(path, O_WRONLY | O_APPEND) >= 0)
+			_exit(11); /* the worker could not have opened it itself */
+		log_line("worker");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	snprintf(want, sizeof want, "ljmm[%ld]: master\nljmm[%ld]: worker\n", (long)getpid(), (long)pid);
+	slurp(path, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* logrotate's "create": the file renamed, a new one made; the next line reaches the new
+ * one, nothing is lost; "copytruncate": the file emptied in place. */
+START_TEST(test_log_follows_rotation)
+{
+	char path[4096], rotated[4200], got[1024], want[512];
+	int fd;
+	temp_path(path, sizeof path);
+	snprintf(rotated, sizeof rotated, "%s.1", path);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	log_line("before");
+	ck_assert_int_eq(rename(path, rotated), 0);
+	log_line("between"); /* no file at the path yet: into the renamed one */
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0640);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	log_line("after");
+	snprintf(want, sizeof want, "ljmm[%ld]: before\nljmm[%ld]: between\n", (long)getpid(), (long)getpid());
+	slurp(rotated, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	snprintf(want, sizeof want, "ljmm[%ld]: after\n", (long)getpid());
+	slurp(path, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	ck_assert_int_eq(truncate(path, 0), 0); /* copytruncate */
+	log_line("truncated");
+	snprintf(want, sizeof want, "ljmm[%ld]: truncated\n", (long)getpid());
+	slurp(path, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	unlink(path);
+	unlink(rotated);
+}
+END_TEST
+
+/* A new file the process may not open (made root's 0600 after the worker dropped
+ * privileges): the lines go on into the rotated file, after one line saying so. */
+START_TEST(test_log_rotation_to_a_file_not_ours_keeps_the_old_one)
+{
+	char dir[4096], path[4200], rotated[4200], got[8192], want[8192];
+	pid_t pid;
+	int status, fd;
+	if (geteuid() != 0)
+		return;
+	snprintf(dir, sizeof dir, "%s/ljmm-test-rot-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	snprintf(path, sizeof path, "%s/ljmm.log", dir);
+	snprintf(rotated, sizeof rotated, "%s/ljmm.log.1", dir);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	ck_assert_int_eq(rename(path, rotated), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(10);
+		log_line("one");
+		log_line("two");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	slurp(rotated, got, sizeof got);
+	snprintf(want, sizeof want,
+		 "ljmm[%ld]: cannot reopen LJMM_LOG_FILE='%s': EACCES after a rotation; writing on to the rotated file\n"
+		 "ljmm[%ld]: one\nljmm[%ld]: two\n",
+		 (long)pid, path, (long)pid, (long)pid);
+	ck_assert_str_eq(got, want);
+	ck_assert_uint_eq(slurp(path, got, sizeof got), 0);
+	unlink(path);
+	unlink(rotated);
+	rmdir(dir);
+}
+END_TEST
+
+/* "%p": a file per process; a forked child opens its own; "%%" is a "%". */
+START_TEST(test_log_pid_pattern_gives_each_process_its_file)
+{
+	char dir[4096], pattern[4200], mine[4200], childs[4200], got[512], want[256];
+	pid_t pid;
+	int status;
+	snprintf(dir, sizeof dir, "%s/ljmm-test-pid-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(pattern, sizeof pattern, "%s/ljmm.%%p.100%%%%.log", dir);
+	snprintf(mine, sizeof mine, "%s/ljmm.%ld.100%%.log", dir, (long)getpid());
+	ljmm_log_configure(pattern, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	log_line("parent");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		log_line("child");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	snprintf(childs, sizeof childs, "%s/ljmm.%ld.100%%.log", dir, (long)pid);
+	snprintf(want, sizeof want, "ljmm[%ld]: parent\n", (long)getpid());
+	slurp(mine, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	snprintf(want, sizeof want, "ljmm[%ld]: child\n", (long)pid);
+	slurp(childs, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	unlink(mine);
+	unlink(childs);
+	rmdir(dir);
+}
+END_TEST
+
+/* A child that may not create its own "%p" file writes into its parent's. */
+START_TEST(test_log_pid_pattern_child_without_rights_uses_the_parents_file)
+{
+	char dir[4096], pattern[4200], mine[4200], got[512], want[256];
+	pid_t pid;
+	int status;
+	if (geteuid() != 0)
+		return;
+	snprintf(dir, sizeof dir, "%s/ljmm-test-pidpriv-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	snprintf(pattern, sizeof pattern, "%s/ljmm.%%p.log", dir);
+	snprintf(mine, sizeof mine, "%s/ljmm.%ld.log", dir, (long)getpid());
+	ljmm_log_configure(pattern, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(10);
+		log_line("worker");
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	snprintf(want, sizeof want, "ljmm[%ld]: worker\n", (long)pid);
+	slurp(mine, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	unlink(mine);
+	rmdir(dir);
+}
+END_TEST
+
+/* Standard error closed, then a data file opened on descriptor 2: no line in it. A log
+ * put there on purpose (opened for appending, as nginx's error.log) gets the line. */
+START_TEST(test_log_stderr_reused_by_a_data_file_is_not_written)
+{
+	char data[4096], applog[4096], got[256], want[256];
+	int fd;
+	temp_path(data, sizeof data);
+	temp_path(applog, sizeof applog);
+	ljmm_log_configure(NULL, 0);
+	close(2);
+	fd = open(data, O_RDWR | O_TRUNC);
+	ck_assert_int_eq(fd, 2);
+	ck_assert_int_eq(write(fd, "data", 4), 4);
+	{
+		char storage[128];
+		ljmm_buf_t b;
+		ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_WARN);
+		ljmm_buf_str(&b, "not into the data");
+		ck_assert_int_eq(ljmm_log_end(&b), -EBADF); /* dropped */
+	}
+	ck_assert_uint_eq(slurp(data, got, sizeof got), 4);
+	ck_assert_str_eq(got, "data");
+	close(2);
+	fd = open(applog, O_WRONLY | O_APPEND);
+	ck_assert_int_eq(fd, 2);
+	log_line("into the program's log");
+	snprintf(want, sizeof want, "ljmm[%ld]: into the program's log\n", (long)getpid());
+	slurp(applog, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	unlink(data);
+	unlink(applog);
+}
+END_TEST
+
+/* The program puts a file of its own on the kept descriptor's number (dup2): that file
+ * gets nothing, the log gets the line. */
+START_TEST(test_log_dup2_over_kept_descriptor_is_not_written)
+{
+	char path[4096], data[4096], got[256], want[256];
+	int kept = -1, fd;
+	temp_path(path, sizeof path);
+	temp_path(data, sizeof data);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	for (int i = 3; i < 1024 && kept < 0; i++)
+		if (fcntl(i, F_GETFD) != -1 && fcntl(i, F_GETFL) & O_APPEND)
+			kept = i;
+	ck_assert_int_gt(kept, 2);
+	fd = open(data, O_WRONLY | O_APPEND);
+	ck_assert_int_eq(dup2(fd, kept), kept);
+	close(fd);
+	log_line("line");
+	ck_assert_uint_eq(slurp(data, got, sizeof got), 0);
+	snprintf(want, sizeof want, "ljmm[%ld]: line\n", (long)getpid());
+	slurp(path, got, sizeof got);
+	ck_assert_str_eq(got, want);
+	unlink(path);
+	unlink(data);
+}
+END_TEST
+
+/* Threads logging at once share the kept file: every line arrives, whole and once, and
+ * nobody is told the file cannot be opened (a thread that finds another in the section
+ * waits for it instead of opening the path alone). */
+#define LOG_THREADS 4
+#define LOG_LINES 300
+
+static void *log_lines(void *arg)
+{
+	for (int i = 0; i < LOG_LINES; i++) {
+		char storage[128], text[64];
+		ljmm_buf_t b;
+		snprintf(text, sizeof text, "thread %ld line %d", (long)(intptr_t)arg, i);
+		ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_DEBUG);
+		ljmm_buf_str(&b, text);
+		if (ljmm_log_end(&b) != 0)
+			return (void *)1;
+	}
+	return NULL;
+}
+
+START_TEST(test_log_threads_share_the_kept_file)
+{
+	static char got[LOG_THREADS * LOG_LINES * 80];
+	char dir[4096], path[4200], err[4096], want[64];
+	pthread_t t[LOG_THREADS];
+	void *rc;
+	snprintf(dir, sizeof dir, "%s/ljmm-test-threads-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ljmm.log", dir);
+	pid_t pid;
+	int status;
+	if (geteuid() != 0)
+		return; /* the threads run as a user that could not open the path alone */
+	capture_stderr(err, sizeof err);
+	ljmm_log_configure(path, 0);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(10);
+		for (long i = 0; i < LOG_THREADS; i++)
+			if (pthread_create(&t[i], NULL, log_lines, (void *)(intptr_t)i) != 0)
+				_exit(11);
+		for (int i = 0; i < LOG_THREADS; i++)
+			if (pthread_join(t[i], &rc) != 0 || rc)
+				_exit(12);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_int_eq(status, 0);
+	slurp(path, got, sizeof got);
+	for (int i = 0; i < LOG_THREADS; i++)
+		for (int j = 0; j < LOG_LINES; j += 37) {
+			snprintf(want, sizeof want, "]: thread %d line %d\n", i, j);
+			ck_assert_int_eq(count_of(got, want), 1);
+		}
+	ck_assert_int_eq(count_of(got, "\n"), LOG_THREADS * LOG_LINES);
+	ck_assert_uint_eq(slurp(err, got, sizeof got), 0);
+	unlink(err);
+	unlink(path);
+	rmdir(dir);
 }
 END_TEST
 
@@ -738,13 +1162,24 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_log_flush_to_pipe);
 	tcase_add_test(tc, test_log_flush_large_interrupted);
 	tcase_add_test(tc, test_log_goes_to_stderr_by_default);
-	tcase_add_test(tc, test_log_file_appends_without_keeping_a_descriptor);
+	tcase_add_test(tc, test_log_file_kept_above_stderr_close_on_exec);
 	tcase_add_test(tc, test_log_never_writes_to_a_reused_descriptor);
 	tcase_add_test(tc, test_log_file_is_created_0600);
 	tcase_add_test(tc, test_log_unusable_path_falls_back_to_stderr);
 	tcase_add_test(tc, test_log_long_path_error_line_is_whole);
 	tcase_add_test(tc, test_log_fifo_without_reader_does_not_block);
 	tcase_add_test(tc, test_log_full_descriptor_table_falls_back);
+	tcase_add_test(tc, test_log_full_descriptor_table_later_still_logs);
+	tcase_add_test(tc, test_log_line_carries_time_level_and_pid);
+	tcase_add_test(tc, test_log_utc_matches_gmtime);
+	tcase_add_test(tc, test_log_worker_after_privilege_drop_writes_through_kept_file);
+	tcase_add_test(tc, test_log_follows_rotation);
+	tcase_add_test(tc, test_log_rotation_to_a_file_not_ours_keeps_the_old_one);
+	tcase_add_test(tc, test_log_pid_pattern_gives_each_process_its_file);
+	tcase_add_test(tc, test_log_pid_pattern_child_without_rights_uses_the_parents_file);
+	tcase_add_test(tc, test_log_stderr_reused_by_a_data_file_is_not_written);
+	tcase_add_test(tc, test_log_dup2_over_kept_descriptor_is_not_written);
+	tcase_add_test(tc, test_log_threads_share_the_kept_file);
 	tcase_add_test(tc, test_log_path_is_fixed_at_start);
 	tcase_add_test(tc, test_log_file_size_limit_does_not_kill);
 	tcase_add_test(tc, test_log_write_failure_falls_back);

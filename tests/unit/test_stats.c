@@ -37,11 +37,11 @@ START_TEST(test_stats_report_after_a_process)
 	ck_assert_str_eq(fk_stderr_text(),
 			 /* The region: 2 GiB - 64 KiB - the 1 MiB reserve; free at the end [4M+64K, 16M) and
 			  * [guard + 4K, 64M); at the build also the window's last MiB, taken later. */
-			 "ljmm[1000]: calls: mmap=4 munmap=1 mremap=0 map32=4 kernel-served=2 region-served=1 (2.0 MiB) "
+			 FK_LINE("notice") "ljmm[1000]: calls: mmap=4 munmap=1 mremap=0 map32=4 kernel-served=2 region-served=1 (2.0 MiB) "
 			 "kernel-skipped=0 failed=1 signal-reentries=0 hint-served=0\n"
-			 "ljmm[1000]: region [0x10000, 0x80000000): in use 1988.1 MiB, peak 1990.1 MiB free-extents=2 "
+			 FK_LINE("notice") "ljmm[1000]: region [0x10000, 0x80000000): in use 1988.1 MiB, peak 1990.1 MiB free-extents=2 "
 			 "peak-extents=3 resyncs=2 conflicts=0 fork-resets=0 dropped-bytes=0\n"
-			 "ljmm[1000]: guard: placed at 0x1119000, reserve 1.0 MiB\n");
+			 FK_LINE("notice") "ljmm[1000]: guard: placed at 0x1119000, reserve 1.0 MiB\n");
 }
 END_TEST
 
@@ -51,10 +51,10 @@ START_TEST(test_stats_report_when_the_region_was_never_needed)
 	sc_constructor(); /* PIE: brk far above */
 	ck_assert_int_eq(sc_map32(M), (long)G);
 	ljmm_stats_report();
-	ck_assert_str_eq(fk_log_text(), "ljmm[1000]: calls: mmap=1 munmap=0 mremap=0 map32=1 kernel-served=1 "
+	ck_assert_str_eq(fk_log_text(), FK_LINE("notice") "ljmm[1000]: calls: mmap=1 munmap=0 mremap=0 map32=1 kernel-served=1 "
 					"region-served=0 (0.0 MiB) kernel-skipped=0 failed=0 signal-reentries=0 hint-served=0\n"
-					"ljmm[1000]: region: never needed (the kernel served every MAP_32BIT request)\n"
-					"ljmm[1000]: guard: not needed (brk heap above 2 GiB)\n");
+					FK_LINE("notice") "ljmm[1000]: region: never needed (the kernel served every MAP_32BIT request)\n"
+					FK_LINE("notice") "ljmm[1000]: guard: not needed (brk heap above 2 GiB)\n");
 	ck_assert_str_eq(fk_stderr_text(), "");
 }
 END_TEST
@@ -80,7 +80,7 @@ START_TEST(test_stats_line_while_the_log_path_is_written_goes_to_stderr)
 	ljmm_test_point = NULL;
 	sc_constructor();
 	ck_assert_uint_eq(opens_in_the_middle, 0);
-	ck_assert_str_eq(fk_stderr_text(), "ljmm[1000]: in the middle\n");
+	ck_assert_str_eq(fk_stderr_text(), FK_LINE("debug") "ljmm[1000]: in the middle\n");
 	ljmm_stats_report(); /* and afterwards, the file */
 	ck_assert_int_eq(sc_count(fk_log_text(), "ljmm[1000]: calls: "), 1);
 }

@@ -39,16 +39,16 @@ static const struct {
 	const char *lines;
 } threshold_cases[] = {
 	{"one threshold, crossed once", "LJMM_WARN=90", {80, 9, 1, -1, 1, 5, 0},
-	 "ljmm[1000]: warning: 90% of the low 2 GiB in use (90.0 MiB of 100.0 MiB)\n"},
+	 FK_LINE("warn") "ljmm[1000]: 90% of the low 2 GiB in use (90.0 MiB of 100.0 MiB)\n"},
 	{"three, crossed one by one", "LJMM_WARN=50,75,90", {49, 1, 25, 15, 0},
-	 "ljmm[1000]: warning: 50% of the low 2 GiB in use (50.0 MiB of 100.0 MiB)\n"
-	 "ljmm[1000]: warning: 75% of the low 2 GiB in use (75.0 MiB of 100.0 MiB)\n"
-	 "ljmm[1000]: warning: 90% of the low 2 GiB in use (90.0 MiB of 100.0 MiB)\n"},
+	 FK_LINE("warn") "ljmm[1000]: 50% of the low 2 GiB in use (50.0 MiB of 100.0 MiB)\n"
+	 FK_LINE("warn") "ljmm[1000]: 75% of the low 2 GiB in use (75.0 MiB of 100.0 MiB)\n"
+	 FK_LINE("warn") "ljmm[1000]: 90% of the low 2 GiB in use (90.0 MiB of 100.0 MiB)\n"},
 	{"several at once: one line, for the highest", "LJMM_WARN=50,75,90", {10, 85, 0},
-	 "ljmm[1000]: warning: 90% of the low 2 GiB in use (95.0 MiB of 100.0 MiB)\n"},
+	 FK_LINE("warn") "ljmm[1000]: 90% of the low 2 GiB in use (95.0 MiB of 100.0 MiB)\n"},
 	{"not crossed again after a fall", "LJMM_WARN=50", {60, -60, 60, 0},
-	 "ljmm[1000]: warning: 50% of the low 2 GiB in use (60.0 MiB of 100.0 MiB)\n"},
-	{"100%", "LJMM_WARN=100", {99, 1, 0}, "ljmm[1000]: warning: 100% of the low 2 GiB in use (100.0 MiB of 100.0 MiB)\n"},
+	 FK_LINE("warn") "ljmm[1000]: 50% of the low 2 GiB in use (60.0 MiB of 100.0 MiB)\n"},
+	{"100%", "LJMM_WARN=100", {99, 1, 0}, FK_LINE("warn") "ljmm[1000]: 100% of the low 2 GiB in use (100.0 MiB of 100.0 MiB)\n"},
 	{"off", "LJMM_WARN=off", {100, 0}, ""},
 };
 
@@ -75,7 +75,7 @@ START_TEST(test_warn_threshold_at_the_first_build)
 	start("LJMM_WARN=50,90");
 	ck_assert_int_eq(fk_map(4 * M, 99 * M, RW), 0);
 	ck_assert_int_eq(sc_map32(M), (long)(103 * M));
-	ck_assert_str_eq(fk_stderr_text(), "ljmm[1000]: warning: 90% of the low 2 GiB in use (95.0 MiB of 100.0 MiB)\n");
+	ck_assert_str_eq(fk_stderr_text(), FK_LINE("warn") "ljmm[1000]: 90% of the low 2 GiB in use (95.0 MiB of 100.0 MiB)\n");
 }
 END_TEST
 
@@ -91,7 +91,7 @@ START_TEST(test_warn_first_failure_once)
 	ck_assert_int_eq(sc_map32(3 * M), -ENOMEM);
 	ck_assert_int_eq(sc_map32(M), (long)(50 * M));
 	ck_assert_int_eq(sc_map32(4 * M), -ENOMEM);
-	ck_assert_str_eq(fk_stderr_text(), "ljmm[1000]: MAP_32BIT request of 3145728 bytes failed: the low 2 GiB is full "
+	ck_assert_str_eq(fk_stderr_text(), FK_LINE("error") "ljmm[1000]: MAP_32BIT request of 3145728 bytes failed: the low 2 GiB is full "
 					   "(97.0 MiB of 100.0 MiB in use, largest free range 2.0 MiB at 0x6400000)\n");
 	ck_assert_uint_eq(sc_stats().failures, 3);
 }
@@ -102,8 +102,8 @@ START_TEST(test_warn_failure_when_nothing_is_free)
 	start("LJMM_WARN=90");
 	ck_assert_int_eq(fk_map(4 * M, 104 * M, RW), 0);
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
-	ck_assert_str_eq(fk_stderr_text(), "ljmm[1000]: warning: 90% of the low 2 GiB in use (100.0 MiB of 100.0 MiB)\n"
-					   "ljmm[1000]: MAP_32BIT request of 1048576 bytes failed: the low 2 GiB is full "
+	ck_assert_str_eq(fk_stderr_text(), FK_LINE("warn") "ljmm[1000]: 90% of the low 2 GiB in use (100.0 MiB of 100.0 MiB)\n"
+					   FK_LINE("error") "ljmm[1000]: MAP_32BIT request of 1048576 bytes failed: the low 2 GiB is full "
 					   "(100.0 MiB of 100.0 MiB in use, largest free range 0.0 MiB)\n");
 }
 END_TEST
@@ -114,14 +114,14 @@ static const struct {
 	const char *lines;
 } text_cases[] = {
 	{"a size that reads \"HTTP\"", 0x48545450,
-	 "ljmm[1000]: MAP_32BIT request of 1213486160 bytes failed: the low 2 GiB is full (0.0 MiB of 100.0 MiB in use, "
+	 FK_LINE("error") "ljmm[1000]: MAP_32BIT request of 1213486160 bytes failed: the low 2 GiB is full (0.0 MiB of 100.0 MiB in use, "
 	 "largest free range 100.0 MiB at 0x400000)\n"
-	 "ljmm[1000]: MAP_32BIT request of 1213486160 bytes (0x48545450) failed: as text in network byte order its size "
+	 FK_LINE("warn") "ljmm[1000]: MAP_32BIT request of 1213486160 bytes (0x48545450) failed: as text in network byte order its size "
 	 "reads \"HTTP\": a length taken from the data?\n"},
 	{"eight bytes that read \"GET / HT\"", 0x474554202f204854ull,
-	 "ljmm[1000]: MAP_32BIT request of 5135603447292250196 bytes failed: the low 2 GiB is full (0.0 MiB of 100.0 MiB "
+	 FK_LINE("error") "ljmm[1000]: MAP_32BIT request of 5135603447292250196 bytes failed: the low 2 GiB is full (0.0 MiB of 100.0 MiB "
 	 "in use, largest free range 100.0 MiB at 0x400000)\n"
-	 "ljmm[1000]: MAP_32BIT request of 5135603447292250196 bytes (0x474554202f204854) failed: as text in network byte "
+	 FK_LINE("warn") "ljmm[1000]: MAP_32BIT request of 5135603447292250196 bytes (0x474554202f204854) failed: as text in network byte "
 	 "order its size reads \"GET / HT\": a length taken from the data?\n"},
 };
 
@@ -143,7 +143,7 @@ START_TEST(test_warn_text_after_an_ordinary_failure)
 	ck_assert_int_eq(sc_map32(0x48545450), -ENOMEM);
 	ck_assert_int_eq(sc_map32(0x48545450), -ENOMEM);
 	ck_assert_int_eq(sc_map32(0x50555420), -ENOMEM); /* "PUT ": the text line was said */
-	ck_assert_str_eq(fk_stderr_text(), "ljmm[1000]: MAP_32BIT request of 1213486160 bytes (0x48545450) failed: as text "
+	ck_assert_str_eq(fk_stderr_text(), FK_LINE("warn") "ljmm[1000]: MAP_32BIT request of 1213486160 bytes (0x48545450) failed: as text "
 					   "in network byte order its size reads \"HTTP\": a length taken from the data?\n");
 }
 END_TEST
@@ -195,10 +195,10 @@ START_TEST(test_warn_lines_go_to_the_log_file)
 	ck_assert_int_gt(sc_map32(60 * M), 0);
 	ck_assert_int_eq(sc_map32(60 * M), -ENOMEM);
 	ck_assert_str_eq(fk_stderr_text(), "");
-	ck_assert_str_eq(fk_log_text(), "ljmm[1000]: warning: 50% of the low 2 GiB in use (60.0 MiB of 100.0 MiB)\n"
-					"ljmm[1000]: MAP_32BIT request of 62914560 bytes failed: the low 2 GiB is full "
+	ck_assert_str_eq(fk_log_text(), FK_LINE("warn") "ljmm[1000]: 50% of the low 2 GiB in use (60.0 MiB of 100.0 MiB)\n"
+					FK_LINE("error") "ljmm[1000]: MAP_32BIT request of 62914560 bytes failed: the low 2 GiB is full "
 					"(60.0 MiB of 100.0 MiB in use, largest free range 40.0 MiB at 0x400000)\n");
-	ck_assert_int_eq(fk_open_fds(), 0); /* opened for each line, closed after it */
+	ck_assert_int_eq(fk_open_fds(), 1); /* opened once and kept, for every line */
 }
 END_TEST
 
@@ -210,8 +210,8 @@ START_TEST(test_warn_log_file_unusable_falls_back_to_stderr)
 	ck_assert_int_gt(sc_map32(60 * M), 0);
 	ck_assert_int_gt(sc_map32(10 * M), 0);
 	ck_assert_str_eq(fk_stderr_text(),
-			 "ljmm: cannot open LJMM_LOG_FILE='/run/ljmm.fifo': ENXIO (a FIFO with no reader); logging to stderr\n"
-			 "ljmm[1000]: warning: 50% of the low 2 GiB in use (60.0 MiB of 100.0 MiB)\n");
+			 FK_LINE("error") "ljmm[1000]: cannot open LJMM_LOG_FILE='/run/ljmm.fifo': ENXIO (a FIFO with no reader); logging to stderr\n"
+			 FK_LINE("warn") "ljmm[1000]: 50% of the low 2 GiB in use (60.0 MiB of 100.0 MiB)\n");
 	ck_assert_str_eq(fk_log_text(), "");
 }
 END_TEST
@@ -222,7 +222,7 @@ START_TEST(test_warn_lines_survive_short_and_interrupted_writes)
 	fk_set_write_chunk(7);
 	fk_fail_nth(FK_SYS_WRITE, 3, EINTR);
 	ck_assert_int_gt(sc_map32(60 * M), 0);
-	ck_assert_str_eq(fk_stderr_text(), "ljmm[1000]: warning: 50% of the low 2 GiB in use (60.0 MiB of 100.0 MiB)\n");
+	ck_assert_str_eq(fk_stderr_text(), FK_LINE("warn") "ljmm[1000]: 50% of the low 2 GiB in use (60.0 MiB of 100.0 MiB)\n");
 }
 END_TEST
 
@@ -233,8 +233,8 @@ START_TEST(test_warn_in_a_forked_child_names_the_child)
 	fake_fork();
 	ck_assert_int_gt(sc_map32(10 * M), 0);
 	/* The child inherits the record of what was said: 50% is not repeated. */
-	ck_assert_str_eq(fk_stderr_text(), "ljmm[1000]: warning: 50% of the low 2 GiB in use (55.0 MiB of 100.0 MiB)\n"
-					   "ljmm[2000]: warning: 60% of the low 2 GiB in use (65.0 MiB of 100.0 MiB)\n");
+	ck_assert_str_eq(fk_stderr_text(), FK_LINE("warn") "ljmm[1000]: 50% of the low 2 GiB in use (55.0 MiB of 100.0 MiB)\n"
+					   FK_LINE("warn") "ljmm[2000]: 60% of the low 2 GiB in use (65.0 MiB of 100.0 MiB)\n");
 }
 END_TEST
 
