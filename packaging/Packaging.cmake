@@ -15,10 +15,12 @@
 #
 # Both packages hold what `cmake --install` installs under /usr: the library, ljmm.h,
 # ljmm.pc, ljmm-run and ljmm-maps, the man pages and /usr/share/doc/ljmm (README,
-# docs). ljmm.pc and the installed ljmm-run record the prefix and libdir the tree was
-# configured for, which is why each package needs a tree of its own; cpack refuses a
-# tree configured otherwise (CPackProjectConfig.cmake.in). Beyond that, each package
-# gets its distribution's license and changelog files (CPack components):
+# docs). The installed ljmm-run records the libdir the tree was configured for (and
+# GNUInstallDirs derives it from the configured prefix), which is why each package
+# needs a tree of its own (ljmm.pc is written at install time, for CPack's prefix
+# /usr); cpack refuses a tree configured otherwise (CPackProjectConfig.cmake.in).
+# Beyond that, each package gets its distribution's license and changelog files (CPack
+# components):
 #   deb  /usr/share/doc/ljmm/copyright (DEP-5), changelog.gz, the lintian overrides;
 #   rpm  /usr/share/licenses/ljmm/LICENSE (marked %license); the changelog goes into
 #        the RPM header (%changelog), converted from packaging/changelog.

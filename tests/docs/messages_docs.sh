@@ -4,7 +4,8 @@
 # docs/troubleshooting.md. The message texts are taken from the code:
 #   shim/*.c       string literals given to ljmm_buf_str(), the field names given to
 #                  field() (stats.c) and the DEBUG() messages (alloc.c);
-#   tools/ljmm-run.in   the die "..." messages;
+#   tools/ljmm-run.in   the die "..." and cannot_run messages, the why=/note= reasons and
+#                  the answers about the shim;
 #   tools/ljmm-maps.c   fail("...") and fprintf(stderr, "ljmm-maps: ...") formats and
 #                  the reasons parse_line() returns for a malformed line.
 # A text is split at its variable parts (%s, $var, "..." arguments); every piece with at
@@ -48,6 +49,11 @@ while IFS= read -r line; do
 	while IFS= read -r t; do check shim/alloc.c "$t"; done < <(grep -oE '"([^"\\]|\\.)*"' <<<"$line" | sed 's/^"//; s/"$//')
 done < <(grep -E '^\s*DEBUG\(' "$src/shim/alloc.c" | sed -E 's/^\s*DEBUG\(//; s/", *[^"]*$/"/')
 while IFS= read -r t; do check tools/ljmm-run.in "ljmm-run: $t"; done < <(grep -oE 'die "([^"\\]|\\.)*"' "$src/tools/ljmm-run.in" | sed 's/^die "//; s/"$//')
+# cannot_run STATUS "...", the reasons and notes it assembles them from, and the
+# printf formats of the answers about the shim.
+while IFS= read -r t; do check tools/ljmm-run.in "ljmm-run: $t"; done < <(grep -oE 'cannot_run "?[$a-z0-9]*"? "([^"\\]|\\.)*"' "$src/tools/ljmm-run.in" | sed 's/^cannot_run [^ ]* "//; s/"$//')
+while IFS= read -r t; do check tools/ljmm-run.in "$t"; done < <(grep -oE '(why|note|_bit)="([^"\\]|\\.)*"' "$src/tools/ljmm-run.in" | sed -E 's/^(why|note|_bit)="//; s/"$//')
+while IFS= read -r t; do check tools/ljmm-run.in "$t"; done < <(grep -oE "printf '[^']*the shim w[^']*'" "$src/tools/ljmm-run.in" | sed "s/^printf '//; s/'\$//; s/\\\\n\$//")
 while IFS= read -r t; do check tools/ljmm-maps.c "ljmm-maps: $t"; done < <(literals "$src/tools/ljmm-maps.c" 'fail\(')
 while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(literals "$src/tools/ljmm-maps.c" 'fprintf\(stderr, ')
 while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(grep -oE 'return "([^"\\]|\\.)*"' "$src/tools/ljmm-maps.c" | sed 's/^return "//; s/"$//')
