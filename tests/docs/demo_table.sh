@@ -64,8 +64,8 @@ run)
 		# A stand-in for LuaJIT running fill.lua KIND: the RESULT line, and under the
 		# shim what the library writes when the low 2 GiB fills up.
 		if [ -n "${LD_PRELOAD:-}" ]; then
-			echo "ljmm[$$]: warning: 90% of the low 2 GiB in use (1843.9 MiB of 2047.9 MiB)" >&2
-			echo "ljmm[$$]: MAP_32BIT request of 1052672 bytes failed: the low 2 GiB is full" >&2
+			echo "2026-12-06T20:30:05.123Z [warn] ljmm[$$]: 90% of the low 2 GiB in use (1843.9 MiB of 2047.9 MiB)" >&2
+			echo "2026-12-06T20:30:05.456Z [error] ljmm[$$]: MAP_32BIT request of 1052672 bytes failed: the low 2 GiB is full" >&2
 			echo "RESULT kind=$2 max_heap_mib=2018.1 oom=1 capped=0 objects=2018"
 		else
 			echo "RESULT kind=$2 max_heap_mib=1001.1 oom=1 capped=0 objects=1001"
@@ -76,7 +76,7 @@ run)
 		{ cat "$tmp/out"; fail "scripts/demo.sh --report failed"; }
 	check "$tmp/out"
 	# The real map32_fill's lines, under the shim, are among them.
-	grep -A3 '^  map32_fill, with ljmm:$' "$tmp/out" | grep 'ljmm\[[0-9]*\]: warning: 90% of the low 2 GiB' >/dev/null ||
+	grep -A3 '^  map32_fill, with ljmm:$' "$tmp/out" | grep '\[warn\] ljmm\[[0-9]*\]: 90% of the low 2 GiB' >/dev/null ||
 		{ cat "$tmp/out"; fail "no warning of map32_fill under the shim after the tables"; }
 	# README.md shows what the demo prints: the code block after "and prints, on the machine".
 	awk '/and prints, on the machine/ { armed = 1 } armed && /^```/ { if (inside) exit; inside = 1; next } inside' \

@@ -67,9 +67,9 @@ examples=0
 for f in "$src"/README.md "$src"/docs/*.md "$src"/man/ljmm.7 "$src"/packaging/tarball/README; do
 	while IFS= read -r line; do
 		examples=$((examples + 1))
-		grep -qE "^(# )?[0-9]{4}\\\\?-[0-9]{2}\\\\?-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z \[($levels)\] ljmm\[[0-9]+\]: " <<<"$line" ||
+		grep -qE "^[[:space:]]*(# )?[0-9]{4}\\\\?-[0-9]{2}\\\\?-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z \[($levels)\] ljmm\[[0-9]+\]: " <<<"$line" ||
 			fail_later "${f#"$src"/}: an example line without the library's prefix: $line"
-	done < <(grep -E '^(# )?([0-9][^`]*)?ljmm\[[0-9]+\]: ' "$f" || true)
+	done < <(grep -E '^[[:space:]]*(# )?([0-9][^`]*)?ljmm\[[0-9]+\]: ' "$f" || true)
 done
 [ "$examples" -gt 5 ] || fail "only $examples example lines found in the documents"
 
