@@ -95,7 +95,8 @@ void ljmm_log_configure(const char *path, int debug)
 	LJMM_TEST_POINT("log: path half written");
 	memcpy(log_path + at, path, n);
 	log_path[at + n] = '\0';
-	has_pattern = strstr(log_path, "%p") != NULL;
+	for (size_t i = has_pattern = 0; log_path[i]; i++) /* not strstr: an import (library_symbols) */
+		has_pattern |= log_path[i] == '%' && log_path[i + 1] == 'p';
 	__atomic_store_n(&log_ready, 1, __ATOMIC_RELEASE);
 }
 
