@@ -86,10 +86,10 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # scriptlets).
 file(READ ${_ljmm_pkg_src}/preload-check.sh LJMM_PRELOAD_CHECK)
 string(REGEX REPLACE "^# SPDX-License-Identifier: MIT\n# shellcheck shell=sh\n" "" LJMM_PRELOAD_CHECK "${LJMM_PRELOAD_CHECK}")
-foreach(_script debian/postinst debian/postrm rpm/post rpm/postun)
+foreach(_script debian/postinst debian/postrm debian/prerm rpm/post rpm/postun rpm/preun)
   configure_file(${_ljmm_pkg_src}/${_script}.in ${_ljmm_pkg_out}/${_script} @ONLY)
 endforeach()
-foreach(_script post postun)
+foreach(_script post postun preun)
   file(READ ${_ljmm_pkg_out}/rpm/${_script} _text)
   string(REPLACE "%" "%%" _text "${_text}")
   file(WRITE ${_ljmm_pkg_out}/rpm/${_script}.spec "${_text}")
@@ -99,7 +99,8 @@ endforeach()
 # Debian policy 8.1.1 asks for) instead of CPack's default postinst/postrm that run
 # ldconfig themselves. Supplying postinst/postrm stops CPack from generating those.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-  ${_ljmm_pkg_src}/debian/triggers ${_ljmm_pkg_out}/debian/postinst ${_ljmm_pkg_out}/debian/postrm)
+  ${_ljmm_pkg_src}/debian/triggers ${_ljmm_pkg_out}/debian/postinst ${_ljmm_pkg_out}/debian/postrm
+  ${_ljmm_pkg_out}/debian/prerm)
 
 # Debian documentation files: copyright, and the changelog compressed at maximum,
 # without name or time stamp (reproducible), named changelog.gz as a native package's.
@@ -142,6 +143,7 @@ set(CPACK_RPM_COMPRESSION_TYPE xz)
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none\n%global __requires_exclude ^/usr/bin/pkg-config$")
 set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/post.spec)
 set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/postun.spec)
+set(CPACK_RPM_PRE_UNINSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/preun.spec)
 # Directories the distribution's filesystem (or systemd) package owns; ours are only
 # /usr/share/doc/ljmm, /usr/share/licenses/ljmm and /usr/share/ljmm.
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION

@@ -70,10 +70,10 @@ ljmm_warn_removed() {
 
 # The units the package installs, disabled, for node_exporter's textfile collector
 # (tools/prometheus/). dpkg and rpm remove the unit files, but not what an administrator's
-# `systemctl enable` made in /etc, nor the file the service wrote: on removal a running
-# systemd stops them (the Debian postrm with deb-systemd-invoke, the RPM's %postun with
-# systemctl); on purge (the RPM's erase) the enablement links and ljmm.prom go too, so
-# that nothing is left behind. Plain rm: deb-systemd-helper only knows the links it
+# `systemctl enable` made in /etc, nor the file the service wrote: before removal a
+# running systemd stops them (debian/prerm with deb-systemd-invoke, rpm/preun with
+# systemctl); on purge (the RPM's erase) the enablement links and ljmm.prom go, so that
+# nothing is left behind. Plain rm: deb-systemd-helper only knows the links it
 # made itself, and the package enables nothing.
 ljmm_units="ljmm-textfile.timer ljmm-textfile.service"
 

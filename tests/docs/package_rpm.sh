@@ -14,7 +14,7 @@
 #  4. Requires: only rpmbuild's automatic ones (libc.so.6 with GLIBC_ versions no newer
 #     than 2.17, /bin/sh, rtld(GNU_HASH), the rpmlib features RHEL 7 has); Provides the
 #     soname and pkgconfig(ljmm);
-#  5. the scriptlets rpm will run are the generated post and postun (every per-cent
+#  5. the scriptlets rpm will run are the generated post, postun and preun (every per-cent
 #     sign back to one);
 #  6. installed with `rpm --root SCRATCH --nodeps` into a small root (sh, grep, rm and
 #     ldconfig copied in): %post runs ldconfig there (the library resolves by its
@@ -134,7 +134,7 @@ ok "Requires: rpmbuild's own only, libc.so.6 up to GLIBC_$libc_max (floor $LJMM_
 
 # ---- 5. scriptlets --------------------------------------------------------------------
 step "scriptlets"
-for s in POSTIN:post POSTUN:postun; do
+for s in POSTIN:post POSTUN:postun PREUN:preun; do
 	q "%{${s%%:*}}" >"$tmp/${s#*:}.got"
 	# (CPack puts an empty line first, rpm drops the final newline.)
 	if ! diff "$work/packaging/rpm/${s#*:}" <(sed '/./,$!d' "$tmp/${s#*:}.got"; echo) >"$tmp/${s#*:}.diff"; then
@@ -143,8 +143,8 @@ for s in POSTIN:post POSTUN:postun; do
 	fi
 	[ "$(q "%{${s%%:*}PROG}")" = /bin/sh ] || fail "%${s#*:} runs with $(q "%{${s%%:*}PROG}")"
 done
-for s in PREIN PREUN; do [ "$(q "%{$s}")" = "(none)" ] || fail "unexpected %${s,,} scriptlet"; done
-ok "%post and %postun are packaging/rpm/post and postun as generated (/bin/sh); no %pre, no %preun"
+[ "$(q "%{PREIN}")" = "(none)" ] || fail "unexpected %pre scriptlet"
+ok "%post, %postun and %preun are packaging/rpm/post, postun and preun as generated (/bin/sh); no %pre"
 
 # ---- 6. install into a scratch root ---------------------------------------------------
 step "rpm --root: install, reinstall, erase"
