@@ -76,6 +76,8 @@ enum abi {
 };
 static const char *const abi_name[] = {"unknown", "x86_64", "i386", "x32", "32-bit", "other"};
 #define ABI_IS_32(a) ((a) == ABI_I386 || (a) == ABI_X32 || (a) == ABI_32)
+/* For the text forms: which 32-bit ABI, or how it is known. */
+#define ABI_WHAT(a) ((a) == ABI_32 ? "by its mappings" : abi_name[a])
 
 enum cls { C_KERNEL, C_REGION, C_HEAP, C_GUARD, C_FILE, C_FREE, C_N };
 static const char cls_char[C_N] = {'K', 'R', 'H', 'G', 'F', '.'};
@@ -1115,7 +1117,7 @@ static void print_32bit(const state_t *s)
 	put_text(s->comm[0] ? s->comm : "?", TEXT_TERM);
 	printf("): a 32-bit process (%s): its whole address space lies below 4 GiB, so it has no low-2-GiB limit "
 	       "(MAP_32BIT and the shim are for x86-64 processes)\n",
-	       abi_name[s->abi]);
+	       ABI_WHAT(s->abi));
 }
 
 static void print_text(const state_t *s)
@@ -1300,7 +1302,7 @@ static void print_table(const row_t *rows, size_t n)
 				printf(" %*s", width[j], "-");
 		}
 		if (ABI_IS_32(r->abi))
-			printf(" 32-bit (%s: no low-2-GiB limit)\n", abi_name[r->abi]);
+			printf(" 32-bit (%s: no low-2-GiB limit)\n", ABI_WHAT(r->abi));
 		else {
 			printf(" %s", counters_key(&r->cnt));
 			if (detail)

@@ -248,6 +248,19 @@ i386)
 	if grep "^ljmm_\(kernel_window\|region\|free\|largest_hole\)_bytes{pid=\"$pid\"\|^ljmm_low_used_ratio{pid=\"$pid\"" "$dir/out" >/dev/null; then
 		fail "low-2-GiB figures for a 32-bit process"
 	fi
+	# A program its reader may not read (mode 0111, and the reader without
+	# CAP_DAC_OVERRIDE): 32-bit by its mappings, none above 4 GiB.
+	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+		cp "$dir/hold32" "$dir/hold32x"
+		chmod 0111 "$dir/hold32x"
+		start "$dir/hold32x"
+		setpriv --inh-caps=-dac_override,-dac_read_search --bounding-set=-dac_override,-dac_read_search \
+			"$maps" "$pid" >"$dir/out" 2>"$dir/err" || fail "ljmm-maps without CAP_DAC_OVERRIDE"
+		cat "$dir/out"
+		grep -q "^pid $pid (hold32x): a 32-bit process (by its mappings): " "$dir/out" || fail "32-bit by the mappings"
+	else
+		echo "(not root, or no setpriv: the fallback to the mappings is not tested)"
+	fi
 	"$maps" --prometheus self >"$dir/out" || fail "--prometheus self"
 	grep -q '^ljmm_process_32bit{pid="[0-9]*",command="ljmm-maps"} 0$' "$dir/out" || fail "ljmm_process_32bit of itself"
 	;;
