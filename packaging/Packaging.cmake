@@ -14,13 +14,14 @@
 #   The relocatable tarball is not made by CPack: packaging/tarball.sh.
 #
 # Both packages hold what `cmake --install` installs under /usr: the library, ljmm.h,
-# ljmm.pc, ljmm-run and ljmm-maps, the man pages and /usr/share/doc/ljmm (README,
-# docs). The installed ljmm-run records the libdir the tree was configured for (and
-# GNUInstallDirs derives it from the configured prefix), which is why each package
-# needs a tree of its own (ljmm.pc is written at install time, for CPack's prefix
-# /usr); cpack refuses a tree configured otherwise (CPackProjectConfig.cmake.in).
-# Beyond that, each package gets its distribution's license and changelog files (CPack
-# components):
+# ljmm.pc, ljmm-run and ljmm-maps, the man pages, /usr/share/doc/ljmm (README,
+# docs), the textfile units in /usr/lib/systemd/system and the Prometheus rules in
+# /usr/share/ljmm/prometheus (tools/prometheus/). The installed ljmm-run records the
+# libdir the tree was configured for (and GNUInstallDirs derives it from the configured
+# prefix), which is why each package needs a tree of its own (ljmm.pc is written at
+# install time, for CPack's prefix /usr); cpack refuses a tree configured otherwise
+# (CPackProjectConfig.cmake.in). Beyond that, each package gets its distribution's
+# license and changelog files (CPack components):
 #   deb  /usr/share/doc/ljmm/copyright (DEP-5), changelog.gz, the lintian overrides;
 #   rpm  /usr/share/licenses/ljmm/LICENSE (marked %license); the changelog goes into
 #        the RPM header (%changelog), converted from packaging/changelog.
@@ -53,8 +54,10 @@ rest of the low 2 GiB once the kernel's window is full and passes every
 other call through unchanged. The package also contains ljmm-run, which
 starts a command with the library preloaded, ljmm-maps, which draws how a
 running process uses its low 2 GiB, the ljmm.h header and pkg-config file
-for its statistics interface, and a systemd drop-in recipe for nginx and
-OpenResty in /usr/share/doc/ljmm/deploy.md.
+for its statistics interface, a systemd drop-in recipe for nginx and
+OpenResty in /usr/share/doc/ljmm/deploy.md, and for Prometheus a systemd
+timer (installed disabled) that writes the figures of ljmm-maps for
+node_exporter's textfile collector, with recording and alerting rules.
 
 Linux x86-64 only.")
 set(CPACK_PACKAGE_FILE_NAME "${CPACK_PACKAGE_NAME}_${PROJECT_VERSION}")
@@ -85,10 +88,10 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # scriptlets).
 file(READ ${_ljmm_pkg_src}/preload-check.sh LJMM_PRELOAD_CHECK)
 string(REGEX REPLACE "^# SPDX-License-Identifier: MIT\n# shellcheck shell=sh\n" "" LJMM_PRELOAD_CHECK "${LJMM_PRELOAD_CHECK}")
-foreach(_script debian/postinst debian/postrm rpm/post rpm/postun)
+foreach(_script debian/postinst debian/postrm debian/prerm rpm/post rpm/postun rpm/preun)
   configure_file(${_ljmm_pkg_src}/${_script}.in ${_ljmm_pkg_out}/${_script} @ONLY)
 endforeach()
-foreach(_script post postun)
+foreach(_script post postun preun)
   file(READ ${_ljmm_pkg_out}/rpm/${_script} _text)
   string(REPLACE "%" "%%" _text "${_text}")
   file(WRITE ${_ljmm_pkg_out}/rpm/${_script}.spec "${_text}")
@@ -98,7 +101,8 @@ endforeach()
 # Debian policy 8.1.1 asks for) instead of CPack's default postinst/postrm that run
 # ldconfig themselves. Supplying postinst/postrm stops CPack from generating those.
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
-  ${_ljmm_pkg_src}/debian/triggers ${_ljmm_pkg_out}/debian/postinst ${_ljmm_pkg_out}/debian/postrm)
+  ${_ljmm_pkg_src}/debian/triggers ${_ljmm_pkg_out}/debian/postinst ${_ljmm_pkg_out}/debian/postrm
+  ${_ljmm_pkg_out}/debian/prerm)
 
 # Debian documentation files: copyright, and the changelog compressed at maximum,
 # without name or time stamp (reproducible), named changelog.gz as a native package's.
@@ -141,11 +145,13 @@ set(CPACK_RPM_COMPRESSION_TYPE xz)
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none\n%global __requires_exclude ^/usr/bin/pkg-config$")
 set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/post.spec)
 set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/postun.spec)
-# Directories the distribution's filesystem package owns; ours are only
-# /usr/share/doc/ljmm and /usr/share/licenses/ljmm.
+set(CPACK_RPM_PRE_UNINSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/preun.spec)
+# Directories the distribution's filesystem (or systemd) package owns; ours are only
+# /usr/share/doc/ljmm, /usr/share/licenses/ljmm and /usr/share/ljmm.
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
   ${CMAKE_INSTALL_FULL_LIBDIR}/pkgconfig ${CMAKE_INSTALL_FULL_MANDIR}
-  ${CMAKE_INSTALL_FULL_MANDIR}/man1 ${CMAKE_INSTALL_FULL_MANDIR}/man7 ${CMAKE_INSTALL_FULL_DATAROOTDIR}/licenses)
+  ${CMAKE_INSTALL_FULL_MANDIR}/man1 ${CMAKE_INSTALL_FULL_MANDIR}/man7 ${CMAKE_INSTALL_FULL_DATAROOTDIR}/licenses
+  ${CMAKE_INSTALL_PREFIX}/lib/systemd ${CMAKE_INSTALL_PREFIX}/lib/systemd/system)
 set(_ljmm_license_dir ${CMAKE_INSTALL_DATAROOTDIR}/licenses/${PROJECT_NAME})
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${_ljmm_license_dir} COMPONENT rpm)
 set(CPACK_RPM_USER_FILELIST "%license ${CMAKE_INSTALL_PREFIX}/${_ljmm_license_dir}/LICENSE")

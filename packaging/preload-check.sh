@@ -3,7 +3,8 @@
 # The part the package scripts share (Debian postinst and postrm, the RPM's %post and
 # %postun): packaging/Packaging.cmake pastes it into each of their templates, so that
 # both packages look in the same places. Plain POSIX sh (dash runs Debian's maintainer
-# scripts, bash RHEL's), with grep its only outside command. In the RPM's copies every
+# scripts, bash RHEL's), with grep, rm and (where systemd runs) systemctl its only
+# outside commands. In the RPM's copies every
 # per-cent sign is doubled, or rpmbuild would take it for a macro.
 #
 # Where configuration can still load the library (libljmm_preload) or start the
@@ -65,4 +66,44 @@ ljmm_warn_removed() {
 		EOF
 		echo "ljmm: remove those lines, then 'systemctl daemon-reload' and restart the services." >&2
 	fi
+}
+
+# The units the package installs, disabled, for node_exporter's textfile collector
+# (tools/prometheus/). dpkg and rpm remove the unit files, but not what an administrator's
+# `systemctl enable` made in /etc, nor the file the service wrote: before removal a
+# running systemd stops them (debian/prerm with deb-systemd-invoke, rpm/preun with
+# systemctl); on purge (the RPM's erase) the enablement links and ljmm.prom go, so that
+# nothing is left behind. Plain rm: deb-systemd-helper only knows the links it
+# made itself, and the package enables nothing.
+ljmm_units="ljmm-textfile.timer ljmm-textfile.service"
+
+# ljmm_systemd_running: systemd runs this system (what deb-systemd-invoke checks), and
+# the scripts act on it (not on a DPKG_ROOT or a test's tree). (No redirection: a
+# scratch root may have no /dev/null.)
+ljmm_systemd_running() {
+	[ -z "${LJMM_SCAN_ROOT:-${DPKG_ROOT:-}}" ] && [ -d /run/systemd/system ] && [ -n "$(command -v systemctl)" ]
+}
+
+ljmm_systemd_reload() {
+	if ljmm_systemd_running; then
+		systemctl --system daemon-reload >/dev/null 2>&1 || :
+	fi
+}
+
+ljmm_units_purge() {
+	ljmm_root=${LJMM_SCAN_ROOT:-${DPKG_ROOT:-}}
+	for ljmm_u in $ljmm_units; do
+		for ljmm_f in "$ljmm_root"/etc/systemd/system/*.wants/"$ljmm_u" "$ljmm_root"/etc/systemd/system/*.requires/"$ljmm_u" \
+			"$ljmm_root"/etc/systemd/system/*.upholds/"$ljmm_u"; do
+			if [ -L "$ljmm_f" ]; then
+				rm -f "$ljmm_f"
+				echo "ljmm: purge: removed $ljmm_f (systemctl disable $ljmm_u)"
+			fi
+		done
+	done
+	rm -f "$ljmm_root"/var/lib/prometheus/node-exporter/ljmm.prom "$ljmm_root"/var/lib/prometheus/node-exporter/ljmm.prom.tmp
+	if [ -d "$ljmm_root"/etc/systemd/system/ljmm-textfile.service.d ]; then
+		echo "ljmm: purge: your drop-ins for ljmm-textfile.service stay in /etc/systemd/system/ljmm-textfile.service.d" >&2
+	fi
+	ljmm_systemd_reload
 }

@@ -54,11 +54,15 @@ version=$("$inst/bin/ljmm-run" --version | sed -n 's/^ljmm-run (ljmm) //p')
 name=ljmm-$version-linux-x86_64
 top=$stage/$name
 
-mkdir -p "$top/bin" "$top/lib" "$top/share/man/man1" "$top/share/man/man7"
+mkdir -p "$top/bin" "$top/lib/systemd/system" "$top/share/man/man1" "$top/share/man/man7" "$top/share/ljmm/prometheus"
 cp "$inst/bin/ljmm-run" "$inst/bin/ljmm-maps" "$top/bin/"
 cp -P "$inst/lib/libljmm_preload.so" "$inst/lib/libljmm_preload.so.0" "$inst/lib/libljmm_preload.so.$version" "$top/lib/"
 cp "$inst/share/man/man1/ljmm-run.1.gz" "$inst/share/man/man1/ljmm-maps.1.gz" "$top/share/man/man1/"
 cp "$inst/share/man/man7/ljmm.7.gz" "$top/share/man/man7/"
+# The textfile units (their service runs /opt/ljmm/bin/ljmm-maps, the prefix above,
+# which the README's link makes true) and the Prometheus rules.
+cp "$inst/lib/systemd/system/ljmm-textfile.service" "$inst/lib/systemd/system/ljmm-textfile.timer" "$top/lib/systemd/system/"
+cp "$inst/share/ljmm/prometheus/ljmm-rules.yml" "$top/share/ljmm/prometheus/"
 cp "$src/LICENSE" "$top/LICENSE"
 sed "s/@VERSION@/$version/g" "$src/packaging/tarball/README" >"$top/README"
 # Modes as a package would have them: programs 755, everything else 644 (ld.so needs

@@ -8,8 +8,10 @@
 #            module, curl, OpenSSL headers and the CA bundle (LuaJIT itself is built
 #            from Debian's sources by scripts/build-luajit.sh, which installs its own),
 #            valgrind, the Debian and RPM packaging and man-page tools, shellcheck,
-#            jq (the ljmm-maps tests parse its JSON with it), and jemalloc (a malloc
-#            preload the shim is tested beside), logrotate (the log file through rotations)
+#            jq (the ljmm-maps tests parse its JSON with it), jemalloc (a malloc
+#            preload the shim is tested beside), logrotate (the log file through
+#            rotations), and prometheus for its promtool (check metrics on ljmm-maps
+#            --prometheus, check and test rules on the shipped rules)
 #   fuzz     clang and its libFuzzer runtime, for scripts/fuzz.sh
 #   musl     musl-gcc and musl's loader (musl-tools), for the musl build of the library,
 #            its tests and a musl LuaJIT (docs/portability.md)
@@ -23,7 +25,7 @@ for g in "${groups[@]}"; do
   case $g in
     build) packages+=(build-essential cmake pkg-config check) ;;
     clients) packages+=(nginx libnginx-mod-http-lua curl libssl-dev ca-certificates procps valgrind
-             dpkg-dev lintian rpm man-db groff-base libxml2-utils shellcheck jq libjemalloc2 logrotate) ;;
+             dpkg-dev lintian rpm man-db groff-base libxml2-utils shellcheck jq libjemalloc2 logrotate prometheus) ;;
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
     musl) packages+=(musl-tools) ;;
     bench) packages+=(gnuplot-nox wrk) ;;

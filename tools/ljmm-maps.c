@@ -55,6 +55,29 @@
 #define STATS_SIZE_MAX 65536u
 /* task->flags bit of kernel threads (include/linux/sched.h, since Linux 2.6.27). */
 #define PF_KTHREAD 0x00200000u
+/* The unit of /proc/PID/stat's times: USER_HZ, 100 on x86 whatever the kernel's HZ
+ * (arch/x86/include/asm/param.h), which is what sysconf(_SC_CLK_TCK) reads from the
+ * auxiliary vector. Not sysconf itself: Debian's libc6 symbols file dates it 2.34,
+ * which would lift the package's Depends above the glibc 2.17 floor. */
+#define USER_HZ 100
+/* A 32-bit process (i386 compat or x32) has all its mappings below this. */
+#define ADDR32_END ((uint64_t)1 << 32)
+
+/* What kind of program a process runs: only x86-64 processes have a low-2-GiB limit
+ * (MAP_32BIT is an x86-64 flag, and a 32-bit process's whole address space is below
+ * 4 GiB) and can load the shim. */
+enum abi {
+	ABI_UNKNOWN, /* a maps file, or neither the program nor the maps said */
+	ABI_X86_64,
+	ABI_I386,    /* ELFCLASS32, EM_386 */
+	ABI_X32,     /* ELFCLASS32, EM_X86_64 */
+	ABI_32,      /* 32-bit by its mappings (none above 4 GiB); the program could not be read */
+	ABI_OTHER,   /* an ELF program for another machine (qemu-user, say): treated as x86-64 */
+};
+static const char *const abi_name[] = {"unknown", "x86_64", "i386", "x32", "32-bit", "other"};
+#define ABI_IS_32(a) ((a) == ABI_I386 || (a) == ABI_X32 || (a) == ABI_32)
+/* For the text forms: which 32-bit ABI, or how it is known. */
+#define ABI_WHAT(a) ((a) == ABI_32 ? "by its mappings" : abi_name[a])
 
 enum cls { C_KERNEL, C_REGION, C_HEAP, C_GUARD, C_FILE, C_FREE, C_N };
 static const char cls_char[C_N] = {'K', 'R', 'H', 'G', 'F', '.'};
@@ -121,6 +144,9 @@ typedef struct {
 	ranges_t writable;    /* every writable mapping, where its counters may live */
 	bool have_heap;
 	uint64_t heap_start, heap_end;
+	uint64_t top_end;     /* the end of the highest mapping */
+	enum abi abi;
+	uint64_t starttime;   /* clock ticks after boot (/proc/PID/stat field 22) */
 	char comm[64];
 	long long vmsize_kb, vmrss_kb; /* -1: unknown */
 	int maps_err;         /* errno when the maps could not be opened (EACCES) */
@@ -139,6 +165,8 @@ typedef struct {
 	long pid;
 	char comm[64];
 	int maps_err;         /* 0: the maps were read */
+	enum abi abi;
+	uint64_t starttime;
 	bool ljmm;
 	uint64_t kernel, region, free_bytes, hole;
 	counters_t cnt;
@@ -392,6 +420,7 @@ static int read_maps(state_t *s, FILE *f)
 		}
 		s->nmaps++;
 		prev_end = m.end;
+		s->top_end = m.end;
 		if (is_ljmm_path(path)) {
 			s->ljmm = true;
 			if (writable && !ranges_add(&s->libdata, m.start, m.end)) {
@@ -532,6 +561,33 @@ static void read_status(state_t *s)
 		if (take_u64(&q, &kb) && !strncmp(q, " kB", 3) && kb < (uint64_t)LLONG_MAX)
 			*dst = (long long)kb;
 	}
+}
+
+/* The program's ELF class and machine, from the first bytes of /proc/PID/exe (the file
+ * the process runs, even after it was deleted or replaced); else its mappings: a 32-bit
+ * process (i386 or x32) has none that ends above 4 GiB, a 64-bit one at least its stack
+ * near the top of the 47-bit space. Opening exe takes the same ptrace access as the
+ * maps, and read permission on the file: a program installed mode 0711 is not
+ * readable by its user. */
+static enum abi read_abi(const state_t *s)
+{
+	unsigned char h[20];
+	int fd = openat(s->dirfd, "exe", O_RDONLY | O_CLOEXEC);
+	ssize_t n = -1;
+	if (fd >= 0) {
+		n = pread(fd, h, sizeof h, 0);
+		close(fd);
+	}
+	if (n == (ssize_t)sizeof h && !memcmp(h, "\177ELF", 4) && h[5] == 1 /* ELFDATA2LSB */) {
+		unsigned machine = h[18] | (unsigned)h[19] << 8;
+		if (h[4] == 1 /* ELFCLASS32 */)
+			return machine == 3 /* EM_386 */ ? ABI_I386 : machine == 62 /* EM_X86_64 */ ? ABI_X32 : ABI_OTHER;
+		if (h[4] == 2 /* ELFCLASS64 */)
+			return machine == 62 ? ABI_X86_64 : ABI_OTHER;
+	}
+	if (!s->nmaps)
+		return ABI_UNKNOWN;
+	return s->top_end <= ADDR32_END ? ABI_32 : ABI_X86_64;
 }
 
 /* ---- the shim's counters, through /proc/PID/mem ---- */
@@ -771,6 +827,7 @@ static enum rd read_process(state_t *s, long pid)
 		return RD_GONE;
 	if (before.flags & PF_KTHREAD)
 		return RD_KTHREAD;
+	s->starttime = before.starttime;
 	snprintf(path, sizeof path, "/proc/%ld/maps", pid);
 	s->maps_path = path;
 	fd = openat(s->dirfd, "maps", O_RDONLY | O_CLOEXEC);
@@ -796,6 +853,7 @@ static enum rd read_process(state_t *s, long pid)
 		return RD_FAILED;
 	read_status(s);
 	read_counters(s);
+	s->abi = read_abi(s);
 	/* A process that exits while its maps are read does not make the read fail: the
 	 * kernel ends the text early, at a line boundary, once the memory is gone. Read its
 	 * state again: same start time (the same process), not a zombie, and with memory
@@ -998,6 +1056,16 @@ static void json_string(const char *str)
 	putchar('"');
 }
 
+/* ,"abi":"x86_64" (null when not known: a maps file). */
+static void json_abi(enum abi a)
+{
+	printf(",\"abi\":");
+	if (a == ABI_UNKNOWN)
+		printf("null");
+	else
+		printf("\"%s\"", abi_name[a]);
+}
+
 /* ---- output ---- */
 
 static double mib(uint64_t bytes)
@@ -1040,6 +1108,16 @@ static void print_counters_text(const counters_t *c)
 		}
 	}
 	putchar('\n');
+}
+
+/* A 32-bit process instead of a picture: one line. */
+static void print_32bit(const state_t *s)
+{
+	printf("pid %ld (", s->pid);
+	put_text(s->comm[0] ? s->comm : "?", TEXT_TERM);
+	printf("): a 32-bit process (%s): its whole address space lies below 4 GiB, so it has no low-2-GiB limit "
+	       "(MAP_32BIT and the shim are for x86-64 processes)\n",
+	       ABI_WHAT(s->abi));
 }
 
 static void print_text(const state_t *s)
@@ -1127,7 +1205,16 @@ static void print_json(const state_t *s)
 		printf("{\"pid\":%ld,\"comm\":", s->pid), json_string(s->comm);
 	else
 		printf("{\"pid\":null,\"maps_file\":"), json_string(s->maps_path);
-	printf(",\"ljmm_mapped\":%s,\"mappings\":%zu,\"bytes\":{", s->ljmm ? "true" : "false", s->nmaps);
+	json_abi(s->abi);
+	printf(",\"ljmm_mapped\":%s,\"mappings\":%zu,\"bytes\":", s->ljmm ? "true" : "false", s->nmaps);
+	if (ABI_IS_32(s->abi)) {
+		/* Nothing of the low 2 GiB means anything here (print_32bit). */
+		printf("null,\"heap\":null,\"guard\":null,\"largest_free\":null,\"picture\":null,\"counters\":");
+		print_counters_json(&s->cnt);
+		printf("}\n");
+		return;
+	}
+	putchar('{');
 	for (c = 0; c < C_N; c++)
 		printf("%s\"%s\":%" PRIu64, c ? "," : "", cls_key[c], s->total[c]);
 	printf("},\"heap\":");
@@ -1161,6 +1248,8 @@ static void row_from(row_t *r, const state_t *s)
 	r->pid = s->pid;
 	memcpy(r->comm, s->comm, sizeof r->comm);
 	r->maps_err = s->maps_err;
+	r->abi = s->abi;
+	r->starttime = s->starttime;
 	r->ljmm = s->ljmm;
 	r->kernel = s->total[C_KERNEL];
 	r->region = s->total[C_REGION];
@@ -1200,6 +1289,8 @@ static void print_table(const row_t *rows, size_t n)
 		printf("%*s ", shown < 15 ? (int)(15 - shown) : 0, "");
 		if (r->maps_err)
 			printf("%-4s %10s %10s %9s %9s %8s", "?", "-", "-", "-", "-", "-");
+		else if (ABI_IS_32(r->abi))
+			printf("%-4s %10s %10s %9s %9s %8s", r->ljmm ? "yes" : "no", "-", "-", "-", "-", "-");
 		else
 			printf("%-4s %10.1f %10.1f %9.1f %9.1f %8.1f", r->ljmm ? "yes" : "no", mib(r->kernel),
 			       mib(r->region), mib(r->free_bytes), mib(r->hole), 100.0 * used_ratio(r));
@@ -1210,10 +1301,14 @@ static void print_table(const row_t *rows, size_t n)
 			else
 				printf(" %*s", width[j], "-");
 		}
-		printf(" %s", counters_key(&r->cnt));
-		if (detail)
-			printf(" (%s)", detail);
-		putchar('\n');
+		if (ABI_IS_32(r->abi))
+			printf(" 32-bit (%s: no low-2-GiB limit)\n", ABI_WHAT(r->abi));
+		else {
+			printf(" %s", counters_key(&r->cnt));
+			if (detail)
+				printf(" (%s)", detail);
+			putchar('\n');
+		}
 	}
 }
 
@@ -1225,10 +1320,15 @@ static void print_json_rows(const row_t *rows, size_t n)
 		const row_t *r = &rows[i];
 		printf("%s\n{\"pid\":%ld,\"comm\":", i ? "," : "", r->pid);
 		json_string(r->comm);
+		json_abi(r->abi);
 		if (r->maps_err) {
 			printf(",\"maps\":\"unreadable\",\"maps_error\":\"%s\",\"ljmm_mapped\":null,\"bytes\":null,"
 			       "\"largest_free_bytes\":null,\"used_ratio\":null",
 			       errno_name(r->maps_err));
+		} else if (ABI_IS_32(r->abi)) {
+			printf(",\"maps\":\"read\",\"maps_error\":null,\"ljmm_mapped\":%s,\"bytes\":null,"
+			       "\"largest_free_bytes\":null,\"used_ratio\":null",
+			       r->ljmm ? "true" : "false");
 		} else {
 			printf(",\"maps\":\"read\",\"maps_error\":null,\"ljmm_mapped\":%s,\"bytes\":{\"kernel\":%" PRIu64
 			       ",\"region\":%" PRIu64 ",\"free\":%" PRIu64 "},\"largest_free_bytes\":%" PRIu64
@@ -1244,8 +1344,13 @@ static void print_json_rows(const row_t *rows, size_t n)
 
 /* ---- Prometheus text exposition format (version 0.0.4) ---- */
 
-enum prom_value { PV_MAPS_READABLE, PV_SHIM, PV_KERNEL, PV_REGION, PV_FREE, PV_HOLE, PV_USED, PV_COUNTERS_READABLE, PV_COUNTER };
+enum prom_value {
+	PV_MAPS_READABLE, PV_START, PV_32BIT, PV_SHIM, PV_ENABLED, PV_INFO, PV_KERNEL, PV_REGION, PV_FREE, PV_HOLE,
+	PV_USED, PV_COUNTERS_READABLE, PV_PEAK, PV_COUNTER
+};
 
+/* The HELP texts are what docs/deploy.md's metric table shows (ctest docs_prometheus_metrics
+ * compares them). */
 static const struct {
 	const char *name, *type, *help;
 	enum prom_value what;
@@ -1253,7 +1358,19 @@ static const struct {
 } prom_families[] = {
 	{"ljmm_maps_readable", "gauge", "Whether /proc/PID/maps could be read (1) or not (0, permission).",
 	 PV_MAPS_READABLE, 0},
+	{"ljmm_process_start_time_seconds", "gauge",
+	 "Start time of the process since the Unix epoch in seconds (tells a replaced worker with the same PID apart).",
+	 PV_START, 0},
+	{"ljmm_process_32bit", "gauge",
+	 "Whether the process is a 32-bit program (i386 or x32), which has no low-2-GiB limit and cannot load the shim.",
+	 PV_32BIT, 0},
 	{"ljmm_shim_loaded", "gauge", "Whether libljmm_preload.so is mapped into the process.", PV_SHIM, 0},
+	{"ljmm_shim_enabled", "gauge",
+	 "Whether the shim serves the process (1), or is absent or loaded with LJMM_ENABLE=off (0); no sample when its "
+	 "counters could not be read.",
+	 PV_ENABLED, 0},
+	{"ljmm_shim_info", "gauge", "The version of the library loaded in the process (label version), read from its probe.",
+	 PV_INFO, 0},
 	{"ljmm_kernel_window_bytes", "gauge", "Anonymous memory in the kernel's MAP_32BIT window [1 GiB, 2 GiB).",
 	 PV_KERNEL, 0},
 	{"ljmm_region_bytes", "gauge", "Anonymous memory below 1 GiB, where the shim's region serves MAP_32BIT requests.",
@@ -1264,6 +1381,10 @@ static const struct {
 	{"ljmm_counters_readable", "gauge",
 	 "Whether the shim's counters were read from the process (1) or not (0: no shim, permission, no probe).",
 	 PV_COUNTERS_READABLE, 0},
+	{"ljmm_region_peak_bytes", "gauge",
+	 "Most bytes of the shim's region (the low 2 GiB above vm.mmap_min_addr, less the brk reserve) mapped at once, "
+	 "by anyone, since the shim first needed the region (no sample before).",
+	 PV_PEAK, offsetof(ljmm_stats_t, region_peak)},
 	{"ljmm_map32_requests_total", "counter", "MAP_32BIT requests without MAP_FIXED the shim saw (map32=).",
 	 PV_COUNTER, offsetof(ljmm_stats_t, map32_calls)},
 	{"ljmm_kernel_served_total", "counter", "MAP_32BIT requests the kernel's window answered (kernel-served=).",
@@ -1280,9 +1401,48 @@ static const struct {
 	 offsetof(ljmm_stats_t, failures)},
 };
 
+/* The boot time (btime of /proc/stat, seconds since the epoch), or -1. The file has a
+ * line per CPU and an "intr" line of thousands of numbers before it: read line by line. */
+static long long boot_time(void)
+{
+	FILE *f = fopen("/proc/stat", "r");
+	char *line = NULL;
+	size_t cap = 0;
+	long long bt = -1;
+	if (!f)
+		return -1;
+	while (getline(&line, &cap, f) > 0) {
+		const char *p = line + 6;
+		uint64_t v;
+		if (!strncmp(line, "btime ", 6) && take_u64(&p, &v) && v < (uint64_t)LLONG_MAX) {
+			bt = (long long)v;
+			break;
+		}
+	}
+	free(line);
+	fclose(f);
+	return bt;
+}
+
+/* Whether the shim serves the process: 1 active, 0 absent or LJMM_ENABLE=off, -1 not
+ * known (counters unreadable, a copy standing aside read alone, not started yet). */
+static int shim_enabled(const row_t *r)
+{
+	if (r->maps_err)
+		return -1;
+	if (!r->ljmm)
+		return 0;
+	if (r->cnt.status != CNT_READ || (r->cnt.flags & LJMM_PROBE_ASIDE))
+		return -1;
+	return !(r->cnt.flags & LJMM_PROBE_OFF);
+}
+
 static void print_prometheus(const row_t *rows, size_t n)
 {
+	long long btime = boot_time();
 	size_t f, i;
+	printf("# HELP ljmm_build_info The version of ljmm-maps that wrote these figures (label version).\n"
+	       "# TYPE ljmm_build_info gauge\nljmm_build_info{version=\"" LJMM_VERSION "\"} 1\n");
 	printf("# HELP ljmm_processes Processes ljmm-maps reported on.\n# TYPE ljmm_processes gauge\n");
 	printf("ljmm_processes %zu\n", n);
 	for (f = 0; f < sizeof prom_families / sizeof prom_families[0]; f++) {
@@ -1291,25 +1451,47 @@ static void print_prometheus(const row_t *rows, size_t n)
 		for (i = 0; i < n; i++) {
 			const row_t *r = &rows[i];
 			uint64_t v = 0;
-			double d = -1;
-			bool have = !r->maps_err;
+			double d = 0;
+			int prec = -1; /* digits after the point, or -1: an integer v */
+			/* The low 2 GiB's figures: from the maps, for x86-64 processes. */
+			bool have = !r->maps_err && !ABI_IS_32(r->abi);
 			switch (prom_families[f].what) {
 			case PV_MAPS_READABLE: v = !r->maps_err, have = true; break;
-			case PV_SHIM: v = r->ljmm; break;
+			case PV_START:
+				d = (double)btime + (double)r->starttime / USER_HZ, prec = 2;
+				have = btime >= 0;
+				break;
+			case PV_32BIT: v = ABI_IS_32(r->abi), have = r->abi != ABI_UNKNOWN; break;
+			case PV_SHIM: v = r->ljmm, have = !r->maps_err; break;
+			case PV_ENABLED: have = shim_enabled(r) >= 0, v = shim_enabled(r) > 0; break;
+			case PV_INFO:
+				v = 1, have = r->cnt.status == CNT_READ || r->cnt.status == CNT_NOT_STARTED;
+				break;
 			case PV_KERNEL: v = r->kernel; break;
 			case PV_REGION: v = r->region; break;
 			case PV_FREE: v = r->free_bytes; break;
 			case PV_HOLE: v = r->hole; break;
-			case PV_USED: d = used_ratio(r); break;
+			case PV_USED: d = used_ratio(r), prec = 6; break;
 			case PV_COUNTERS_READABLE: v = r->cnt.status == CNT_READ, have = true; break;
+			case PV_PEAK: {
+				/* region_hi is 0 until the shim first needed its region. */
+				uint64_t hi = 0;
+				have = counter(&r->cnt, prom_families[f].off, &v) &&
+				       counter(&r->cnt, offsetof(ljmm_stats_t, region_hi), &hi) && hi;
+				break;
+			}
 			case PV_COUNTER: have = counter(&r->cnt, prom_families[f].off, &v); break;
 			}
 			if (!have)
 				continue;
 			printf("%s{pid=\"%ld\",command=\"", prom_families[f].name, r->pid);
 			put_text(r->comm, TEXT_PROM);
-			if (d >= 0)
-				printf("\"} %.6f\n", d);
+			if (prom_families[f].what == PV_INFO) {
+				printf("\",version=\"");
+				put_text(r->cnt.version, TEXT_PROM);
+			}
+			if (prec >= 0)
+				printf("\"} %.*f\n", prec, d);
 			else
 				printf("\"} %" PRIu64 "\n", v);
 		}
@@ -1504,6 +1686,8 @@ static int run_picture(const char *file, long pid, bool json)
 	classify(&s);
 	if (json)
 		print_json(&s);
+	else if (ABI_IS_32(s.abi))
+		print_32bit(&s);
 	else
 		print_text(&s);
 	state_free(&s);

@@ -13,7 +13,12 @@
 #     Lua handler on a free loopback port (one page fetched with curl, the shim mapped
 #     in a worker, ljmm-maps on the worker, statistics in the log file after a graceful
 #     stop);
-#  4. `dpkg --purge ljmm`: no file of the package left, ldconfig cache clean.
+#     The textfile units are installed disabled in /usr/lib/systemd/system, pass
+#     systemd-analyze verify and run /usr/bin/ljmm-maps; the rules pass promtool check
+#     rules (where systemd-analyze and promtool are installed); then the timer is
+#     enabled (systemctl enable works on the files without a running systemd);
+#  4. `dpkg --purge ljmm`: no file of the package left, the timer's enablement link
+#     gone, ldconfig cache clean.
 #
 # Whatever fails, the EXIT trap stops nginx and purges the package it installed.
 # Exit 77 (skipped) when not root or without dpkg/dpkg-dev; the nginx part is left out,
@@ -146,6 +151,8 @@ expect=(
 	/usr/share/doc/ljmm/copyright /usr/share/doc/ljmm/changelog.gz /usr/share/doc/ljmm/README.md
 	/usr/share/doc/ljmm/deploy.md /usr/share/doc/ljmm/troubleshooting.md /usr/share/doc/ljmm/design.md
 	/usr/share/doc/ljmm/layout.svg
+	/usr/lib/systemd/system/ljmm-textfile.service /usr/lib/systemd/system/ljmm-textfile.timer
+	/usr/share/ljmm/prometheus/ljmm-rules.yml
 )
 for f in "${expect[@]}"; do
 	grep -qxF "$f" "$tmp/files" || fail "dpkg -L ljmm does not list $f"
@@ -193,6 +200,24 @@ if command -v man >/dev/null 2>&1; then
 	LC_ALL=C.UTF-8 MANWIDTH=80 man 7 ljmm 2>&1 | grep LJMM_GUARD_RESERVE >/dev/null || fail "man 7 ljmm does not render"
 	ok "man finds ljmm(7), ljmm-run(1), ljmm-maps(1)"
 fi
+
+# The textfile units and the rules (docs/deploy.md, "Metrics for Prometheus").
+units=(/usr/lib/systemd/system/ljmm-textfile.service /usr/lib/systemd/system/ljmm-textfile.timer)
+grep -qx "ExecStart=/bin/sh -c '/usr/bin/ljmm-maps --prometheus --all nginx >.*" "${units[0]}" ||
+	{ cat "${units[0]}"; fail "${units[0]} does not run /usr/bin/ljmm-maps"; }
+if command -v systemctl >/dev/null 2>&1; then
+	state=$(systemctl is-enabled ljmm-textfile.timer 2>&1) || true
+	[ "$state" = disabled ] || fail "ljmm-textfile.timer is '$state' after installation, not disabled"
+fi
+if command -v systemd-analyze >/dev/null 2>&1; then
+	systemd-analyze verify "${units[@]}" >"$tmp/verify" 2>&1 || { cat "$tmp/verify"; fail "systemd-analyze verify of the installed units"; }
+	if grep ljmm-textfile "$tmp/verify"; then fail "systemd-analyze verify complains about the installed units"; fi
+fi
+if command -v promtool >/dev/null 2>&1; then
+	promtool check rules /usr/share/ljmm/prometheus/ljmm-rules.yml >"$tmp/rules" 2>&1 ||
+		{ cat "$tmp/rules"; fail "promtool check rules of the installed rules"; }
+fi
+ok "the textfile units (disabled) and the rules are installed and valid"
 
 # ---- 3. nginx through the installed launcher ----------------------------------------
 step "nginx through /usr/bin/ljmm-run"
@@ -274,6 +299,14 @@ fi
 
 # ---- 4. purge -----------------------------------------------------------------------
 step "purge"
+# As docs/deploy.md says; without a running systemd, systemctl enable only makes the link.
+timer_link=""
+if command -v systemctl >/dev/null 2>&1; then
+	systemctl enable ljmm-textfile.timer >"$tmp/enable.log" 2>&1 || { cat "$tmp/enable.log"; fail "systemctl enable ljmm-textfile.timer"; }
+	timer_link=/etc/systemd/system/timers.target.wants/ljmm-textfile.timer
+	[ -L "$timer_link" ] || { cat "$tmp/enable.log"; fail "systemctl enable made no $timer_link"; }
+	ok "systemctl enable ljmm-textfile.timer: $(readlink "$timer_link")"
+fi
 dpkg --purge ljmm >"$tmp/purge.log" 2>&1 || { cat "$tmp/purge.log"; fail "dpkg --purge ljmm"; }
 installed_by_us=0
 if dpkg-query -W -f='${Status}' ljmm 2>/dev/null | grep -v 'not-installed' >/dev/null; then
@@ -288,6 +321,12 @@ while read -r f; do
 	fi
 done <"$tmp/files"
 [ ! -e /usr/share/doc/ljmm ] || { echo "left behind: /usr/share/doc/ljmm"; left=$((left + 1)); }
+if [ -n "$timer_link" ] && { [ -e "$timer_link" ] || [ -L "$timer_link" ]; }; then
+	echo "left behind: $timer_link"
+	left=$((left + 1))
+fi
+found=$(find /etc/systemd -name 'ljmm-textfile.*')
+[ -z "$found" ] || { echo "left behind: $found"; left=$((left + 1)); }
 [ "$left" = 0 ] || fail "$left file(s) of the package left after the purge"
 if ldconfig -p | grep libljmm_preload >/dev/null; then fail "the ldconfig cache still lists libljmm_preload"; fi
 if grep -q libljmm_preload /etc/ld.so.cache; then fail "/etc/ld.so.cache still names libljmm_preload"; fi

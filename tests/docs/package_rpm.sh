@@ -14,15 +14,15 @@
 #  4. Requires: only rpmbuild's automatic ones (libc.so.6 with GLIBC_ versions no newer
 #     than 2.17, /bin/sh, rtld(GNU_HASH), the rpmlib features RHEL 7 has); Provides the
 #     soname and pkgconfig(ljmm);
-#  5. the scriptlets rpm will run are the generated post and postun (every per-cent
+#  5. the scriptlets rpm will run are the generated post, postun and preun (every per-cent
 #     sign back to one);
-#  6. installed with `rpm --root SCRATCH --nodeps` into a small root (sh, grep and
+#  6. installed with `rpm --root SCRATCH --nodeps` into a small root (sh, grep, rm and
 #     ldconfig copied in): %post runs ldconfig there (the library resolves by its
 #     soname inside the root) and warns about an /etc/ld.so.preload naming it; the
 #     installed ljmm-run finds ../lib64 and ljmm.pc says /usr/lib64; `rpm -V` is clean;
-#     reinstalling (%postun 1) is silent; erasing runs %postun 0, which lists the
-#     drop-in, full unit and run-time unit that still preload the library, removes every
-#     file and leaves the root's ld.so cache without it.
+#     reinstalling (%postun 1) is silent; erasing runs %postun 0, which removes the
+#     timer's enablement link, lists the drop-in, full unit and run-time unit that still
+#     preload the library, removes every file and leaves the root's ld.so cache without it.
 #
 # Exit 77 (skipped) when not root or without rpm/rpmbuild (Debian: apt-get install rpm).
 # Nothing is installed on this system: everything happens in a scratch root, removed
@@ -87,6 +87,8 @@ step "files"
 expect="/usr/bin/ljmm-maps
 /usr/bin/ljmm-run
 /usr/include/ljmm.h
+/usr/lib/systemd/system/ljmm-textfile.service
+/usr/lib/systemd/system/ljmm-textfile.timer
 /usr/lib64/libljmm_preload.so
 /usr/lib64/libljmm_preload.so.0
 /usr/lib64/libljmm_preload.so.$version
@@ -100,6 +102,9 @@ expect="/usr/bin/ljmm-maps
 /usr/share/doc/ljmm/troubleshooting.md
 /usr/share/licenses/ljmm
 /usr/share/licenses/ljmm/LICENSE
+/usr/share/ljmm
+/usr/share/ljmm/prometheus
+/usr/share/ljmm/prometheus/ljmm-rules.yml
 /usr/share/man/man1/ljmm-maps.1.gz
 /usr/share/man/man1/ljmm-run.1.gz
 /usr/share/man/man7/ljmm.7.gz"
@@ -129,7 +134,7 @@ ok "Requires: rpmbuild's own only, libc.so.6 up to GLIBC_$libc_max (floor $LJMM_
 
 # ---- 5. scriptlets --------------------------------------------------------------------
 step "scriptlets"
-for s in POSTIN:post POSTUN:postun; do
+for s in POSTIN:post POSTUN:postun PREUN:preun; do
 	q "%{${s%%:*}}" >"$tmp/${s#*:}.got"
 	# (CPack puts an empty line first, rpm drops the final newline.)
 	if ! diff "$work/packaging/rpm/${s#*:}" <(sed '/./,$!d' "$tmp/${s#*:}.got"; echo) >"$tmp/${s#*:}.diff"; then
@@ -138,17 +143,17 @@ for s in POSTIN:post POSTUN:postun; do
 	fi
 	[ "$(q "%{${s%%:*}PROG}")" = /bin/sh ] || fail "%${s#*:} runs with $(q "%{${s%%:*}PROG}")"
 done
-for s in PREIN PREUN; do [ "$(q "%{$s}")" = "(none)" ] || fail "unexpected %${s,,} scriptlet"; done
-ok "%post and %postun are packaging/rpm/post and postun as generated (/bin/sh); no %pre, no %preun"
+[ "$(q "%{PREIN}")" = "(none)" ] || fail "unexpected %pre scriptlet"
+ok "%post, %postun and %preun are packaging/rpm/post, postun and preun as generated (/bin/sh); no %pre"
 
 # ---- 6. install into a scratch root ---------------------------------------------------
 step "rpm --root: install, reinstall, erase"
 root=$tmp/root
 mkdir -p "$root/bin" "$root/sbin" "$root/etc" "$root/tmp" "$root/var/tmp" "$root/var/lib/rpm"
-# What the scriptlets use: sh, grep (with their libraries and the dynamic linker) and
+# What the scriptlets use: sh, grep, rm (with their libraries and the dynamic linker) and
 # ldconfig (static on glibc systems); ld.so.conf names /usr/lib64, a trusted directory
 # on RPM distributions.
-for b in "$(readlink -f /bin/sh)" "$(command -v grep)"; do
+for b in "$(readlink -f /bin/sh)" "$(command -v grep)" "$(command -v rm)"; do
 	for l in $(ldd "$b" | grep -o '/[^ ]*'); do
 		mkdir -p "$root$(dirname "$l")"
 		cp -L "$l" "$root$l"
@@ -156,6 +161,7 @@ for b in "$(readlink -f /bin/sh)" "$(command -v grep)"; do
 done
 cp "$(readlink -f /bin/sh)" "$root/bin/sh"
 cp "$(command -v grep)" "$root/bin/grep"
+cp "$(command -v rm)" "$root/bin/rm"
 ldconfig_bin=$(command -v ldconfig || echo /sbin/ldconfig)
 ldd "$ldconfig_bin" 2>&1 | grep -E 'statically linked|not a dynamic' >/dev/null || skip "ldconfig is not a static binary here"
 cp "$ldconfig_bin" "$root/sbin/ldconfig"
@@ -211,9 +217,15 @@ if grep '^ljmm: ' "$tmp/reinstall.out"; then fail "reinstalling printed the abov
 r -V --nodeps ljmm >"$tmp/verify2.out" 2>&1 || { cat "$tmp/verify2.out"; fail "rpm -V --nodeps ljmm after reinstalling"; }
 ok "rpm -U --replacepkgs: %post and %postun 1 ran, silently; rpm -V clean"
 
+# The timer enabled as docs/deploy.md says (the link systemctl enable makes): erasing
+# the package, which is also its purge, removes it.
+mkdir -p "$root/etc/systemd/system/timers.target.wants"
+ln -s /usr/lib/systemd/system/ljmm-textfile.timer "$root/etc/systemd/system/timers.target.wants/ljmm-textfile.timer"
 r -e ljmm >"$tmp/erase.out" 2>&1 || { cat "$tmp/erase.out"; fail "rpm -e"; }
 sed 's/^/    /' "$tmp/erase.out"
-printf '%s\n' 'ljmm: removed, but these files still preload libljmm_preload.so or run ljmm-run:' \
+[ ! -L "$root/etc/systemd/system/timers.target.wants/ljmm-textfile.timer" ] || fail "rpm -e left the timer enabled"
+printf '%s\n' 'ljmm: purge: removed /etc/systemd/system/timers.target.wants/ljmm-textfile.timer (systemctl disable ljmm-textfile.timer)' \
+	'ljmm: removed, but these files still preload libljmm_preload.so or run ljmm-run:' \
 	'ljmm:   /etc/systemd/system/openresty.service' \
 	'ljmm:   /etc/systemd/system/nginx.service.d/ljmm.conf' \
 	'ljmm:   /run/systemd/system/worker.service' \
@@ -231,6 +243,6 @@ done <<<"$expect"
 if ldconfig -p -C "$root/etc/ld.so.cache" | grep -F libljmm_preload >/dev/null; then
 	fail "%postun did not remove the library from the root's ld.so cache"
 fi
-ok "rpm -e: %postun listed exactly the three files that still use it; every file gone; ld.so cache clean"
+ok "rpm -e: %postun disabled the timer and listed exactly the three files that still use it; every file gone; ld.so cache clean"
 echo
 echo "rpm: ok"

@@ -10,6 +10,11 @@
 #     among them, a file name with a space intact;
 #   - nothing on purge, upgrade (%postun 1) or an empty root, and an unknown postrm
 #     argument fails as Debian policy asks;
+#   - the textfile units: prerm and %preun (which stop them where systemd runs) exit 0;
+#     postrm purge and %postun 0 remove the links `systemctl enable`
+#     made for ljmm-textfile.timer and .service, and the ljmm.prom the service wrote,
+#     and nothing else (other units' links, other .prom files); postrm remove and
+#     %postun 1 leave them;
 #   - postinst configure and %post warn about /etc/ld.so.preload only when it names the
 #     library outside a comment;
 #   - the RPM scripts call ldconfig (a stand-in first in PATH records it), under dash
@@ -22,7 +27,7 @@ gen=$1
 # shellcheck source-path=SCRIPTDIR source=package_lib.sh
 . "$(dirname "$0")/package_lib.sh"
 unset LJMM_SCAN_ROOT DPKG_ROOT
-for s in debian/postinst debian/postrm rpm/post rpm/postun; do
+for s in debian/postinst debian/postrm debian/prerm rpm/post rpm/postun rpm/preun; do
 	[ -r "$gen/$s" ] || fail "$gen/$s is missing (configure the tree again)"
 done
 if grep -n '@LJMM_PRELOAD_CHECK@' "$gen"/debian/post* "$gen"/rpm/post "$gen"/rpm/postun; then
@@ -147,6 +152,59 @@ silent postrm-empty
 ok "postrm remove on a root without such files: silent"
 [ ! -s "$tmp/ldconfig.log" ] || fail "the Debian postrm ran ldconfig (dpkg's trigger does that)"
 
+step "the textfile units on purge"
+uroot=$tmp/units
+# uput: a tree where both units were enabled and the service wrote its file, beside
+# another timer's link and another collector's file.
+uput() {
+	rm -rf "$uroot"
+	mkdir -p "$uroot/etc/systemd/system/timers.target.wants" "$uroot/etc/systemd/system/multi-user.target.wants" \
+		"$uroot/var/lib/prometheus/node-exporter"
+	ln -s /usr/lib/systemd/system/ljmm-textfile.timer "$uroot/etc/systemd/system/timers.target.wants/ljmm-textfile.timer"
+	ln -s /usr/lib/systemd/system/ljmm-textfile.service "$uroot/etc/systemd/system/multi-user.target.wants/ljmm-textfile.service"
+	ln -s /lib/systemd/system/apt-daily.timer "$uroot/etc/systemd/system/timers.target.wants/apt-daily.timer"
+	echo 'ljmm_processes 0' >"$uroot/var/lib/prometheus/node-exporter/ljmm.prom"
+	echo 'apt_upgrades_pending 0' >"$uroot/var/lib/prometheus/node-exporter/apt.prom"
+}
+# left: what is left of the tree, one path a line.
+left() { (cd "$uroot" && find . ! -type d | sort); }
+before_purge=$(uput && left)
+gone="./etc/systemd/system/multi-user.target.wants/ljmm-textfile.service
+./etc/systemd/system/timers.target.wants/ljmm-textfile.timer
+./var/lib/prometheus/node-exporter/ljmm.prom"
+kept=$(printf '%s\n' "$before_purge" | grep -vxF "$gone")
+for how in "sh debian/postrm purge" "sh rpm/postun 0" "bash rpm/postun 0"; do
+	uput
+	read -r sh script arg <<<"$how"
+	run units "$sh" "$script" "$arg" LJMM_SCAN_ROOT="$uroot"
+	[ "$(rc units)" = 0 ] || { cat "$tmp/units.err"; fail "$how: status $(rc units)"; }
+	[ "$(left)" = "$kept" ] || { left; fail "$how: expected only these left: $kept"; }
+	grep -q '^ljmm: purge: removed .*/timers.target.wants/ljmm-textfile.timer (systemctl disable ljmm-textfile.timer)$' "$tmp/units.out" ||
+		{ cat "$tmp/units.out"; fail "$how: does not say what it removed"; }
+done
+ok "postrm purge and %postun 0 remove the units' links and ljmm.prom, nothing else"
+for how in "sh debian/postrm remove" "sh rpm/postun 1"; do
+	uput
+	read -r sh script arg <<<"$how"
+	run units "$sh" "$script" "$arg" LJMM_SCAN_ROOT="$uroot"
+	[ "$(left)" = "$before_purge" ] || fail "$how removed something"
+done
+ok "postrm remove and %postun 1 (upgrade) leave them"
+
+# prerm and %preun stop the units only where systemd runs this system: with DPKG_ROOT
+# set they do nothing, whatever this machine runs.
+for arg in remove upgrade deconfigure failed-upgrade; do
+	run "prerm-$arg" sh debian/prerm "$arg" DPKG_ROOT="$uroot"
+	silent "prerm-$arg"
+done
+run prerm-bogus sh debian/prerm bogus DPKG_ROOT="$uroot"
+[ "$(rc prerm-bogus)" = 1 ] || fail "prerm bogus: status $(rc prerm-bogus)"
+for arg in 0 1; do
+	run "preun-$arg" sh rpm/preun "$arg" LJMM_SCAN_ROOT="$uroot"
+	[ "$(rc "preun-$arg")" = 0 ] || fail "%preun $arg: status $(rc "preun-$arg")"
+done
+ok "prerm (remove, upgrade, deconfigure, failed-upgrade) and %preun exit 0; prerm fails on an unknown argument"
+
 step "Debian postinst"
 run postinst-preload sh debian/postinst configure LJMM_SCAN_ROOT="$root"
 [ "$(rc postinst-preload)" = 0 ] || fail "postinst configure: status $(rc postinst-preload)"
@@ -194,9 +252,10 @@ ok "a failing ldconfig leaves %post and %postun at status 0"
 
 step "shellcheck"
 if command -v shellcheck >/dev/null 2>&1; then
-	shellcheck -s sh -e SC2317 "$gen/debian/postinst" "$gen/debian/postrm" "$gen/rpm/post" "$gen/rpm/postun" ||
+	shellcheck -s sh -e SC2317 "$gen/debian/postinst" "$gen/debian/postrm" "$gen/debian/prerm" "$gen/rpm/post" \
+		"$gen/rpm/postun" "$gen/rpm/preun" ||
 		fail "shellcheck (above)"
-	ok "shellcheck: the four scripts are clean"
+	ok "shellcheck: the six scripts are clean"
 else
 	echo "note: shellcheck is not installed; not run"
 fi

@@ -54,7 +54,14 @@ $name/lib/
 $name/lib/libljmm_preload.so
 $name/lib/libljmm_preload.so.0
 $name/lib/libljmm_preload.so.$version
+$name/lib/systemd/
+$name/lib/systemd/system/
+$name/lib/systemd/system/ljmm-textfile.service
+$name/lib/systemd/system/ljmm-textfile.timer
 $name/share/
+$name/share/ljmm/
+$name/share/ljmm/prometheus/
+$name/share/ljmm/prometheus/ljmm-rules.yml
 $name/share/man/
 $name/share/man/man1/
 $name/share/man/man1/ljmm-maps.1.gz
@@ -71,7 +78,8 @@ sed 's/^/    /' "$tmp/listv"
 awk '$2 != "0/0" { print "owner " $2 ": " $6; bad = 1 } END { exit bad }' "$tmp/listv" || fail "entries not owned by 0/0"
 mode() { awk -v n="$name/$1" '$6 == n { print $1 }' "$tmp/listv"; }
 for f in bin/ljmm-run bin/ljmm-maps; do [ "$(mode "$f")" = -rwxr-xr-x ] || fail "$f has mode $(mode "$f")"; done
-for f in LICENSE README "lib/libljmm_preload.so.$version" share/man/man7/ljmm.7.gz; do
+for f in LICENSE README "lib/libljmm_preload.so.$version" share/man/man7/ljmm.7.gz lib/systemd/system/ljmm-textfile.timer \
+	share/ljmm/prometheus/ljmm-rules.yml; do
 	[ "$(mode "$f")" = -rw-r--r-- ] || fail "$f has mode $(mode "$f")"
 done
 grep -F -- "$name/lib/libljmm_preload.so -> libljmm_preload.so.0" "$tmp/listv" >/dev/null || fail "libljmm_preload.so is not a link to .so.0"
@@ -88,6 +96,11 @@ if grep -n '@[A-Z_]*@' "$t/README"; then fail "README still has template variabl
 grep -F "ljmm $version for Linux x86-64" "$t/README" >/dev/null || fail "README does not name version $version"
 grep -F "bin/ljmm-run" "$t/README" >/dev/null || fail "README does not mention bin/ljmm-run"
 ok "LICENSE is the project's MIT license; README filled in for $version"
+grep -qx "ExecStart=/bin/sh -c '/opt/ljmm/bin/ljmm-maps --prometheus --all nginx >.*" "$t/lib/systemd/system/ljmm-textfile.service" ||
+	fail "the tarball's ljmm-textfile.service does not run /opt/ljmm/bin/ljmm-maps"
+grep -F "systemctl link /opt/ljmm/lib/systemd/system/ljmm-textfile.service" "$t/README" >/dev/null ||
+	fail "README does not say how to use the textfile units"
+ok "the textfile service runs /opt/ljmm/bin/ljmm-maps, as the README's link makes true"
 sh "$src/tests/preload/check_glibc_floor.sh" "$t/lib/libljmm_preload.so.$version" "$t/bin/ljmm-maps" >"$tmp/floor.out" ||
 	{ cat "$tmp/floor.out"; fail "the tarball's files need a glibc newer than $LJMM_GLIBC_FLOOR"; }
 need=$(sed -n 's/.*newest glibc version needed: GLIBC_\([0-9.]*\) .*/\1/p' "$tmp/floor.out" | sort -V | sed -n '$p')

@@ -9,6 +9,10 @@
 #               title "NAME: worker process"), exactly, and not ljmm-maps itself
 #   prometheus  the exposition format, line by line (prom_check.sh, which must also
 #               reject broken samples), label values with \ " and a newline escaped
+#   prominfo    Prometheus for fleets: ljmm_build_info, ljmm_shim_enabled (1 under the
+#               shim, 0 with LJMM_ENABLE=off and without it), ljmm_shim_info's version,
+#               ljmm_process_start_time_seconds (from /proc/PID/stat and btime),
+#               ljmm_region_peak_bytes; promtool check metrics when promtool is there
 #   counters    counters read from a live process equal what it reports itself at exit
 #               (LJMM_STATS=on)
 #   unreadable  the reader as nobody against a root process: a row that says so,
@@ -53,7 +57,7 @@ command -v jq >/dev/null || {
 }
 
 case $case in
-rows | prometheus | counters | probe | unreadable) need_mem_access ;;
+rows | prometheus | prominfo | counters | probe | unreadable) need_mem_access ;;
 esac
 
 case $case in
@@ -214,6 +218,52 @@ EOF
 	"$maps" --prometheus --all map32_hold_nopie >"$dir/out2" || fail "--prometheus --all"
 	sh "$here/prom_check.sh" "$dir/out2" || fail "--prometheus --all: not valid"
 	;;
+prominfo)
+	start "$run" --lib "$lib" "$hold_nopie"
+	shim=$pid
+	start env LJMM_ENABLE=off "$run" --lib "$lib" "$hold_pie" 30
+	off=$pid
+	start "$hold_pie" 10
+	plain=$pid
+	"$maps" --prometheus "$shim" "$off" "$plain" >"$dir/out" 2>"$dir/err" || fail "--prometheus"
+	cat "$dir/out"
+	sh "$here/prom_check.sh" "$dir/out" || fail "the output is not valid exposition format"
+	promtool_check "$dir/out"
+	version=$("$maps" --version | sed 's/.* //')
+	# sample_is FAMILY PID VALUE [LABELS]: the sample of FAMILY for PID is VALUE.
+	sample_is() {
+		cmd=$(tr -d '\n' </proc/"$2"/comm)
+		grep -qxF "$1{pid=\"$2\",command=\"$cmd\"${4:-}} $3" "$dir/out" || fail "expected $1 of $2 to be $3"
+	}
+	grep -qxF "ljmm_build_info{version=\"$version\"} 1" "$dir/out" || fail "ljmm_build_info"
+	sample_is ljmm_shim_enabled "$shim" 1
+	sample_is ljmm_shim_enabled "$off" 0
+	sample_is ljmm_shim_enabled "$plain" 0
+	sample_is ljmm_shim_loaded "$off" 1
+	sample_is ljmm_shim_info "$shim" 1 ",version=\"$version\""
+	sample_is ljmm_shim_info "$off" 1 ",version=\"$version\""
+	if grep -q "^ljmm_shim_info{pid=\"$plain\"" "$dir/out"; then fail "ljmm_shim_info without the shim"; fi
+	# The start time: btime plus field 22 of /proc/PID/stat in clock ticks.
+	btime=$(sed -n 's/^btime //p' /proc/stat)
+	hz=$(getconf CLK_TCK)
+	for p in "$shim" "$off" "$plain"; do
+		ticks=$(sed 's/.*) //' "/proc/$p/stat" | awk '{ print $20 }')
+		want=$(awk -v b="$btime" -v t="$ticks" -v h="$hz" 'BEGIN { printf "%.2f", b + t / h }')
+		got=$(sed -n "s/^ljmm_process_start_time_seconds{pid=\"$p\",[^}]*} //p" "$dir/out")
+		[ "$got" = "$want" ] || fail "start time of $p: $got, expected $want"
+	done
+	# Peak: the region was needed in the shim's process (about 2 GiB at once), not in
+	# the others.
+	peak=$(sed -n "s/^ljmm_region_peak_bytes{pid=\"$shim\",[^}]*} //p" "$dir/out")
+	if [ -z "$peak" ] || [ "$peak" -le $((1900 * MIB)) ]; then fail "ljmm_region_peak_bytes of $shim: '$peak'"; fi
+	if grep -q "^ljmm_region_peak_bytes{pid=\"\($off\|$plain\)\"" "$dir/out"; then
+		fail "ljmm_region_peak_bytes where the region was never needed"
+	fi
+	# The same process a second time has the same start time; a new process a later one.
+	"$maps" --prometheus "$shim" >"$dir/out2" || fail "--prometheus again"
+	[ "$(grep '^ljmm_process_start_time_seconds' "$dir/out2")" = "$(grep "^ljmm_process_start_time_seconds{pid=\"$shim\"" "$dir/out")" ] ||
+		fail "the start time of $shim changed"
+	;;
 counters)
 	LJMM_STATS=on
 	export LJMM_STATS
@@ -286,7 +336,10 @@ unreadable)
 	case $r in *" - - - - - - - - unreadable (EACCES)") ;; *) fail "row: $r" ;; esac
 	as_nobody --prometheus "$pid" >"$dir/out" 2>"$dir/err" || fail "--prometheus as nobody"
 	sh "$here/prom_check.sh" "$dir/out" >/dev/null || fail "--prometheus as nobody: not valid"
-	[ "$(grep -c "pid=\"$pid\"" "$dir/out")" = 2 ] || fail "--prometheus as nobody: expected two samples"
+	# What /proc/PID/stat tells anyone (the start time), and that nothing else could be read.
+	[ "$(grep -c "pid=\"$pid\"" "$dir/out")" = 3 ] || fail "--prometheus as nobody: expected three samples"
+	grep "^ljmm_process_start_time_seconds{pid=\"$pid\",command=\"map32_hold_pie\"} [0-9]*\.[0-9]*\$" "$dir/out" >/dev/null ||
+		fail "start time as nobody"
 	grep "^ljmm_maps_readable{pid=\"$pid\",command=\"map32_hold_pie\"} 0\$" "$dir/out" >/dev/null || fail "maps_readable"
 	grep "^ljmm_counters_readable{pid=\"$pid\",command=\"map32_hold_pie\"} 0\$" "$dir/out" >/dev/null ||
 		fail "counters_readable"

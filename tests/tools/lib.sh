@@ -65,3 +65,21 @@ need_mem_access() {
 		exit 77
 	fi
 }
+
+# promtool_check FILE: `promtool check metrics` (Debian: prometheus) has nothing to say
+# about FILE; a note when promtool is not installed (prom_check.sh has checked the format).
+promtool_check() {
+	if command -v promtool >/dev/null 2>&1; then
+		promtool check metrics <"$1" >"$dir/promtool" 2>&1 || {
+			cat "$dir/promtool"
+			fail "promtool check metrics rejects $1"
+		}
+		[ ! -s "$dir/promtool" ] || {
+			cat "$dir/promtool"
+			fail "promtool check metrics complains about $1"
+		}
+		echo "promtool check metrics: clean"
+	else
+		echo "(promtool is not installed, Debian: prometheus; promtool check metrics not run)"
+	fi
+}

@@ -3,6 +3,9 @@
 # ljmm-maps tests (ctest tools_maps_CASE).
 # Usage: maps_test.sh CASE LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE MAP32_HOLD_NOPIE
 # (The fleet forms, the counters and Prometheus: fleet_test.sh.)
+# Case i386: a 32-bit process (hold32.s, assembled here) gets one line instead of a
+# picture, and rows that say so; skipped (77) without binutils' as and ld, or where the
+# kernel cannot run i386 programs (no CONFIG_IA32_EMULATION, or ia32_emulation=0).
 set -u
 case=$1 maps=$2 run=$3 libdir=$4 hold_pie=$5 hold_nopie=$6
 unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE
@@ -204,6 +207,62 @@ malformed)
 	bad_input "a binary file" "malformed maps line" "$maps"
 	bad_input "a directory" "cannot read $dir" "$dir"
 	bad_input "a missing file" "cannot open $dir/missing" "$dir/missing"
+	;;
+i386)
+	for t in as ld; do
+		command -v "$t" >/dev/null 2>&1 || skip "$t is not installed (Debian: binutils)"
+	done
+	as --32 -o "$dir/hold32.o" "$(dirname "$0")/hold32.s" 2>"$dir/err" || skip "as --32 cannot assemble i386 code: $(cat "$dir/err")"
+	ld -m elf_i386 -o "$dir/hold32" "$dir/hold32.o" 2>"$dir/err" || skip "ld -m elf_i386 cannot link: $(cat "$dir/err")"
+	"$dir/hold32" >/dev/null 2>&1 &
+	p=$!
+	sleep 0.2
+	if ! kill -0 "$p" 2>/dev/null; then
+		wait "$p" 2>/dev/null
+		skip "this kernel does not run i386 programs"
+	fi
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	start "$dir/hold32"
+	# The picture: one line, exit 0.
+	"$maps" "$pid" >"$dir/out" 2>"$dir/err" || fail "ljmm-maps of a 32-bit process: exit status $?"
+	cat "$dir/out"
+	[ ! -s "$dir/err" ] || fail "stderr not empty"
+	[ "$(cat "$dir/out")" = "pid $pid (hold32): a 32-bit process (i386): its whole address space lies below 4 GiB, so it has no low-2-GiB limit (MAP_32BIT and the shim are for x86-64 processes)" ] ||
+		fail "not the one line for a 32-bit process"
+	"$maps" --json "$pid" >"$dir/json" || fail "--json"
+	grep -q '^{"pid":'"$pid"',"comm":"hold32","abi":"i386","ljmm_mapped":false,"mappings":[0-9]*,"bytes":null,.*"picture":null,' "$dir/json" ||
+		fail "JSON of a 32-bit process"
+	# A 64-bit process says x86_64.
+	"$maps" --json self >"$dir/json" || fail "--json self"
+	grep -q '"abi":"x86_64"' "$dir/json" || fail "JSON abi of ljmm-maps itself"
+	# Rows: figures unknown, the last column says why; Prometheus marks it and gives no
+	# low-2-GiB figure for it.
+	"$maps" --table "$pid" >"$dir/out" || fail "--table"
+	cat "$dir/out"
+	[ "$(awk -v p="$pid" '$1 == p { $1 = $1; print }' "$dir/out")" = "$pid hold32 no - - - - - - - - 32-bit (i386: no low-2-GiB limit)" ] ||
+		fail "the table row of a 32-bit process"
+	"$maps" --prometheus "$pid" >"$dir/out" || fail "--prometheus"
+	sh "$(dirname "$0")/prom_check.sh" "$dir/out" || fail "--prometheus: not valid"
+	grep -q "^ljmm_process_32bit{pid=\"$pid\",command=\"hold32\"} 1\$" "$dir/out" || fail "ljmm_process_32bit"
+	if grep "^ljmm_\(kernel_window\|region\|free\|largest_hole\)_bytes{pid=\"$pid\"\|^ljmm_low_used_ratio{pid=\"$pid\"" "$dir/out" >/dev/null; then
+		fail "low-2-GiB figures for a 32-bit process"
+	fi
+	# A program its reader may not read (mode 0111, and the reader without
+	# CAP_DAC_OVERRIDE): 32-bit by its mappings, none above 4 GiB.
+	if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1; then
+		cp "$dir/hold32" "$dir/hold32x"
+		chmod 0111 "$dir/hold32x"
+		start "$dir/hold32x"
+		setpriv --inh-caps=-dac_override,-dac_read_search --bounding-set=-dac_override,-dac_read_search \
+			"$maps" "$pid" >"$dir/out" 2>"$dir/err" || fail "ljmm-maps without CAP_DAC_OVERRIDE"
+		cat "$dir/out"
+		grep -q "^pid $pid (hold32x): a 32-bit process (by its mappings): " "$dir/out" || fail "32-bit by the mappings"
+	else
+		echo "(not root, or no setpriv: the fallback to the mappings is not tested)"
+	fi
+	"$maps" --prometheus self >"$dir/out" || fail "--prometheus self"
+	grep -q '^ljmm_process_32bit{pid="[0-9]*",command="ljmm-maps"} 0$' "$dir/out" || fail "ljmm_process_32bit of itself"
 	;;
 *)
 	fail "unknown case"

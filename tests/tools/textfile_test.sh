@@ -1,18 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The node_exporter textfile recipe of docs/deploy.md, taken from the document itself
-# (the ```ini blocks after the "<!-- ljmm-test: textfile-service" and
-# "<!-- ljmm-test: textfile-timer" markers), with /usr/bin/ljmm-maps replaced by the
-# ljmm-maps under test, the textfile directory by a temporary one and "--all nginx" by
-# a name only the test's processes have:
-#   - systemd-analyze verify accepts both units (skipped without systemd-analyze);
-#   - the service's ExecStart command, run as systemd would run it, writes a .prom file
-#     that passes prom_check.sh with one row per process, counters read from the one
-#     under the shim, and leaves no temporary file behind;
+# The node_exporter textfile units the package ships (tools/prometheus/): the service
+# (generated from ljmm-textfile.service.in with the installed ljmm-maps's path) and
+# the timer.
+#   - docs/deploy.md shows them as the .deb installs them: the ```ini blocks after the
+#     "<!-- ljmm-test: textfile-service" and "<!-- ljmm-test: textfile-timer" markers
+#     are the template with /usr/bin/ljmm-maps and the timer, byte for byte;
+#   - systemd-analyze verify accepts the built units (skipped without systemd-analyze);
+#   - the built service's ExecStartPre= and ExecStart= commands, with its ljmm-maps
+#     replaced by the one under test, the textfile directory by a temporary one that
+#     does not exist yet and "--all nginx" by a name only the test's processes have,
+#     run as systemd would run them: the directory is made, the .prom file passes
+#     prom_check.sh (and promtool check metrics, where installed) with one row per
+#     process, counters read from the one under the shim, and no temporary file left;
 #   - when ljmm-maps fails, the previous .prom file stays exactly as it was.
-# Usage: textfile_test.sh DEPLOY_MD LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE
+# Usage: textfile_test.sh DEPLOY_MD SERVICE_IN TIMER BUILT_SERVICE LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE
 set -u
-doc=$1 maps=$2 run=$3 libdir=$4 hold_pie=$5
+doc=$1 service_in=$2 timer_src=$3 built=$4 maps=$5 run=$6 libdir=$7 hold_pie=$8
 
 unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE
 here=$(dirname "$0")
@@ -30,21 +34,36 @@ block() {
 		inblock && /^```/ { exit }
 		inblock { print }' "$doc"
 }
-service=$(block textfile-service)
-timer=$(block textfile-timer)
-[ -n "$service" ] || fail "$doc: no block after <!-- ljmm-test: textfile-service"
-[ -n "$timer" ] || fail "$doc: no block after <!-- ljmm-test: textfile-timer"
+block textfile-service >"$dir/doc.service"
+block textfile-timer >"$dir/doc.timer"
+[ -s "$dir/doc.service" ] || fail "$doc: no block after <!-- ljmm-test: textfile-service"
+[ -s "$dir/doc.timer" ] || fail "$doc: no block after <!-- ljmm-test: textfile-timer"
+sed 's|@LJMM_MAPS@|/usr/bin/ljmm-maps|g' "$service_in" >"$dir/deb.service"
+diff -u "$dir/deb.service" "$dir/doc.service" || fail "$doc shows another service than $service_in installs (diff above)"
+diff -u "$timer_src" "$dir/doc.timer" || fail "$doc shows another timer than $timer_src (diff above)"
+echo "docs/deploy.md shows the shipped units"
+service=$(cat "$built")
+timer=$(cat "$timer_src")
 textdir=/var/lib/prometheus/node-exporter
-printf '%s\n' "$service" | grep -F "/usr/bin/ljmm-maps --prometheus" >/dev/null || fail "the service does not run ljmm-maps --prometheus"
+# The ljmm-maps the built service runs (the configured bindir's).
+shipped_maps=$(sed -n "s|^ExecStart=/bin/sh -c '\([^ ]*/ljmm-maps\) .*|\1|p" "$built")
+[ -n "$shipped_maps" ] || fail "$built: ExecStart= does not run an ljmm-maps by its absolute path"
+printf '%s\n' "$service" | grep -F "$shipped_maps --prometheus" >/dev/null || fail "the service does not run ljmm-maps --prometheus"
 printf '%s\n' "$service" | grep -F "$textdir/ljmm.prom" >/dev/null || fail "the service does not write $textdir/ljmm.prom"
 printf '%s\n' "$timer" | grep '^OnUnitActiveSec=' >/dev/null || fail "the timer does not repeat"
+if printf '%s\n' "$service" | grep '^\[Install\]' >/dev/null; then fail "the service has an [Install] section: the timer starts it"; fi
+# Measured in a booted Debian 12 container (systemd 252): with a plain ReadWritePaths= and
+# the directory missing, the unit fails with 226/NAMESPACE before its mkdir can run.
+printf '%s\n' "$service" | grep -x "ReadWritePaths=-$textdir" >/dev/null ||
+	fail "ReadWritePaths= must tolerate a missing $textdir (a leading -)"
 
 tag=ljmmtf$$
-mkdir "$dir/text" "$dir/units"
+# (Not made here: the service makes it.)
+mkdir "$dir/units"
 # subst TEXT: the units with the test's paths (a sed on lines: the unit text has no
 # newline inside a value).
 subst() {
-	printf '%s\n' "$1" | sed -e "s|/usr/bin/ljmm-maps|$maps|g" -e "s|$textdir|$dir/text|g" -e "s|--all nginx|--all $tag|g"
+	printf '%s\n' "$1" | sed -e "s|$shipped_maps|$maps|g" -e "s|$textdir|$dir/text|g" -e "s|--all nginx|--all $tag|g"
 }
 subst "$service" >"$dir/units/ljmm-textfile.service"
 subst "$timer" >"$dir/units/ljmm-textfile.timer"
@@ -53,7 +72,8 @@ cat "$dir/units/ljmm-textfile.service" "$dir/units/ljmm-textfile.timer"
 
 if command -v systemd-analyze >/dev/null 2>&1; then
 	# The trailing colon: this directory, then systemd's own unit path.
-	SYSTEMD_UNIT_PATH=$dir/units: systemd-analyze verify "$dir/units/ljmm-textfile.service" \
+	# (--man=no: ljmm-maps(1) of Documentation= is not installed from a build tree.)
+	SYSTEMD_UNIT_PATH=$dir/units: systemd-analyze verify --man=no "$dir/units/ljmm-textfile.service" \
 		"$dir/units/ljmm-textfile.timer" >"$dir/verify" 2>&1
 	rc=$?
 	cat "$dir/verify"
@@ -70,19 +90,25 @@ shim=$pid
 start "$dir/$tag" 10
 plain=$pid
 
-# ExecStart= as systemd runs it: the value split like a shell's words (the recipe uses
-# only single quotes, which systemd reads the same way), with the unit's UMask.
+# ExecStartPre= and ExecStart= as systemd runs them: the value split like a shell's
+# words (the unit uses only single quotes, which systemd reads the same way; the "+"
+# prefix only lifts the sandbox), with the unit's UMask.
+pre=$(sed -n 's/^ExecStartPre=+//p' "$dir/units/ljmm-textfile.service")
 cmd=$(sed -n 's/^ExecStart=//p' "$dir/units/ljmm-textfile.service")
+[ -n "$pre" ] || fail "no ExecStartPre=+ in the service (it makes the textfile directory)"
 [ -n "$cmd" ] || fail "no ExecStart= in the service"
-case $cmd in *'$'* | *'%'*) fail "ExecStart= uses \$ or %, which systemd expands itself: keep the recipe free of them" ;; esac
+case $pre$cmd in *'$'* | *'%'*) fail "ExecStart= uses \$ or %, which systemd expands itself: keep the unit free of them" ;; esac
+[ ! -e "$dir/text" ] || fail "$dir/text exists before the service ran"
 (
 	umask 022
-	eval "$cmd"
-) || fail "the service's command failed"
+	eval "$pre" && eval "$cmd"
+) || fail "the service's commands failed"
+[ "$(stat -c %a "$dir/text")" = 755 ] || fail "the directory the service made is mode $(stat -c %a "$dir/text")"
 prom=$dir/text/ljmm.prom
 [ -f "$prom" ] || fail "no $prom"
 cat "$prom"
 sh "$here/prom_check.sh" "$prom" || fail "$prom is not valid exposition format"
+promtool_check "$prom"
 grep '^ljmm_processes 2$' "$prom" >/dev/null || fail "expected 2 processes"
 grep "^ljmm_counters_readable{pid=\"$shim\",command=\"$tag\"} 1\$" "$prom" >/dev/null || fail "counters of $shim"
 grep "^ljmm_shim_loaded{pid=\"$plain\",command=\"$tag\"} 0\$" "$prom" >/dev/null || fail "shim_loaded of $plain"
@@ -98,4 +124,4 @@ broken=$(printf '%s\n' "$cmd" | sed "s|$maps|$maps --no-such-option|")
 ) 2>"$dir/err" && fail "the command with a failing ljmm-maps succeeded"
 cmp -s "$prom" "$dir/before" || fail "a failed run changed $prom"
 echo "a failed run: $(cat "$dir/err"); $prom unchanged"
-echo "textfile recipe: ok"
+echo "textfile units: ok"
