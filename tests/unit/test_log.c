@@ -393,6 +393,49 @@ static int open_fds(void)
 	return n;
 }
 
+/* The library's kept log descriptor: the one above 2 opened for appending. */
+static int kept_descriptor(void)
+{
+	for (int fd = 3; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) != -1 && fcntl(fd, F_GETFL) & O_APPEND)
+			return fd;
+	ck_abort_msg("no kept log descriptor");
+	return -1;
+}
+
+/* A fresh temporary directory of that mode, in dir. */
+static void temp_dir(char *dir, size_t cap, mode_t mode)
+{
+	snprintf(dir, cap, "%s/ljmm-test-dir-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(chmod(dir, mode), 0);
+}
+
+/* Run fn in a forked child that dropped privileges to uid and gid 65534, as a worker
+ * does (root only); its exit status must be 0. The child's PID. */
+static pid_t as_worker(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (setgid(65534) != 0 || setuid(65534) != 0)
+			_exit(10);
+		_exit(fn());
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "worker status %#x", status);
+	return pid;
+}
+
+/* The file at path holds (after the time and level are taken off) exactly want. */
+static void expect_text(const char *path, const char *want)
+{
+	char got[4096];
+	slurp(path, got, sizeof got);
+	ck_assert_str_eq(got, want);
+}
+
 START_TEST(test_log_goes_to_stderr_by_default)
 {
 	char err[4096], got[256], want[256];
@@ -424,10 +467,7 @@ START_TEST(test_log_file_kept_above_stderr_close_on_exec)
 	log_line("first");
 	log_line("second");
 	ck_assert_int_eq(open_fds(), before + 1);
-	for (int i = 0; i < 1024 && kept < 0; i++)
-		if (fcntl(i, F_GETFD) != -1 && i > 2 && fcntl(i, F_GETFL) & O_APPEND)
-			kept = i;
-	ck_assert_int_gt(kept, 2);
+	kept = kept_descriptor();
 	ck_assert_int_eq(fcntl(kept, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	snprintf(want, sizeof want, "existing\nljmm[%ld]: first\nljmm[%ld]: second\n", (long)getpid(), (long)getpid());
 	slurp(path, got, sizeof got);
@@ -803,34 +843,31 @@ START_TEST(test_log_utc_matches_gmtime)
 END_TEST
 
 /* Root's master opens the file, its worker drops privileges and still writes to it. */
+static const char *worker_path; /* what a worker must not be able to open itself */
+
+static int worker_logs(void)
+{
+	if (worker_path && open(worker_path, O_WRONLY | O_APPEND) >= 0)
+		return 11;
+	log_line("worker");
+	return 0;
+}
+
 START_TEST(test_log_worker_after_privilege_drop_writes_through_kept_file)
 {
-	char dir[4096], path[4200], got[1024], want[512];
+	char dir[4096], path[4200], want[512];
 	pid_t pid;
-	int status;
 	if (geteuid() != 0)
 		return; /* dropping privileges needs root */
-	snprintf(dir, sizeof dir, "%s/ljmm-test-priv-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir)); /* 0700, root's */
+	temp_dir(dir, sizeof dir, 0700);
 	snprintf(path, sizeof path, "%s/ljmm.log", dir);
 	ljmm_log_configure(path, 0);
 	ck_assert_int_eq(ljmm_log_check(), 0);
 	log_line("master");
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (setgid(65534) != 0 || setuid(65534) != 0)
-			_exit(10);
-		if (open(path, O_WRONLY | O_APPEND) >= 0)
-			_exit(11); /* the worker could not have opened it itself */
-		log_line("worker");
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(status, 0);
+	worker_path = path;
+	pid = as_worker(worker_logs);
 	snprintf(want, sizeof want, "ljmm[%ld]: master\nljmm[%ld]: worker\n", (long)getpid(), (long)pid);
-	slurp(path, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_text(path, want);
 	unlink(path);
 	rmdir(dir);
 }
@@ -871,16 +908,21 @@ END_TEST
 
 /* A new file the process may not open (made root's 0600 after the worker dropped
  * privileges): the lines go on into the rotated file, after one line saying so. */
+static int worker_logs_two(void)
+{
+	log_line("one");
+	log_line("two");
+	return 0;
+}
+
 START_TEST(test_log_rotation_to_a_file_not_ours_keeps_the_old_one)
 {
-	char dir[4096], path[4200], rotated[4200], got[8192], want[8192];
+	char dir[4096], path[4200], rotated[4200], got[64], want[8192];
 	pid_t pid;
-	int status, fd;
+	int fd;
 	if (geteuid() != 0)
 		return;
-	snprintf(dir, sizeof dir, "%s/ljmm-test-rot-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(chmod(dir, 0755), 0);
+	temp_dir(dir, sizeof dir, 0755);
 	snprintf(path, sizeof path, "%s/ljmm.log", dir);
 	snprintf(rotated, sizeof rotated, "%s/ljmm.log.1", dir);
 	ljmm_log_configure(path, 0);
@@ -889,23 +931,12 @@ START_TEST(test_log_rotation_to_a_file_not_ours_keeps_the_old_one)
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	ck_assert_int_ge(fd, 0);
 	close(fd);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (setgid(65534) != 0 || setuid(65534) != 0)
-			_exit(10);
-		log_line("one");
-		log_line("two");
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(status, 0);
-	slurp(rotated, got, sizeof got);
+	pid = as_worker(worker_logs_two);
 	snprintf(want, sizeof want,
 		 "ljmm[%ld]: cannot reopen LJMM_LOG_FILE='%s': EACCES after a rotation; writing on to the rotated file\n"
 		 "ljmm[%ld]: one\nljmm[%ld]: two\n",
 		 (long)pid, path, (long)pid, (long)pid);
-	ck_assert_str_eq(got, want);
+	expect_text(rotated, want);
 	ck_assert_uint_eq(slurp(path, got, sizeof got), 0);
 	unlink(path);
 	unlink(rotated);
@@ -916,11 +947,10 @@ END_TEST
 /* "%p": a file per process; a forked child opens its own; "%%" is a "%". */
 START_TEST(test_log_pid_pattern_gives_each_process_its_file)
 {
-	char dir[4096], pattern[4200], mine[4200], childs[4200], got[512], want[256];
+	char dir[4096], pattern[4200], mine[4200], childs[4200], want[256];
 	pid_t pid;
 	int status;
-	snprintf(dir, sizeof dir, "%s/ljmm-test-pid-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
+	temp_dir(dir, sizeof dir, 0700);
 	snprintf(pattern, sizeof pattern, "%s/ljmm.%%p.100%%%%.log", dir);
 	snprintf(mine, sizeof mine, "%s/ljmm.%ld.100%%.log", dir, (long)getpid());
 	ljmm_log_configure(pattern, 0);
@@ -936,11 +966,9 @@ START_TEST(test_log_pid_pattern_gives_each_process_its_file)
 	ck_assert_int_eq(status, 0);
 	snprintf(childs, sizeof childs, "%s/ljmm.%ld.100%%.log", dir, (long)pid);
 	snprintf(want, sizeof want, "ljmm[%ld]: parent\n", (long)getpid());
-	slurp(mine, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_text(mine, want);
 	snprintf(want, sizeof want, "ljmm[%ld]: child\n", (long)pid);
-	slurp(childs, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_text(childs, want);
 	unlink(mine);
 	unlink(childs);
 	rmdir(dir);
@@ -950,31 +978,19 @@ END_TEST
 /* A child that may not create its own "%p" file writes into its parent's. */
 START_TEST(test_log_pid_pattern_child_without_rights_uses_the_parents_file)
 {
-	char dir[4096], pattern[4200], mine[4200], got[512], want[256];
+	char dir[4096], pattern[4200], mine[4200], want[256];
 	pid_t pid;
-	int status;
 	if (geteuid() != 0)
 		return;
-	snprintf(dir, sizeof dir, "%s/ljmm-test-pidpriv-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(chmod(dir, 0755), 0);
+	temp_dir(dir, sizeof dir, 0755);
 	snprintf(pattern, sizeof pattern, "%s/ljmm.%%p.log", dir);
 	snprintf(mine, sizeof mine, "%s/ljmm.%ld.log", dir, (long)getpid());
 	ljmm_log_configure(pattern, 0);
 	ck_assert_int_eq(ljmm_log_check(), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (setgid(65534) != 0 || setuid(65534) != 0)
-			_exit(10);
-		log_line("worker");
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(status, 0);
+	worker_path = NULL;
+	pid = as_worker(worker_logs);
 	snprintf(want, sizeof want, "ljmm[%ld]: worker\n", (long)pid);
-	slurp(mine, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_text(mine, want);
 	unlink(mine);
 	rmdir(dir);
 }
@@ -1024,10 +1040,7 @@ START_TEST(test_log_dup2_over_kept_descriptor_is_not_written)
 	temp_path(data, sizeof data);
 	ljmm_log_configure(path, 0);
 	ck_assert_int_eq(ljmm_log_check(), 0);
-	for (int i = 3; i < 1024 && kept < 0; i++)
-		if (fcntl(i, F_GETFD) != -1 && fcntl(i, F_GETFL) & O_APPEND)
-			kept = i;
-	ck_assert_int_gt(kept, 2);
+	kept = kept_descriptor();
 	fd = open(data, O_WRONLY | O_APPEND);
 	ck_assert_int_eq(dup2(fd, kept), kept);
 	close(fd);
@@ -1061,37 +1074,31 @@ static void *log_lines(void *arg)
 	return NULL;
 }
 
+static int worker_runs_threads(void)
+{
+	pthread_t t[LOG_THREADS];
+	void *rc;
+	for (long i = 0; i < LOG_THREADS; i++)
+		if (pthread_create(&t[i], NULL, log_lines, (void *)(intptr_t)i) != 0)
+			return 11;
+	for (int i = 0; i < LOG_THREADS; i++)
+		if (pthread_join(t[i], &rc) != 0 || rc)
+			return 12;
+	return 0;
+}
+
 START_TEST(test_log_threads_share_the_kept_file)
 {
 	static char got[LOG_THREADS * LOG_LINES * 80];
 	char dir[4096], path[4200], err[4096], want[64];
-	pthread_t t[LOG_THREADS];
-	void *rc;
-	snprintf(dir, sizeof dir, "%s/ljmm-test-threads-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/ljmm.log", dir);
-	pid_t pid;
-	int status;
 	if (geteuid() != 0)
 		return; /* the threads run as a user that could not open the path alone */
+	temp_dir(dir, sizeof dir, 0700);
+	snprintf(path, sizeof path, "%s/ljmm.log", dir);
 	capture_stderr(err, sizeof err);
 	ljmm_log_configure(path, 0);
 	ck_assert_int_eq(ljmm_log_check(), 0);
-	pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		if (setgid(65534) != 0 || setuid(65534) != 0)
-			_exit(10);
-		for (long i = 0; i < LOG_THREADS; i++)
-			if (pthread_create(&t[i], NULL, log_lines, (void *)(intptr_t)i) != 0)
-				_exit(11);
-		for (int i = 0; i < LOG_THREADS; i++)
-			if (pthread_join(t[i], &rc) != 0 || rc)
-				_exit(12);
-		_exit(0);
-	}
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert_int_eq(status, 0);
+	as_worker(worker_runs_threads);
 	slurp(path, got, sizeof got);
 	for (int i = 0; i < LOG_THREADS; i++)
 		for (int j = 0; j < LOG_LINES; j += 37) {
