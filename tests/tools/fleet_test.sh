@@ -25,9 +25,13 @@
 #               forged probe mapped 3000 times, then 12 such files: the reads of
 #               /proc/PID/mem stay bounded (LJMM_MAPS_DEBUG's count, and strace's where
 #               it is installed), the forged probe is refused and the real counters read
-# Usage: fleet_test.sh CASE LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE MAP32_HOLD_NOPIE FAKE_PROBE
+#   fuse        a process with a file named libljmm_preload.so mapped from a FUSE file
+#               system whose daemon never answers a read (fuse_stall.c): ljmm-maps
+#               reports it unreadable at once and no read reaches the daemon (skipped,
+#               77, where a FUSE mount cannot be made: not root, no /dev/fuse)
+# Usage: fleet_test.sh CASE LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE MAP32_HOLD_NOPIE FAKE_PROBE FUSE_STALL
 set -u
-case=$1 maps=$2 run=$3 libdir=$4 hold_pie=$5 hold_nopie=$6 fake=$7
+case=$1 maps=$2 run=$3 libdir=$4 hold_pie=$5 hold_nopie=$6 fake=$7 fuse=$8
 unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE
 here=$(dirname "$0")
 lib=$(cd "$libdir" && pwd -P)/libljmm_preload.so
@@ -61,7 +65,7 @@ command -v jq >/dev/null || {
 }
 
 case $case in
-rows | prometheus | prominfo | counters | probe | flood | unreadable) need_mem_access ;;
+rows | prometheus | prominfo | counters | probe | flood | fuse | unreadable) need_mem_access ;;
 esac
 
 case $case in
@@ -534,6 +538,42 @@ flood)
 	grep -F "at most $cap files named" "$here/../../docs/troubleshooting.md" >/dev/null ||
 		fail "docs/troubleshooting.md does not give the cap, $cap"
 	grep -F "at most $cap of them" "$here/../../man/ljmm-maps.1" >/dev/null || fail "ljmm-maps(1) does not give the cap, $cap"
+	;;
+fuse)
+	mkdir "$dir/mnt"
+	out=$dir/hold1
+	"$fuse" "$dir/mnt" >"$out" 2>&1 &
+	pid=$!
+	bg_pids="$bg_pids $pid"
+	i=0
+	until grep "^ready" "$out" >/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid"
+			rc=$?
+			[ "$rc" = 77 ] && skip "$(sed "s/^SKIP: //" "$out")"
+			fail "fuse_stall exited ($rc)"
+		fi
+		i=$((i + 1))
+		[ "$i" -lt 300 ] || fail "fuse_stall did not get ready in 30 s"
+		sleep 0.1
+	done
+	target=$(sed -n 's/^ready //p' "$out")
+	grep " $dir/mnt/libljmm_preload.so\$" "/proc/$target/maps" || fail "the file is not mapped"
+	# A read of the file's pages would wait for the daemon (SIGKILL ends it; SIGTERM
+	# does not), as ljmm-maps did before it checked the file system.
+	LJMM_MAPS_DEBUG=1 timeout -s KILL 60 "$maps" --json "$target" >"$dir/json" 2>"$dir/err" ||
+		fail "ljmm-maps on the FUSE-backed process did not finish (or failed)"
+	cat "$dir/err"
+	json_ok "$dir/json"
+	[ "$(jqv "$dir/json" '[.counters.status, .counters.detail] | @tsv')" = \
+		"unreadable	on a FUSE or network file system, whose reads may block" ] ||
+		fail "counters: $(jq -c .counters "$dir/json")"
+	if grep '^READ request' "$out" >/dev/null; then fail "a read reached the FUSE daemon"; fi
+	grep 'skipped, on a FUSE or network file system' "$dir/err" >/dev/null || fail "the debug line does not say why"
+	grep '/proc/PID/mem: 0 reads, 0 bytes$' "$dir/err" >/dev/null || fail "/proc/PID/mem was read"
+	timeout -s KILL 60 "$maps" --prometheus "$target" >"$dir/out" || fail "--prometheus did not finish"
+	grep "^ljmm_counters_readable{pid=\"$target\",command=\"fuse_stall\"} 0\$" "$dir/out" >/dev/null ||
+		fail "--prometheus: ljmm_counters_readable"
 	;;
 *)
 	fail "unknown case"
