@@ -3,12 +3,20 @@
  *
  * One ljmm_probe_t lives in the library's initialised data, so it sits in the
  * library's own writable file mapping (the "rw-p .../libljmm_preload.so.0.1.0" line of
- * /proc/PID/maps), on a page every process already has resident: no extra mapping,
- * no file descriptor, any kernel. A reader with ptrace access to the process (same
- * user without Yama restrictions, or root) reads that mapping through /proc/PID/mem,
- * finds the 16-byte magic at an 8-byte-aligned offset, checks layout and size, and
- * then reads stats_size bytes of the live ljmm_stats_t at stats_addr. Fields are only
- * ever appended; layout changes only if one changes meaning. */
+ * /proc/PID/maps), on a page the constructor writes (a private copy, never a file page
+ * once the process runs): no extra mapping, no file descriptor, any kernel.
+ *
+ * Where it is, the library says in an ELF note (LJMM_NOTE_NAME, type LJMM_NOTE_PROBE)
+ * in its PT_NOTE segment, read-only and at the start of its first mapping: the
+ * descriptor holds the link-time offset from the descriptor to ljmm_probe (a
+ * PC-relative constant: no dynamic relocation in a read-only section) and the probe's
+ * size. A reader with ptrace access to the process (same user without Yama
+ * restrictions, or root) reads the ELF header, the program headers and the notes
+ * through /proc/PID/mem (a page each at most), then the probe, checks magic, layout,
+ * size and that the probe and the counters lie in the object's writable segments, and
+ * then reads stats_size bytes of the live ljmm_stats_t at stats_addr (tools/procmem.c).
+ * Libraries from before the note (0.1.0 without it) are found by a bounded scan for the
+ * magic. Fields are only ever appended; layout changes only if one changes meaning. */
 #ifndef LJMM_PROBE_H
 #define LJMM_PROBE_H
 
@@ -19,6 +27,14 @@
 #define LJMM_PROBE_MAGIC_LEN 16
 /** The layout described here. */
 #define LJMM_PROBE_LAYOUT 1
+/** sizeof(ljmm_probe_t), as the note's assembler text needs it (checked in stats.c). */
+#define LJMM_PROBE_SIZE 56
+
+/** The note that locates the probe: name, type, descriptor size (two 32-bit words:
+ * int32 offset from the descriptor's first byte to the probe, uint32 LJMM_PROBE_SIZE). */
+#define LJMM_NOTE_NAME "ljmm"
+#define LJMM_NOTE_PROBE 0x6c6a0001
+#define LJMM_NOTE_DESCSZ 8
 
 /** Flags of ljmm_probe_t.flags. */
 enum {

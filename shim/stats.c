@@ -17,6 +17,27 @@ ljmm_probe_t ljmm_probe __attribute__((aligned(8))) = {
 	LJMM_PROBE_MAGIC, LJMM_PROBE_LAYOUT, (uint32_t)sizeof(ljmm_stats_t), 0, 0, LJMM_VERSION,
 };
 
+_Static_assert(sizeof(ljmm_probe_t) == LJMM_PROBE_SIZE, "LJMM_PROBE_SIZE is sizeof(ljmm_probe_t)");
+
+#define LJMM_STR_(x) #x
+#define LJMM_STR(x) LJMM_STR_(x)
+/* The note that tells ljmm-maps where the probe is (probe.h), in a section of its own
+ * that the linker puts with the other SHT_NOTE sections into the PT_NOTE segment, in
+ * the first, read-only mapping (GNU ld and lld place orphan note sections there).
+ * The offset `ljmm_probe - .Lljmm_note_desc` is resolved by the linker (ljmm_probe is
+ * hidden): the section needs no relocation at run time, and the library exports no new
+ * symbol (library_symbols). */
+__asm__(".pushsection .note.ljmm,\"a\",@note\n"
+	"\t.balign 4\n"
+	"\t.long 5\n"                      /* namesz: "ljmm" and its NUL */
+	"\t.long " LJMM_STR(LJMM_NOTE_DESCSZ) "\n"
+	"\t.long " LJMM_STR(LJMM_NOTE_PROBE) "\n"
+	"\t.asciz \"" LJMM_NOTE_NAME "\"\n"
+	"\t.balign 4\n"
+	".Lljmm_note_desc:\t.long ljmm_probe - .Lljmm_note_desc\n"
+	"\t.long " LJMM_STR(LJMM_PROBE_SIZE) "\n"
+	"\t.popsection\n");
+
 void ljmm_stats_publish(uint64_t flags)
 {
 	__atomic_store_n(&ljmm_probe.stats_addr, (uint64_t)(uintptr_t)&ljmm_stats_live, __ATOMIC_RELAXED);

@@ -11,8 +11,10 @@
  *
  * Where the process may be read (ptrace access: its user without Yama restrictions, or
  * root), the shim's live counters are read too, without stopping it: the probe
- * (shim/probe.h) in the library's writable file mapping is found through
- * /proc/PID/mem and leads to the ljmm_stats_t.
+ * (shim/probe.h) in the library's writable data is found through its ELF note and
+ * /proc/PID/mem (tools/procmem.c: a few bounded reads per object, at most
+ * LJMM_PROCMEM_CANDIDATES objects, none on a FUSE or network file system) and leads to
+ * the ljmm_stats_t.
  *
  * Everything read is untrusted: a maps file (--maps-file reads any file) is checked
  * field by field and a malformed line is reported, never guessed at; a probe is only
@@ -38,6 +40,7 @@
 
 #include "../include/ljmm.h"
 #include "../shim/probe.h"
+#include "procmem.h"
 
 #define LOW_END ((uint64_t)1 << 31)        /* what MAP_32BIT memory must stay below */
 #define KWIN_START ((uint64_t)1 << 30)     /* the kernel serves MAP_32BIT from here up */
@@ -48,9 +51,6 @@
 /* The shim puts its guard at page_up(brk) + LJMM_GUARD_RESERVE, and the reserve is at
  * most 1 GiB: search that far above the heap's end. */
 #define GUARD_WINDOW ((uint64_t)1 << 30)
-/* The library's writable file mapping is a page or two; never read more than this of
- * it, whatever a maps line claims. */
-#define PROBE_SCAN_MAX ((uint64_t)1 << 20)
 /* A probe claiming a larger ljmm_stats_t is not believed. */
 #define STATS_SIZE_MAX 65536u
 /* task->flags bit of kernel threads (include/linux/sched.h, since Linux 2.6.27). */
@@ -88,17 +88,9 @@ typedef struct {
 	uint64_t start, end;
 	bool anon;    /* no pathname, or a named anonymous mapping ([anon:...]) */
 	bool noacc;   /* ---p */
+	bool exec;    /* --x- */
 	bool heap;    /* [heap] */
 } mapping_t;
-
-typedef struct {
-	uint64_t start, end;
-} range_t;
-
-typedef struct {
-	range_t *v;
-	size_t n, cap;
-} ranges_t;
 
 /* The fields of /proc/PID/stat this needs (proc(5) numbers them from 1). */
 typedef struct {
@@ -130,6 +122,12 @@ typedef struct {
 	ljmm_stats_t st;
 } counters_t;
 
+/* A mapping of a file named like the library. */
+typedef struct {
+	ljmm_procmem_cand_t c; /* start and end of the mapping, the file's device and inode */
+	bool off0, exec;       /* at file offset 0; executable */
+} libmap_t;
+
 typedef struct {
 	/* input */
 	const char *maps_path;
@@ -140,7 +138,12 @@ typedef struct {
 	size_t nlow, caplow;
 	size_t nmaps;         /* all mappings */
 	bool ljmm;            /* libljmm_preload is mapped */
-	ranges_t libdata;     /* its writable file mappings (rw-p), where the probe lives */
+	libmap_t *libmaps;    /* its mappings */
+	size_t nlibmaps, caplibmaps;
+	ljmm_procmem_cand_t cand[LJMM_PROCMEM_CANDIDATES]; /* the files examined for a probe */
+	ranges_t candmaps[LJMM_PROCMEM_CANDIDATES];        /* every mapping of each of them */
+	size_t ncand;
+	size_t cand_over;     /* further files, not examined */
 	ranges_t writable;    /* every writable mapping, where its counters may live */
 	bool have_heap;
 	uint64_t heap_start, heap_end;
@@ -315,11 +318,13 @@ static bool is_ljmm_path(const char *path)
 }
 
 /* "start-end perms offset major:minor inode [path]"; NULL on success, else why not.
- * *writable and *path describe the mapping for the probe search. */
-static const char *parse_line(const char *line, mapping_t *m, bool *writable, const char **pathp)
+ * *writable, *path and *id (the offset in id->start, the file's device and inode)
+ * describe the mapping for the probe search. */
+static const char *parse_line(const char *line, mapping_t *m, bool *writable, const char **pathp,
+			      ljmm_procmem_cand_t *id)
 {
 	const char *p = line, *path;
-	uint64_t off, dev;
+	uint64_t off, major, minor;
 	if (!take_hex(&p, &m->start) || !take_char(&p, '-') || !take_hex(&p, &m->end) || !take_char(&p, ' '))
 		return "bad address range";
 	if (m->start >= m->end)
@@ -330,14 +335,19 @@ static const char *parse_line(const char *line, mapping_t *m, bool *writable, co
 	    p[4] != ' ')
 		return "bad permissions";
 	m->noacc = !strncmp(p, "---p", 4);
+	m->exec = p[2] == 'x';
 	*writable = p[1] == 'w';
 	p += 5;
 	if (!take_hex(&p, &off) || !take_char(&p, ' '))
 		return "bad offset";
-	if (!take_hex(&p, &dev) || !take_char(&p, ':') || !take_hex(&p, &dev) || !take_char(&p, ' '))
+	if (!take_hex(&p, &major) || !take_char(&p, ':') || !take_hex(&p, &minor) || !take_char(&p, ' '))
 		return "bad device";
-	if (!take_u64(&p, NULL))
+	if (!take_u64(&p, &id->inode))
 		return "bad inode";
+	/* The kernel prints MAJOR(dev) and MINOR(dev): 12 and 20 bits. */
+	id->start = off;
+	id->major = major > 0xfff ? 0xfff : (unsigned)major;
+	id->minor = minor > 0xfffff ? 0xfffff : (unsigned)minor;
 	if (*p && *p != ' ')
 		return "junk after the inode";
 	for (path = p; *path == ' '; path++)
@@ -359,36 +369,88 @@ static void excerpt(const char *line, size_t len, char *out, size_t cap)
 	out[i] = 0;
 }
 
-static bool ranges_add(ranges_t *r, uint64_t start, uint64_t end)
+static bool same_file(const ljmm_procmem_cand_t *a, const ljmm_procmem_cand_t *b)
 {
-	if (r->n == r->cap) {
-		size_t ncap = r->cap ? r->cap * 2 : 64;
-		range_t *n = realloc(r->v, ncap * sizeof *n);
-		if (!n)
-			return false;
-		r->v = n;
-		r->cap = ncap;
+	return a->major == b->major && a->minor == b->minor && a->inode == b->inode;
+}
+
+static int libmap_cmp(const void *a, const void *b)
+{
+	const libmap_t *x = a, *y = b;
+	if (x->c.major != y->c.major)
+		return x->c.major < y->c.major ? -1 : 1;
+	if (x->c.minor != y->c.minor)
+		return x->c.minor < y->c.minor ? -1 : 1;
+	if (x->c.inode != y->c.inode)
+		return x->c.inode < y->c.inode ? -1 : 1;
+	return x->c.start < y->c.start ? -1 : x->c.start > y->c.start;
+}
+
+/* Of a file's mappings (a group of s->libmaps), the one an object starts at. */
+static int cand_cmp(const void *a, const void *b)
+{
+	const libmap_t *x = a, *y = b;
+	if (x->exec != y->exec)
+		return x->exec ? -1 : 1;
+	return x->c.start < y->c.start ? -1 : x->c.start > y->c.start;
+}
+
+/* The objects to look into for a probe: one per file (device and inode: the loader
+ * maps a file once) that has a mapping at file offset 0, its lowest such, at most
+ * LJMM_PROCMEM_CANDIDATES. A process that maps such a file thousands of times costs no
+ * more reads than one that maps it once. Past the cap, files the process executes come
+ * first (a loaded library has its text mapped r-xp; a data file named like it rarely
+ * does), then in address order. */
+static bool select_candidates(state_t *s)
+{
+	size_t i, j, k, n = 0;
+	libmap_t *first;
+	if (!s->nlibmaps)
+		return true;
+	qsort(s->libmaps, s->nlibmaps, sizeof *s->libmaps, libmap_cmp);
+	if (!(first = malloc(s->nlibmaps * sizeof *first)))
+		return false;
+	/* One entry per file: its first offset-0 mapping, executable if any is. */
+	for (i = 0; i < s->nlibmaps; i = j) {
+		bool exec = false, off0 = false;
+		for (j = i; j < s->nlibmaps && same_file(&s->libmaps[i].c, &s->libmaps[j].c); j++) {
+			exec |= s->libmaps[j].exec;
+			if (s->libmaps[j].off0 && !off0) {
+				first[n] = s->libmaps[j];
+				off0 = true;
+			}
+		}
+		if (off0)
+			first[n++].exec = exec;
 	}
-	r->v[r->n].start = start;
-	r->v[r->n++].end = end;
+	qsort(first, n, sizeof *first, cand_cmp);
+	s->ncand = n < LJMM_PROCMEM_CANDIDATES ? n : LJMM_PROCMEM_CANDIDATES;
+	s->cand_over = n - s->ncand;
+	for (k = 0; k < s->ncand; k++) {
+		s->cand[k] = first[k].c;
+		for (i = 0; i < s->nlibmaps; i++)
+			if (same_file(&s->libmaps[i].c, &first[k].c) &&
+			    !ljmm_procmem_ranges_add(&s->candmaps[k], s->libmaps[i].c.start, s->libmaps[i].c.end)) {
+				free(first);
+				return false;
+			}
+	}
+	free(first);
 	return true;
 }
 
-/* [addr, addr + len) lies in mappings of r (in address order) with no gap. */
-static bool ranges_cover(const ranges_t *r, uint64_t addr, uint64_t len)
+/* v (n elements of elem bytes, room for *cap) with room for one more: v, or a larger
+ * copy (*cap updated), or NULL when out of memory (v unchanged). */
+static void *grow(void *v, size_t *cap, size_t n, size_t elem, size_t first)
 {
-	uint64_t pos = addr, end = addr + len;
-	size_t i;
-	if (end < addr)
-		return false;
-	for (i = 0; i < r->n && pos < end; i++) {
-		if (r->v[i].end <= pos)
-			continue;
-		if (r->v[i].start > pos)
-			return false;
-		pos = r->v[i].end;
-	}
-	return pos >= end;
+	size_t ncap = *cap ? *cap * 2 : first;
+	void *nv;
+	if (n < *cap)
+		return v;
+	if (!(nv = realloc(v, ncap * elem)))
+		return NULL;
+	*cap = ncap;
+	return nv;
 }
 
 /* Reads maps text from f. 0, or 1 after a message; ESRCH while reading a live
@@ -405,13 +467,15 @@ static int read_maps(state_t *s, FILE *f)
 		mapping_t m;
 		const char *why, *path = "";
 		bool writable = false;
+		ljmm_procmem_cand_t id;
+		void *v;
 		char ex[64];
 		lineno++;
 		if (line[len - 1] == '\n')
 			line[--len] = 0;
 		if (strlen(line) != (size_t)len)
 			why = "NUL byte in the line";
-		else if (!(why = parse_line(line, &m, &writable, &path)) && s->nmaps && m.start < prev_end)
+		else if (!(why = parse_line(line, &m, &writable, &path, &id)) && s->nmaps && m.start < prev_end)
 			why = "mapping out of order or overlapping the one before";
 		if (why) {
 			excerpt(line, (size_t)len, ex, sizeof ex);
@@ -423,12 +487,18 @@ static int read_maps(state_t *s, FILE *f)
 		s->top_end = m.end;
 		if (is_ljmm_path(path)) {
 			s->ljmm = true;
-			if (writable && !ranges_add(&s->libdata, m.start, m.end)) {
+			if (!(v = grow(s->libmaps, &s->caplibmaps, s->nlibmaps, sizeof *s->libmaps, 16))) {
 				rc = fail("out of memory");
 				break;
 			}
+			s->libmaps = v;
+			s->libmaps[s->nlibmaps].c = id;
+			s->libmaps[s->nlibmaps].c.start = m.start;
+			s->libmaps[s->nlibmaps].c.end = m.end;
+			s->libmaps[s->nlibmaps].off0 = !id.start;
+			s->libmaps[s->nlibmaps++].exec = m.exec;
 		}
-		if (writable && !ranges_add(&s->writable, m.start, m.end)) {
+		if (writable && !ljmm_procmem_ranges_add(&s->writable, m.start, m.end)) {
 			rc = fail("out of memory");
 			break;
 		}
@@ -441,19 +511,16 @@ static int read_maps(state_t *s, FILE *f)
 			errno = 0;
 			continue;
 		}
-		if (s->nlow == s->caplow) {
-			size_t ncap = s->caplow ? s->caplow * 2 : 256;
-			mapping_t *n = realloc(s->low, ncap * sizeof *n);
-			if (!n) {
-				rc = fail("out of memory");
-				break;
-			}
-			s->low = n;
-			s->caplow = ncap;
+		if (!(v = grow(s->low, &s->caplow, s->nlow, sizeof *s->low, 256))) {
+			rc = fail("out of memory");
+			break;
 		}
+		s->low = v;
 		s->low[s->nlow++] = m;
 		errno = 0;
 	}
+	if (!rc && !select_candidates(s))
+		rc = fail("out of memory");
 	if (!rc && ferror(f))
 		rc = s->pid >= 0 && errno == ESRCH ? -1 : fail("cannot read %s: %s", s->maps_path, strerror(errno));
 	free(line);
@@ -592,57 +659,10 @@ static enum abi read_abi(const state_t *s)
 
 /* ---- the shim's counters, through /proc/PID/mem ---- */
 
-static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t addr)
-{
-	size_t got = 0;
-	if (addr > (uint64_t)INT64_MAX - len) {
-		errno = EINVAL;
-		return -1;
-	}
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(addr + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return got ? (ssize_t)got : -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
-/* The probe in one writable mapping of the library: 1 found, 0 none, -1 errno. */
-static int find_probe(int memfd, const range_t *r, ljmm_probe_t *probe)
-{
-	uint64_t len = r->end - r->start < PROBE_SCAN_MAX ? r->end - r->start : PROBE_SCAN_MAX;
-	char *buf = malloc(len);
-	ssize_t n;
-	size_t off;
-	int found = 0;
-	if (!buf) {
-		errno = ENOMEM;
-		return -1;
-	}
-	n = pread_full(memfd, buf, len, r->start);
-	if (n < 0) {
-		free(buf);
-		return -1;
-	}
-	/* The mapping is page-aligned, so an aligned offset is an aligned address. */
-	for (off = 0; off + sizeof *probe <= (size_t)n; off += 8)
-		if (!memcmp(buf + off, LJMM_PROBE_MAGIC, LJMM_PROBE_MAGIC_LEN)) {
-			memcpy(probe, buf + off, sizeof *probe);
-			found = 1;
-			break;
-		}
-	free(buf);
-	return found;
-}
-
 /* Believe a probe only as far as it checks out, then copy the counters it points at. */
-static void take_probe(const state_t *s, int memfd, const ljmm_probe_t *p, counters_t *c)
+static void take_probe(const state_t *s, ljmm_procmem_t *pm, const ljmm_procmem_found_t *f, counters_t *c)
 {
+	const ljmm_probe_t *p = &f->probe;
 	size_t n;
 	memset(c, 0, sizeof *c);
 	memcpy(c->version, p->version, sizeof p->version);
@@ -669,11 +689,13 @@ static void take_probe(const state_t *s, int memfd, const ljmm_probe_t *p, count
 	/* Only what both sides know: an older library's struct is shorter (its missing
 	 * fields stay unknown), a newer one's fields past ours are ignored. */
 	n = p->stats_size < sizeof c->st ? p->stats_size : sizeof c->st;
-	if (!ranges_cover(&s->writable, p->stats_addr, n)) {
+	/* In the object's own writable segments (by its program headers) and mapped
+	 * writable: never another object's pages, a file's read-only pages or a hole. */
+	if (!ljmm_procmem_ranges_cover(&s->writable, p->stats_addr, n) || !ljmm_procmem_in_object(f, p->stats_addr, n)) {
 		c->why = "address outside writable memory";
 		return;
 	}
-	if (pread_full(memfd, &c->st, n, p->stats_addr) != (ssize_t)n) {
+	if (ljmm_procmem_read(pm, &c->st, n, p->stats_addr) != (ssize_t)n) {
 		c->status = CNT_UNREADABLE;
 		c->err = errno ? errno : EIO;
 		return;
@@ -690,38 +712,65 @@ static int counters_rank(const counters_t *c)
 	return c->status == CNT_NOT_STARTED ? 2 : c->status == CNT_BAD_PROBE ? 3 : 4;
 }
 
+static const char *counters_key(const counters_t *c);
+static const char *counters_detail(const counters_t *c);
+
+/* What LJMM_MAPS_DEBUG prints: each object examined and what the reads cost. */
+static void debug_candidate(const state_t *s, const ljmm_procmem_cand_t *cd, const ljmm_procmem_found_t *f,
+			    const counters_t *c)
+{
+	static const char *const verdict[] = {"found", "none", "bad", "skipped", "unreadable"};
+	fprintf(stderr, "ljmm-maps: debug: pid %ld: object at 0x%llx dev %x:%x inode %llu: %s%s%s%s%s\n", s->pid,
+		(unsigned long long)cd->start, cd->major, cd->minor, (unsigned long long)cd->inode, verdict[f->verdict],
+		f->verdict == LJMM_PM_FOUND ? (f->by_note ? " by the note, " : " by the scan, ") : f->why ? ", " : "",
+		f->verdict == LJMM_PM_FOUND ? counters_key(c) : f->why ? f->why : "",
+		f->verdict == LJMM_PM_FOUND && counters_detail(c) ? ": " : "",
+		f->verdict == LJMM_PM_FOUND && counters_detail(c) ? counters_detail(c) : "");
+}
+
 static void read_counters(state_t *s)
 {
 	counters_t *c = &s->cnt, cand;
-	int memfd, err = 0;
-	bool any = false;
+	ljmm_procmem_t pm;
+	ljmm_procmem_found_t f;
+	int err = 0;
+	const char *none = NULL, *skipped = NULL;
+	bool any = false, debug = getenv("LJMM_MAPS_DEBUG") && *getenv("LJMM_MAPS_DEBUG");
 	size_t i;
 	memset(c, 0, sizeof *c);
 	if (!s->ljmm) {
 		c->status = CNT_NONE;
 		return;
 	}
-	c->status = CNT_NO_PROBE;
-	if (!s->libdata.n)
-		return;
-	memfd = openat(s->dirfd, "mem", O_RDONLY | O_CLOEXEC);
-	if (memfd < 0) {
-		c->status = CNT_UNREADABLE;
-		c->err = errno;
-		return;
-	}
+	ljmm_procmem_init(&pm, s->dirfd);
 	/* Two copies of the library (two paths) each have a probe. */
-	for (i = 0; i < s->libdata.n; i++) {
-		ljmm_probe_t p;
-		int r;
+	for (i = 0; i < s->ncand; i++) {
 		errno = 0;
-		r = find_probe(memfd, &s->libdata.v[i], &p);
-		if (r < 0)
-			err = errno;
-		if (r <= 0)
+		ljmm_procmem_find_probe(&pm, &s->cand[i], &s->candmaps[i], &s->writable, &f);
+		memset(&cand, 0, sizeof cand);
+		switch (f.verdict) {
+		case LJMM_PM_FOUND:
+			errno = 0;
+			take_probe(s, &pm, &f, &cand);
+			break;
+		case LJMM_PM_BAD:
+			cand.status = CNT_BAD_PROBE;
+			cand.why = f.why;
+			break;
+		case LJMM_PM_UNREADABLE:
+			err = f.err;
+			break;
+		case LJMM_PM_SKIPPED:
+			skipped = f.why;
+			break;
+		case LJMM_PM_NONE:
+			none = f.why;
+			break;
+		}
+		if (debug)
+			debug_candidate(s, &s->cand[i], &f, &cand);
+		if (f.verdict != LJMM_PM_FOUND && f.verdict != LJMM_PM_BAD)
 			continue;
-		errno = 0;
-		take_probe(s, memfd, &p, &cand);
 		/* Of two copies that both claim to serve (a library that never sets
 		 * LJMM_PROBE_ASIDE), the one whose entry points the calls reached. */
 		if (!any || counters_rank(&cand) < counters_rank(c) ||
@@ -730,10 +779,25 @@ static void read_counters(state_t *s)
 			*c = cand;
 		any = true;
 	}
-	close(memfd);
-	if (!any && err) {
+	if (debug)
+		fprintf(stderr,
+			"ljmm-maps: debug: pid %ld: %zu objects examined, %zu more not (the cap is %d); "
+			"/proc/PID/mem: %llu reads, %llu bytes\n",
+			s->pid, s->ncand, s->cand_over, LJMM_PROCMEM_CANDIDATES, (unsigned long long)pm.reads,
+			(unsigned long long)pm.bytes);
+	ljmm_procmem_close(&pm);
+	if (any)
+		return;
+	/* Nothing found: say why, the reason that most needs the operator first. */
+	if (err) {
 		c->status = CNT_UNREADABLE;
 		c->err = err;
+	} else if (skipped) {
+		c->status = CNT_UNREADABLE;
+		c->why = skipped;
+	} else {
+		c->status = CNT_NO_PROBE;
+		c->why = none;
 	}
 }
 
@@ -786,8 +850,8 @@ static const char *counters_detail(const counters_t *c)
 		return c->flags & LJMM_PROBE_OFF     ? "LJMM_ENABLE=off"
 		       : c->flags & LJMM_PROBE_ASIDE ? "another copy serves the process"
 						     : NULL;
-	case CNT_UNREADABLE: return errno_name(c->err);
-	case CNT_NO_PROBE: return "a library older than the probe";
+	case CNT_UNREADABLE: return c->why ? c->why : errno_name(c->err);
+	case CNT_NO_PROBE: return c->why ? c->why : "a library older than the probe";
 	case CNT_BAD_PROBE: return c->why;
 	case CNT_NOT_STARTED: return "the library is not initialised yet";
 	default: return NULL;
@@ -879,7 +943,9 @@ static void state_free(state_t *s)
 	if (s->dirfd >= 0)
 		close(s->dirfd);
 	free(s->low);
-	free(s->libdata.v);
+	free(s->libmaps);
+	for (size_t k = 0; k < LJMM_PROCMEM_CANDIDATES; k++)
+		free(s->candmaps[k].v);
 	free(s->writable.v);
 	memset(s, 0, sizeof *s);
 	s->dirfd = -1;

@@ -21,9 +21,17 @@
 #               valid UTF-8 JSON that a parser decodes to the right text
 #   probe       fake probes (fake_probe.c): every kind of wrong probe is refused or
 #               read only as far as it is believable
-# Usage: fleet_test.sh CASE LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE MAP32_HOLD_NOPIE FAKE_PROBE
+#   flood       a hostile process under the shim: a file named libljmm_preload.so with a
+#               forged probe mapped 3000 times, then 12 such files: the reads of
+#               /proc/PID/mem stay bounded (LJMM_MAPS_DEBUG's count, and strace's where
+#               it is installed), the forged probe is refused and the real counters read
+#   fuse        a process with a file named libljmm_preload.so mapped from a FUSE file
+#               system whose daemon never answers a read (fuse_stall.c): ljmm-maps
+#               reports it unreadable at once and no read reaches the daemon (skipped,
+#               77, where a FUSE mount cannot be made: not root, no /dev/fuse)
+# Usage: fleet_test.sh CASE LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE MAP32_HOLD_NOPIE FAKE_PROBE FUSE_STALL
 set -u
-case=$1 maps=$2 run=$3 libdir=$4 hold_pie=$5 hold_nopie=$6 fake=$7
+case=$1 maps=$2 run=$3 libdir=$4 hold_pie=$5 hold_nopie=$6 fake=$7 fuse=$8
 unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE
 here=$(dirname "$0")
 lib=$(cd "$libdir" && pwd -P)/libljmm_preload.so
@@ -57,7 +65,7 @@ command -v jq >/dev/null || {
 }
 
 case $case in
-rows | prometheus | prominfo | counters | probe | unreadable) need_mem_access ;;
+rows | prometheus | prominfo | counters | probe | flood | fuse | unreadable) need_mem_access ;;
 esac
 
 case $case in
@@ -424,11 +432,19 @@ probe)
 		stop "$pid"
 	}
 	expect nomagic '[.status, .detail] | @tsv' "no-probe	a library older than the probe"
-	expect misaligned .status no-probe
+	expect notelf '[.status, .detail] | @tsv' "no-probe	not an ELF object"
+	# 0.1.0, without the note: found by the bounded scan.
+	expect nonote '[.status, .version, .fork_resets] | @tsv' "active	fake0	22"
+	expect badnote '[.status, .detail] | @tsv' "bad-probe	no probe where the note says"
+	expect noteout '[.status, .detail] | @tsv' "bad-probe	probe outside the object's writable memory"
+	expect noteaway '[.status, .detail] | @tsv' "bad-probe	note outside the object's file"
+	expect misaligned '[.status, .detail] | @tsv' "bad-probe	misaligned probe"
 	expect layout '[.status, .detail] | @tsv' "bad-probe	unknown layout"
 	expect notstarted '[.status, .detail] | @tsv' "not-started	the library is not initialised yet"
 	expect huge '[.status, .detail] | @tsv' "bad-probe	implausible size"
 	expect outside '[.status, .detail] | @tsv' "bad-probe	address outside writable memory"
+	# Writable, but another object's memory (the helper's own .bss).
+	expect other '[.status, .detail] | @tsv' "bad-probe	address outside writable memory"
 	expect misaddr '[.status, .detail] | @tsv' "bad-probe	misaligned address"
 	expect off '[.status, .detail, .region_served] | @tsv' "off	LJMM_ENABLE=off	5"
 	# An older library's shorter struct: the fields it has, the others unknown.
@@ -455,6 +471,109 @@ probe)
 	grep "^ljmm_region_served_total{pid=\"$pid\",command=\"fake_probe\"} 5\$" "$dir/out" >/dev/null ||
 		fail "--prometheus, short: region_served"
 	if grep '^ljmm_failed_total{' "$dir/out" >/dev/null; then fail "--prometheus, short: failed_total is unknown"; fi
+	;;
+flood)
+	version=$("$maps" --version | awk '{ print $NF }')
+	mkdir "$dir/fake"
+	# debug_ok OBJECTS OVER MAXREADS MAXBYTES: LJMM_MAPS_DEBUG's summary in $dir/err.
+	debug_ok() {
+		want="$1 $2"
+		max_reads=$3 max_bytes=$4
+		line=$(grep 'objects examined' "$dir/err") || fail "no debug summary"
+		echo "$line"
+		got=$(printf '%s\n' "$line" | sed -n 's/.*: \([0-9]*\) objects examined, \([0-9]*\) more not .*: \([0-9]*\) reads, \([0-9]*\) bytes$/\1 \2 \3 \4/p')
+		# shellcheck disable=SC2086 # four numbers
+		set -- $got
+		[ "$1 $2" = "$want" ] || fail "expected $want objects examined and not, got '$got'"
+		[ "$3" -le "$max_reads" ] || fail "$3 reads of /proc/PID/mem, at most $max_reads expected"
+		[ "$4" -le "$max_bytes" ] || fail "$4 bytes read of /proc/PID/mem, at most $max_bytes expected"
+	}
+	# One forged file mapped 3000 times (6000 maps lines): one object, read as such.
+	start "$fake" -n 3000 "$dir/fake" outside
+	LJMM_MAPS_DEBUG=1 "$maps" --json "$pid" >"$dir/json" 2>"$dir/err" || fail "flood without the shim"
+	json_ok "$dir/json"
+	[ "$(jqv "$dir/json" '[.counters.status, .counters.detail] | @tsv')" = "bad-probe	address outside writable memory" ] ||
+		fail "flood without the shim: $(jq -c .counters "$dir/json")"
+	# Per object at most: the ELF header, the program headers, 4 note segments, the probe,
+	# the counters (8 reads); bytes: 64 + 4096 + 4096 + 56 + the counters.
+	debug_ok 1 0 8 9000
+	stop "$pid"
+	rm -rf "$dir/fake" && mkdir "$dir/fake"
+	start "$run" --lib "$lib" "$fake" -n 3000 "$dir/fake" outside
+	LJMM_MAPS_DEBUG=1 "$maps" --json "$pid" >"$dir/json" 2>"$dir/err" || fail "flood under the shim"
+	json_ok "$dir/json"
+	[ "$(jqv "$dir/json" '[.counters.status, .counters.version] | @tsv')" = "active	$version" ] ||
+		fail "flood under the shim: $(jq -c .counters "$dir/json")"
+	grep 'found by the note, bad-probe: address outside writable memory$' "$dir/err" >/dev/null ||
+		fail "the forged probe is not reported as bad"
+	grep 'found by the note, active$' "$dir/err" >/dev/null || fail "the real probe is not found by its note"
+	debug_ok 2 0 16 18000
+	# The fleet forms go the same way.
+	LJMM_MAPS_DEBUG=1 "$maps" --prometheus "$pid" >"$dir/out" 2>"$dir/err" || fail "--prometheus"
+	grep "^ljmm_shim_enabled{pid=\"$pid\",command=\"fake_probe\"} 1\$" "$dir/out" >/dev/null ||
+		fail "--prometheus: the shim's counters"
+	debug_ok 2 0 16 18000
+	if command -v strace >/dev/null && strace -f -qq -o /dev/null true 2>/dev/null; then
+		# Every pread of ljmm-maps: the counted ones and one of /proc/PID/exe.
+		strace -qq -f -c -U calls,name -e trace=pread64 -o "$dir/strace" "$maps" --json "$pid" >/dev/null ||
+			fail "ljmm-maps under strace"
+		n=$(awk '$2 == "pread64" { print $1 }' "$dir/strace")
+		echo "strace: ${n:-0} pread64 calls"
+		[ "${n:-0}" -le 17 ] || fail "strace counted $n pread64 calls, at most 17 expected"
+		# The same target before the bound read every mapping: 3000+ calls.
+	else
+		echo "strace cannot trace here: its check left out"
+	fi
+	stop "$pid"
+	# Twelve such files (aside, so that none outranks the real one): the cap; the
+	# library's file, which the process executes, is looked into first.
+	rm -rf "$dir/fake" && mkdir "$dir/fake"
+	start "$run" --lib "$lib" "$fake" "$dir/fake" aside aside aside aside aside aside aside aside aside aside aside aside
+	LJMM_MAPS_DEBUG=1 "$maps" --json "$pid" >"$dir/json" 2>"$dir/err" || fail "12 files under the shim"
+	[ "$(jqv "$dir/json" '[.counters.status, .counters.version] | @tsv')" = "active	$version" ] ||
+		fail "12 files under the shim: $(jq -c .counters "$dir/json")"
+	debug_ok 8 5 64 72000
+	# The cap the docs give is the one ljmm-maps applies.
+	cap=$(sed -n 's/.*(the cap is \([0-9]*\)).*/\1/p' "$dir/err")
+	grep -F "at most $cap files named" "$here/../../docs/troubleshooting.md" >/dev/null ||
+		fail "docs/troubleshooting.md does not give the cap, $cap"
+	grep -F "at most $cap of them" "$here/../../man/ljmm-maps.1" >/dev/null || fail "ljmm-maps(1) does not give the cap, $cap"
+	;;
+fuse)
+	mkdir "$dir/mnt"
+	out=$dir/hold1
+	"$fuse" "$dir/mnt" >"$out" 2>&1 &
+	pid=$!
+	bg_pids="$bg_pids $pid"
+	i=0
+	until grep "^ready" "$out" >/dev/null; do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid"
+			rc=$?
+			[ "$rc" = 77 ] && skip "$(sed "s/^SKIP: //" "$out")"
+			fail "fuse_stall exited ($rc)"
+		fi
+		i=$((i + 1))
+		[ "$i" -lt 300 ] || fail "fuse_stall did not get ready in 30 s"
+		sleep 0.1
+	done
+	target=$(sed -n 's/^ready //p' "$out")
+	grep " $dir/mnt/libljmm_preload.so\$" "/proc/$target/maps" || fail "the file is not mapped"
+	# A read of the file's pages would wait for the daemon (SIGKILL ends it; SIGTERM
+	# does not), as ljmm-maps did before it checked the file system.
+	LJMM_MAPS_DEBUG=1 timeout -s KILL 60 "$maps" --json "$target" >"$dir/json" 2>"$dir/err" ||
+		fail "ljmm-maps on the FUSE-backed process did not finish (or failed)"
+	cat "$dir/err"
+	json_ok "$dir/json"
+	[ "$(jqv "$dir/json" '[.counters.status, .counters.detail] | @tsv')" = \
+		"unreadable	on a FUSE or network file system, whose reads may block" ] ||
+		fail "counters: $(jq -c .counters "$dir/json")"
+	if grep '^READ request' "$out" >/dev/null; then fail "a read reached the FUSE daemon"; fi
+	grep 'skipped, on a FUSE or network file system' "$dir/err" >/dev/null || fail "the debug line does not say why"
+	grep '/proc/PID/mem: 0 reads, 0 bytes$' "$dir/err" >/dev/null || fail "/proc/PID/mem was read"
+	timeout -s KILL 60 "$maps" --prometheus "$target" >"$dir/out" || fail "--prometheus did not finish"
+	grep "^ljmm_counters_readable{pid=\"$target\",command=\"fuse_stall\"} 0\$" "$dir/out" >/dev/null ||
+		fail "--prometheus: ljmm_counters_readable"
 	;;
 *)
 	fail "unknown case"
