@@ -13,9 +13,10 @@
 # the roll-back and apt-get purge, also with the drop-in still in place. On the host:
 # promtool check metrics on the .prom file, promtool test rules on the rules the package
 # ships with tests/tools/ljmm-rules.test.yml. Bookworm's nginx Lua is GC64 (luajit2):
-# where scripts/build-luajit.sh has built the non-GC64 variant of the very same luajit2
-# version (LJMM_LUAJIT_DIR, as test.sh sets it in CI), it replaces the package's library
-# in the overlay and bookworm's heap is grown too; else the heap is not grown there.
+# where scripts/build-luajit.sh has built the map32only variant of the very same luajit2
+# version (non-GC64, MAP_32BIT only, as LuaJIT 2.0: without the library it stops near
+# 1 GiB; LJMM_LUAJIT_DIR, as test.sh sets it in CI), it replaces the package's library in
+# the overlay and bookworm's heap is grown too; else the heap is not grown there.
 #
 # Usage (as root):
 #   scripts/field.sh root [SUITE...]    make the roots (default: bullseye bookworm), or say
@@ -238,7 +239,9 @@ boot_root() {
 }
 
 # Bookworm's libluajit2-5.1-2 (the library its Lua module links): the file in the root,
-# and the project's non-GC64 build of the same version, if there is one.
+# and the project's map32only build of the same version, if there is one. (Not the
+# nogc64 variant: its hint probing took it to 1946 MiB of heap without the library here,
+# so growing it would prove nothing.)
 luajit2_file() {
   local l=/usr/lib/x86_64-linux-gnu/libluajit-5.1.so.2
   printf '%s/%s\n' "${l%/*}" "$(readlink "$ROOTFS$l" || printf '%s' "${l##*/}")"
@@ -247,7 +250,7 @@ nogc64_build() {
   local ver lib
   # shellcheck disable=SC2016 # a dpkg-query format
   ver=$(dpkg-query --admindir="$ROOTFS/var/lib/dpkg" -W -f='${Version}' libluajit2-5.1-2 2>/dev/null) || return 1
-  lib=${LJMM_LUAJIT_DIR:-$REPO/build-luajit}/luajit2-$ver/nogc64/lib/libluajit-5.1.so.2.1.0
+  lib=${LJMM_LUAJIT_DIR:-$REPO/build-luajit}/luajit2-$ver/map32only/lib/libluajit-5.1.so.2.1.0
   [ -f "$lib" ] || return 1
   printf '%s\n' "$lib"
 }
@@ -428,16 +431,16 @@ test_suite() {
   lock
   make_root
   # Bookworm's nginx Lua is GC64: no MAP_32BIT heap to grow, unless the project's
-  # non-GC64 build of its luajit2 takes the package's place.
+  # map32only build of its luajit2 takes the package's place.
   NONGC64=0 NOGC64_LIB=""
   if [ "$SUITE" = bullseye ]; then
     NONGC64=1
   elif NOGC64_LIB=$(nogc64_build); then
     NONGC64=1
-    say "note: the package's $(luajit2_file) replaced, in the overlay, by the project's non-GC64 build $NOGC64_LIB"
-    figure luajit_library "non-GC64 build of luajit2 $(basename "$(dirname "$(dirname "$(dirname "$NOGC64_LIB")")")") (scripts/build-luajit.sh) in place of the package's"
+    say "note: the package's $(luajit2_file) replaced, in the overlay, by the project's non-GC64 MAP_32BIT-only build $NOGC64_LIB"
+    figure luajit_library "map32only build of luajit2 $(basename "$(dirname "$(dirname "$(dirname "$NOGC64_LIB")")")") (scripts/build-luajit.sh) in place of the package's"
   else
-    say "note: no non-GC64 build of bookworm's luajit2 in ${LJMM_LUAJIT_DIR:-$REPO/build-luajit} (scripts/build-luajit.sh): the workers stay GC64, their heap is not grown"
+    say "note: no map32only build of bookworm's luajit2 in ${LJMM_LUAJIT_DIR:-$REPO/build-luajit} (scripts/build-luajit.sh): the workers stay GC64, their heap is not grown"
   fi
   names=(install)
   if [ "$NONGC64" = 1 ]; then names+=(heap); fi

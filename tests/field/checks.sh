@@ -261,6 +261,7 @@ heap)
 	echo "ok   GET /churn?mib=2200 -> ${r:0:60}: refused, as it must be"
 	# (Caught: "lua entry thread aborted: ... not enough memory", HTTP 500; or the VM
 	# dies: "lua atpanic: ... not enough memory", or the worker exits on a signal.)
+	sleep 0.5
 	{ grep -hE 'not enough memory|atpanic|exited on signal' /var/log/nginx/error.log || true; } | tail -n 2 | sed 's/^/       error.log: /'
 	workers >>"$STATE/heap-workers"
 	;;
