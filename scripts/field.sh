@@ -194,8 +194,8 @@ boot_root() {
     cp "$DEB" "$MERGED$IN_DIR/" || return 1
     IN_DEB=$IN_DIR/${DEB##*/}
   fi
-  if [ -n "${NOGC64_LIB:-}" ]; then
-    cp "$NOGC64_LIB" "$MERGED$(luajit2_file)" || return 1
+  if [ -n "${LUAJIT_SWAP:-}" ]; then
+    cp "$LUAJIT_SWAP" "$MERGED$(luajit2_file)" || return 1
   fi
   # --register=no --keep-unit: no machined, and no scope asked of the host's systemd
   # (without --keep-unit nspawn wants the system bus even with --register=no: "Failed
@@ -246,7 +246,7 @@ luajit2_file() {
   local l=/usr/lib/x86_64-linux-gnu/libluajit-5.1.so.2
   printf '%s/%s\n' "${l%/*}" "$(readlink "$ROOTFS$l" || printf '%s' "${l##*/}")"
 }
-nogc64_build() {
+map32only_build() {
   local ver lib
   # shellcheck disable=SC2016 # a dpkg-query format
   ver=$(dpkg-query --admindir="$ROOTFS/var/lib/dpkg" -W -f='${Version}' libluajit2-5.1-2 2>/dev/null) || return 1
@@ -400,10 +400,10 @@ need_promtool() {
 }
 
 # check_args NAME: the command of a check (tests/field/checks.sh inside, or promtool on
-# the host). Non-GC64 workers (bullseye's; bookworm's with the project's build): their
-# heap is grown (1946 MiB = 1.9 GiB;
-# 1700 MiB after the reload, beyond the ~1.5 GiB stock LuaJIT reaches alone; 1900 MiB
-# after the rotation, past the 90 % warning).
+# the host). Non-GC64 workers (bullseye's; bookworm's with the map32only build) have their
+# heap grown: 1946 MiB (1.9 GiB); 1700 MiB after the reload, beyond what either LuaJIT
+# reaches alone (bullseye's stock ~1.5 GiB, map32only ~1 GiB); 1900 MiB after the
+# rotation, past the 90 % warning.
 check_args() {
   case $1 in
   install) CMD=(inside bash "$CHECKS" install "$IN_DEB") ;;
@@ -432,13 +432,13 @@ test_suite() {
   make_root
   # Bookworm's nginx Lua is GC64: no MAP_32BIT heap to grow, unless the project's
   # map32only build of its luajit2 takes the package's place.
-  NONGC64=0 NOGC64_LIB=""
+  NONGC64=0 LUAJIT_SWAP=""
   if [ "$SUITE" = bullseye ]; then
     NONGC64=1
-  elif NOGC64_LIB=$(nogc64_build); then
+  elif LUAJIT_SWAP=$(map32only_build); then
     NONGC64=1
-    say "note: the package's $(luajit2_file) replaced, in the overlay, by the project's non-GC64 MAP_32BIT-only build $NOGC64_LIB"
-    figure luajit_library "map32only build of luajit2 $(basename "$(dirname "$(dirname "$(dirname "$NOGC64_LIB")")")") (scripts/build-luajit.sh) in place of the package's"
+    say "note: the package's $(luajit2_file) replaced, in the overlay, by the project's non-GC64 MAP_32BIT-only build $LUAJIT_SWAP"
+    figure luajit_library "map32only build of luajit2 $(basename "$(dirname "$(dirname "$(dirname "$LUAJIT_SWAP")")")") (scripts/build-luajit.sh) in place of the package's"
   else
     say "note: no map32only build of bookworm's luajit2 in ${LJMM_LUAJIT_DIR:-$REPO/build-luajit} (scripts/build-luajit.sh): the workers stay GC64, their heap is not grown"
   fi
