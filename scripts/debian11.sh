@@ -41,219 +41,39 @@ PACKAGES=(build-essential cmake pkg-config check luajit nginx-light libnginx-mod
 IN_SRC=/root/ljmm-src
 IN_BUILD=/root/ljmm-build
 IN_DEB=/root/ljmm.deb
-PATH_IN=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 log() { printf '[debian11] %s\n' "$*" >&2; }
 die() { printf '[debian11] error: %s\n' "$*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, chroot, mount)"
 
-# --- mounts ------------------------------------------------------------------
-# Only /proc is mounted into the root (nginx's tests find their processes there,
-# the shim reads /proc/self/maps, ps/pgrep need it). /dev is the static set of nodes
-# debootstrap makes (null, zero, full, random, urandom, tty, ptmx, fd links): enough
-# for the build, LuaJIT's PRNG seed (/dev/urandom) and nginx; no /dev bind mount, so
-# nothing in the root can touch the host's devices. /sys is not needed.
-MOUNTED=()
-mount_proc() {
-  local r=$1
-  # (The lock rules out another run: a mount left by a killed run is ours to remove.)
-  if mountpoint -q "$r/proc"; then
-    log "$r/proc was left mounted by an earlier run: unmounting it"
-    umount "$r/proc" || umount -l "$r/proc"
-  fi
-  mount -t proc proc "$r/proc"
-  MOUNTED+=("$r/proc")
-}
-# Stop any process still running inside the root (ours: nothing else runs there),
-# then unmount what we mounted. Runs from the EXIT trap, also on failure.
+# shellcheck source-path=SCRIPTDIR source=debroot.sh
+. "$SCRIPT_DIR/debroot.sh"
+
+# Stop any process left in the root and unmount /proc (debroot.sh), on every exit.
 cleanup() {
-  local rc=$? m pid pids
+  local rc=$?
   set +e
-  for m in "${MOUNTED[@]}"; do
-    pids=""
-    for pid in /proc/[0-9]*; do
-      [ "$(readlink "$pid/root" 2>/dev/null)" = "${m%/proc}" ] && pids="$pids ${pid#/proc/}"
-    done
-    if [ -n "$pids" ]; then
-      log "stopping processes left in ${m%/proc}:$pids"
-      # shellcheck disable=SC2086 # a list of pids
-      kill -TERM $pids 2>/dev/null
-      sleep 2
-      # shellcheck disable=SC2086
-      kill -KILL $pids 2>/dev/null
-      sleep 0.5
-    fi
-    umount "$m" || umount -l "$m" || { log "could not unmount $m"; rc=1; }
-  done
-  MOUNTED=()
+  release_mounts || rc=1
   exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# rm -rf of a root, never across a mount point (a /proc left mounted by a killed run
-# is unmounted first).
-remove_tree() {
-  local d=$1 m
-  [ -e "$d" ] || return 0
-  while read -r m; do
-    umount "$m" 2>/dev/null || umount -l "$m"
-  done < <(awk -v d="$d/" 'index($2 "/", d) == 1 { print $2 }' /proc/self/mounts | sort -r)
-  rm -rf --one-file-system "$d"
-}
-
-# in_root CMD...: run a command inside the root with a clean environment.
-in_root() {
-  chroot "$ROOTFS" /usr/bin/env -i PATH="$PATH_IN" HOME=/root LC_ALL=C.UTF-8 TMPDIR=/tmp \
-    DEBIAN_FRONTEND=noninteractive CI="${CI:-}" "$@"
-}
-
 # --- the root ----------------------------------------------------------------
 
-# The Debian archive this machine uses (deb822 URIs: or one-line deb entries), for
-# the main suites; the security archive is the same host's debian-security.
-host_mirror() {
-  local f u
-  if [ -n "${LJMM_DEBIAN11_MIRROR:-}" ]; then
-    printf '%s\n' "${LJMM_DEBIAN11_MIRROR%/}"
-    return
-  fi
-  for f in /etc/apt/sources.list.d/*.sources; do
-    [ -r "$f" ] || continue
-    u=$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) { print $i; exit } }' "$f")
-    [ -n "$u" ] && { printf '%s\n' "${u%/}"; return; }
-  done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-    [ -r "$f" ] || continue
-    u=$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:.*\/debian\/?$/) { print $i; exit } }' "$f")
-    [ -n "$u" ] && { printf '%s\n' "${u%/}"; return; }
-  done
-  echo http://deb.debian.org/debian
-}
-
-reachable() { wget -q -T 20 -t 2 --spider "$1" 2>/dev/null; }
-
-# Sets MIRROR and SOURCES (the root's sources.list). Bullseye left deb.debian.org
-# for archive.debian.org after its LTS ended; try the mirror first. Its updates and
-# security suites are added when they answer.
-pick_sources() {
-  local sec
-  MIRROR=$(host_mirror)
-  if ! reachable "$MIRROR/dists/$SUITE/Release"; then
-    log "$MIRROR has no $SUITE; trying http://archive.debian.org/debian"
-    MIRROR=http://archive.debian.org/debian
-    reachable "$MIRROR/dists/$SUITE/Release" || die "no Debian archive with $SUITE is reachable"
-  fi
-  SOURCES="deb $MIRROR $SUITE main"$'\n'
-  if reachable "$MIRROR/dists/$SUITE-updates/Release"; then
-    SOURCES+="deb $MIRROR $SUITE-updates main"$'\n'
-  else
-    log "no $SUITE-updates at $MIRROR (left out)"
-  fi
-  sec=${MIRROR%/debian}/debian-security
-  if reachable "$sec/dists/$SUITE-security/Release"; then
-    SOURCES+="deb $sec $SUITE-security main"$'\n'
-  else
-    log "no $SUITE-security at $sec (left out)"
-  fi
-}
-
-root_key() {
-  printf 'version=%s\nsuite=%s\npackages=%s\nsources=%s\n' "$ROOT_VERSION" "$SUITE" "${PACKAGES[*]}" "$SOURCES" |
-    sha256sum | cut -d' ' -f1
-}
-
-root_ok() {
-  [ -f "$CACHE/root.key" ] && [ "$(cat "$CACHE/root.key")" = "$1" ] && [ -x "$ROOTFS/usr/bin/luajit" ] &&
-    [ -x "$ROOTFS/usr/sbin/nginx" ]
-}
-
-# apt-get update, then download the upgrade and the packages (nothing installed yet).
-apt_download() {
-  { in_root apt-get update && in_root apt-get -y --download-only dist-upgrade &&
-    in_root apt-get install -y --download-only "${PACKAGES[@]}"; } >>"$CACHE/apt.log" 2>&1
+# The last check on a new root: the stock luajit must be non-GC64.
+check_root() {
+  [ "$(chroot "$1" /usr/bin/luajit -e 'io.write(tostring(require("ffi").abi("gc64")))')" = false ] ||
+    die "bullseye's luajit is GC64: the stage tests nothing"
 }
 
 make_root() {
-  local key new t0=$SECONDS
-  command -v debootstrap >/dev/null || die "debootstrap is not installed (scripts/deps.sh debian11)"
-  pick_sources
-  key=$(root_key)
-  if root_ok "$key"; then
-    log "root up to date: $ROOTFS (key ${key:0:12})"
-    return 0
-  fi
-  mkdir -p "$CACHE"
-  new=$CACHE/root.new
-  remove_tree "$new"
-  log "debootstrap $SUITE from $MIRROR into $new"
-  # minbase: essential packages and apt; the rest is installed with apt below, after
-  # policy-rc.d is in place (nginx's postinst would start the service otherwise).
-  debootstrap --variant=minbase --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-    "$SUITE" "$new" "$MIRROR" >"$CACHE/debootstrap.log" 2>&1 ||
-    { tail -n 30 "$CACHE/debootstrap.log" >&2; die "debootstrap failed (log: $CACHE/debootstrap.log)"; }
-  # No service may start inside the root: invoke-rc.d asks policy-rc.d, 101 = refused.
-  printf '#!/bin/sh\nexit 101\n' >"$new/usr/sbin/policy-rc.d"
-  chmod 755 "$new/usr/sbin/policy-rc.d"
-  printf '%s' "$SOURCES" >"$new/etc/apt/sources.list"
-  printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$new/etc/apt/apt.conf.d/90ljmm"
-  # tests/docs/package_deb.sh serialises package tests with a lock in /run/lock.
-  mkdir -p "$new/run/lock"
-  local old=$ROOTFS
-  ROOTFS=$new
-  mount_proc "$new"
-  log "apt-get install ${PACKAGES[*]}"
-  : >"$CACHE/apt.log"
-  # Everything is downloaded before anything is installed, so that a suite whose index
-  # answers but whose files do not (seen here: bullseye-security listed luajit and
-  # libnginx-mod-http-lua +deb11u* and served 404 for them) can be left out whole
-  # instead of mixing its nginx with the main suite's modules.
-  if ! apt_download && grep -q -- "-security $SUITE-security" <<<"$SOURCES"; then
-    grep '^E: ' "$CACHE/apt.log" | sed -n 1,3p >&2
-    log "$SUITE-security does not serve every file it lists: leaving it out"
-    SOURCES=$(grep -v -- "-security $SUITE-security" <<<"$SOURCES")$'\n'
-    printf '%s' "$SOURCES" >"$new/etc/apt/sources.list"
-    in_root apt-get clean
-    apt_download || { tail -n 30 "$CACHE/apt.log" >&2; die "apt-get in the root failed (log: $CACHE/apt.log)"; }
-  fi
-  { in_root apt-get -y dist-upgrade && in_root apt-get install -y "${PACKAGES[@]}" &&
-    in_root apt-get clean; } >>"$CACHE/apt.log" 2>&1 ||
-    { tail -n 30 "$CACHE/apt.log" >&2; die "apt-get in the root failed (log: $CACHE/apt.log)"; }
-  umount "$new/proc"
-  MOUNTED=()
-  ROOTFS=$old
-  [ "$(chroot "$new" /usr/bin/luajit -e 'io.write(tostring(require("ffi").abi("gc64")))')" = false ] ||
-    die "bullseye's luajit is GC64: the stage tests nothing"
-  remove_tree "$ROOTFS"
-  mv "$new" "$ROOTFS"
-  printf '%s\n' "$key" >"$CACHE/root.key"
-  log "sources used: $(tr '\n' ';' <"$ROOTFS/etc/apt/sources.list")"
-  log "root made in $((SECONDS - t0)) s: $ROOTFS ($(du -sm --one-file-system "$ROOTFS" | cut -f1) MiB)"
+  cached_root "${LJMM_DEBIAN11_MIRROR:-}" "" check_root /usr/bin/luajit /usr/sbin/nginx
 }
 
 # --- inside the root ------------------------------------------------------------
-
-# The source tree (no build folders, no .git) copied to IN_SRC, afresh.
-copy_source() {
-  remove_tree "$ROOTFS$IN_SRC"
-  mkdir -p "$ROOTFS$IN_SRC"
-  tar -C "$REPO" --exclude='./build*' --exclude=./.git -cf - . | tar -C "$ROOTFS$IN_SRC" -xf -
-}
-
-# The Debian package as the host builds it (tests/docs/package_deb.sh does the same).
-host_deb() {
-  local work=$REPO/build-debian11-deb debs
-  log "building the .deb on the host in $work"
-  {
-    cmake -S "$REPO" -B "$work" -DCMAKE_INSTALL_PREFIX=/usr -DLJMM_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
-      cmake --build "$work" -j2 && rm -f "$work"/ljmm_*.deb && (cd "$work" && cpack -G DEB)
-  } >"$CACHE/deb-build.log" 2>&1 || { tail -n 30 "$CACHE/deb-build.log" >&2; die "building the .deb failed (log: $CACHE/deb-build.log)"; }
-  debs=("$work"/ljmm_*.deb)
-  [ -f "${debs[0]}" ] || die "cpack made no ljmm_*.deb in $work"
-  DEB=${debs[0]}
-}
 
 # The versions that matter here, from the root's dpkg database.
 versions() {
@@ -282,9 +102,9 @@ run_tests() {
     esac
   done
   make_root
-  [ -n "$DEB" ] || host_deb
+  [ -n "$DEB" ] || host_deb "$REPO/build-debian11-deb"
   [ -f "$DEB" ] || die "no package $DEB"
-  copy_source
+  copy_source "$ROOTFS$IN_SRC"
   cp "$DEB" "$ROOTFS$IN_DEB"
   mount_proc "$ROOTFS"
   log "inside: $(versions)"
@@ -312,7 +132,7 @@ run_tests() {
 reach() {
   local out rc=0
   make_root
-  copy_source
+  copy_source "$ROOTFS$IN_SRC"
   mount_proc "$ROOTFS"
   if ! { in_root cmake -S "$IN_SRC" -B /root/ljmm-reach-build -DLJMM_BUILD_TESTS=OFF &&
     in_root cmake --build /root/ljmm-reach-build -j2 --target ljmm_preload; } >"$CACHE/reach-build.log" 2>&1; then

@@ -18,6 +18,9 @@
 #   bench    gnuplot (the benchmark chart, bench/report.sh) and wrk (nginx load, scripts/bench.sh)
 #   debian11 debootstrap (and wget), for the Debian 11 root of scripts/debian11.sh;
 #            what the root holds comes from bullseye itself
+#   field    debootstrap, wget, systemd-nspawn (systemd-container) and promtool
+#            (prometheus), for the booted Debian 11 and 12 roots of scripts/field.sh;
+#            what the roots hold comes from bullseye and bookworm themselves
 set -euo pipefail
 groups=("${@:-build}")
 packages=()
@@ -30,7 +33,8 @@ for g in "${groups[@]}"; do
     musl) packages+=(musl-tools) ;;
     bench) packages+=(gnuplot-nox wrk) ;;
     debian11) packages+=(debootstrap wget) ;;
-    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz, musl, bench, debian11)" >&2; exit 2 ;;
+    field) packages+=(debootstrap wget systemd-container prometheus) ;;
+    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz, musl, bench, debian11, field)" >&2; exit 2 ;;
   esac
 done
 missing=()

@@ -25,11 +25,7 @@ unset LD_PRELOAD LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE
 lib=$(readlink -f "$lib")
 
 # The drop-in as documented.
-dropin=$(awk '
-	/<!-- ljmm-test: dropin/ { armed = 1; next }
-	armed && !inblock && /^```/ { inblock = 1; next }
-	inblock && /^```/ { exit }
-	inblock { print }' "$doc")
+dropin=$(doc_block "$doc" dropin) || true
 [ -n "$dropin" ] || fail "$doc: no \`\`\`ini block after the '<!-- ljmm-test: dropin' marker"
 grep -qx '\[Service\]' <<<"$dropin" || fail "the drop-in has no [Service] section"
 grep -q '^Environment=LD_PRELOAD=/' <<<"$dropin" || fail "the drop-in sets no absolute LD_PRELOAD"
@@ -103,9 +99,10 @@ live)
 	[ "$pid1" = systemd ] || skip "systemd is not running (PID 1 is ${pid1:-unknown})"
 	[ "$(id -u)" = 0 ] || skip "installing a test unit needs root"
 	command -v systemctl >/dev/null 2>&1 || skip "systemctl is not installed"
-	# The service's process exits normally on SIGTERM (sh runs its trap and calls
-	# exit), so the library writes its statistics. DefaultDependencies=no: starting it
-	# pulls in nothing else (no sysinit.target).
+	# The service's process exits normally on SIGTERM (bash runs its trap and calls
+	# exit(), so the library writes its statistics; not /bin/sh: dash leaves with _exit(),
+	# which runs no destructor). DefaultDependencies=no: starting it pulls in nothing else
+	# (no sysinit.target).
 	cat >"$tmp/unit" <<-EOF
 		[Unit]
 		Description=ljmm drop-in test (tests/docs/systemd_dropin.sh)
@@ -113,7 +110,7 @@ live)
 
 		[Service]
 		Type=simple
-		ExecStart=/bin/sh -c 'trap "exit 0" TERM; while :; do sleep 1; done'
+		ExecStart=/bin/bash -c 'trap "exit 0" TERM; while :; do sleep 1; done'
 	EOF
 	mkdir -p "$units/$unit.d"
 	cp "$tmp/unit" "$units/$unit"

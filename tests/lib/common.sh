@@ -25,6 +25,10 @@
 #                         fail; it must not call exit itself.
 #   make_tmpdir VAR [NAME] [keep]   a fresh directory under ${TMPDIR:-/tmp} in VAR, removed
 #                         at exit (with "keep": kept, and named, when the script fails)
+#   doc_block FILE NAME   the fenced block (``` lines left out) that follows the line of FILE
+#                         starting "<!-- ljmm-test: NAME" (then a space or "-->"): what a
+#                         document tells operators to do, as tests run it; nothing, status 1,
+#                         when there is no such marker or block
 #
 # FAIL and SKIP go to stdout, where ctest and the callers that capture a test's verdict
 # look for them; log lines go to stderr, so that they never end up in a $(...) capture.
@@ -159,4 +163,17 @@ make_tmpdir() {
 	# The name is quoted for eval: mktemp's template keeps it to safe characters, but a
 	# TMPDIR may hold spaces.
 	on_exit "_ljmm_rm_tmp '$(printf '%s' "$_mt_dir" | sed "s/'/'\\\\''/g")' ${3:-drop}"
+}
+
+doc_block() {
+	awk -v m="<!-- ljmm-test: $2" '
+		!armed && index($0, m) == 1 {
+			rest = substr($0, length(m) + 1)
+			if (rest == "" || rest ~ /^( |-->)/) armed = 1
+			next
+		}
+		armed && !inblock && /^```/ { inblock = 1; next }
+		inblock && /^```/ { closed = 1; exit }
+		inblock { print }
+		END { exit !closed }' "$1"
 }

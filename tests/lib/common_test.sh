@@ -133,6 +133,16 @@ kept for inspection: $dir" ]; then
 	if [ "$rc" != 0 ] || [ -z "$dir" ] || [ -e "$dir" ]; then
 		fail "[$sh] make_tmpdir under a TMPDIR with a space: exit $rc, output [$out]"
 	fi
+	# doc_block: the block after the exact marker name (not one it prefixes), fences
+	# left out; a missing marker or an unclosed block is status 1.
+	printf '%s\n' 'text' '<!-- ljmm-test: unit-x -->' '```ini' 'wrong' '```' \
+		'<!-- ljmm-test: unit (runs below) -->' '' '```ini' '[Service]' 'A=1 B=2' '```' '```sh' 'no' '```' \
+		'<!-- ljmm-test: open -->' '```' 'never closed' >"$work/doc.md"
+	expect "$sh" 'doc_block doc.md unit' 0 '[Service]
+A=1 B=2'
+	expect "$sh" 'doc_block doc.md unit-x' 0 wrong
+	expect "$sh" 'doc_block doc.md missing; echo "[$?]"' 0 '[1]'
+	expect "$sh" 'doc_block doc.md open >/dev/null; echo "[$?]"' 0 '[1]'
 	echo "ok   $sh: every helper"
 done
 echo "common.sh: $checks checks passed under ${shells[*]}"
