@@ -56,6 +56,8 @@ int fk_vma(size_t i, uintptr_t *start, uintptr_t *end);
 uint64_t fk_mapped_bytes(void);
 /** A descriptor of a fake file that can be mapped (writable: opened O_RDWR, else O_RDONLY). */
 int fk_file(int writable);
+/** A writable fake file on hugetlbfs (an MFD_HUGETLB memfd): see fake_kernel.c. */
+int fk_file_hugetlb(void);
 /** The text /proc/self/maps shows now; returns its length (NUL-terminated, cut at cap). */
 size_t fk_maps_text(char *buf, size_t cap);
 
