@@ -105,6 +105,7 @@ static int frame_running(const frame_t *f, const ljmm_section_t *here)
 	stack_t ss;
 	unsigned char resident;
 	int on_alt = 0, f_on_alt = 0;
+	long r;
 	if (f->mark == here)
 		return 0; /* the same place: whatever ran there before has returned */
 	if (ljmm_sys_sigaltstack_get(&ss) == 0 && !(ss.ss_flags & SS_DISABLE)) {
@@ -117,8 +118,14 @@ static int frame_running(const frame_t *f, const ljmm_section_t *here)
 		return 0; /* at or below us on our own stack: it returned or was jumped out of */
 	/* Above us on our stack, or on the stack a handler on the alternate one
 	 * interrupted: read its token if the page is still mapped. */
-	if (ljmm_sys_mincore((void *)ljmm_page_down(there), LJMM_PAGE, &resident) != 0)
-		return 0;
+	r = ljmm_sys_mincore((void *)ljmm_page_down(there), LJMM_PAGE, &resident);
+	if (r == -ENOMEM)
+		return 0; /* its page is gone: nothing runs there */
+	/* Cannot tell (a seccomp filter refusing mincore, EPERM or ENOSYS): say it runs.
+	 * Standing aside is safe (the kernel answers alone); taking the lock over while a
+	 * section of ours is half-way through an update is not. */
+	if (r != 0)
+		return 1;
 	return f->mark->token == token_of(f->mark, f->nonce);
 }
 

@@ -145,7 +145,7 @@ static struct {
 	uint64_t as_limit;
 	const char *libc_version;
 	unsigned fail_nth[FK_SYS_COUNT];
-	int fail_err[FK_SYS_COUNT];
+	int fail_err[FK_SYS_COUNT], fail_always[FK_SYS_COUNT];
 	char fail_prefix[128];
 	int fail_prefix_on, fail_prefix_err;
 	size_t read_chunk, write_chunk;
@@ -510,6 +510,12 @@ void fk_fail_nth(fk_sys_t sys, unsigned nth, int err)
 	fk.fail_err[sys] = err;
 }
 
+void fk_fail_always(fk_sys_t sys, int err)
+{
+	ready();
+	fk.fail_always[sys] = err;
+}
+
 void fk_fail_open(const char *prefix, int err)
 {
 	ready();
@@ -537,7 +543,7 @@ static long injected(fk_sys_t sys)
 		fk.call_hook[sys](fk.call_ctx[sys]);
 	if (fk.fail_nth[sys] && --fk.fail_nth[sys] == 0)
 		return -fk.fail_err[sys];
-	return 0;
+	return fk.fail_always[sys] ? -fk.fail_always[sys] : 0;
 }
 
 uint64_t fk_clock_ns(void) { ready(); return fk.now; }

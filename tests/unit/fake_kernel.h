@@ -94,6 +94,8 @@ typedef enum {
 } fk_sys_t;
 /** The nth next call (1: the very next) of that kind fails with -err, once. */
 void fk_fail_nth(fk_sys_t sys, unsigned nth, int err);
+/** Every call of sys fails with -err from now on (0: no more): a seccomp filter's refusal. */
+void fk_fail_always(fk_sys_t sys, int err);
 /** Every open of a path starting with prefix ("" for all) fails with -err until cleared
  *  (prefix NULL clears): "/proc/" with ENOENT is a chroot without /proc, "" with EMFILE a
  *  full descriptor table. */
