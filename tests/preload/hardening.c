@@ -27,6 +27,7 @@
  *                    region's lock: another thread's region call gives up after the 1 s
  *                    limit (the kernel answers alone) instead of waiting for ever
  *   noop             one MAP_32BIT block
+ *   waitfile PATH    one MAP_32BIT block, then wait (up to 30 s) until PATH exists
  *   seccomp SYSCALL ERRNO COMMAND ARGS...   the command under a seccomp filter that
  *                    refuses SYSCALL (mincore, clock_gettime) with ERRNO (issue 17) */
 #include <dlfcn.h>
@@ -627,6 +628,19 @@ static int cmd_httpsize(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_waitfile(int argc, char **argv)
+{
+	if (argc < 1)
+		FAIL("usage: waitfile PATH");
+	if (map32(MiB) == MAP_FAILED)
+		FAIL("map32: %s", errname(errno));
+	for (int i = 0; i < 3000 && access(argv[0], F_OK) != 0; i++) {
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
 /* ---- stuck ----------------------------------------------------------------------------- */
 
 static sigjmp_buf stuck_jump;
@@ -758,6 +772,7 @@ int main(int argc, char **argv)
 		{"daemon", cmd_daemon},     {"reentry", cmd_reentry}, {"brkroom", cmd_brkroom},
 		{"early", cmd_early},       {"exhaust", cmd_exhaust}, {"httpsize", cmd_httpsize},
 		{"mremapmulti", cmd_mremapmulti}, {"noop", cmd_noop}, {"stuck", cmd_stuck},
+		{"waitfile", cmd_waitfile},
 	};
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc >= 5 && strcmp(argv[1], "seccomp") == 0) {

@@ -160,6 +160,7 @@ static struct {
 	uint64_t now;
 	long pid;
 	long alive[MAX_THREADS];
+	long procs[MAX_THREADS]; /* other live processes (thread group leaders) */
 	capture_t err, log;
 } fk;
 
@@ -551,6 +552,16 @@ void fk_clock_set(uint64_t ns) { ready(); fk.now = ns; }
 void fk_clock_advance(uint64_t ns) { ready(); fk.now += ns; }
 void fk_thread_self(long tid) { ready(); self_tid = tid; }
 long fk_pid(void) { ready(); return fk.pid; }
+
+void fk_process_alive(long tgid, int alive)
+{
+	ready();
+	for (int i = 0; i < MAX_THREADS; i++)
+		if (alive ? !fk.procs[i] : fk.procs[i] == tgid) {
+			fk.procs[i] = alive ? tgid : 0;
+			return;
+		}
+}
 
 void fk_thread_alive(long tid, int alive)
 {
@@ -1240,6 +1251,10 @@ long ljmm_sys_tgkill(long tgid, long tid, int sig)
 		return r;
 	if (sig != 0)
 		die("tgkill with signal %d: not modelled", sig);
+	if (tgid == tid)
+		for (int i = 0; i < MAX_THREADS; i++)
+			if (fk.procs[i] == tid)
+				return 0;
 	if (tgid != fk.pid || tid <= 0)
 		return -ESRCH;
 	for (int i = 0; i < MAX_THREADS; i++)

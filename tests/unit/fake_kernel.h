@@ -129,6 +129,8 @@ void fk_thread_self(long tid);
 /** Whether thread tid of the process exists (tgkill answers 0, else ESRCH). The main
  *  thread exists from fk_reset on. */
 void fk_thread_alive(long tid, int alive);
+/** Another process tgid (its leader thread) exists or not: tgkill(tgid, tgid, 0) answers 0. */
+void fk_process_alive(long tgid, int alive);
 long fk_pid(void);
 
 enum { FK_ALTSTACK_DISABLED = 0, FK_ALTSTACK_REAL = 1, FK_ALTSTACK_FAIL = 2 };
