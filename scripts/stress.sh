@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The long variants of the reliability tests: the multi-threaded stress program (PIE
 # and -no-pie, preloaded, then linked into an ASan+UBSan build) for SECONDS each, the
-# fork/exec/posix_spawn/vfork program with ROUNDS forks, and a coverage-guided libFuzzer
-# run of each fuzz target for SECONDS. ctest runs the same programs for ~30 s / 200 forks
+# fork/exec/posix_spawn/vfork program with ROUNDS forks, the differential test
+# (scripts/diff.sh) and a coverage-guided libFuzzer run of each fuzz target for SECONDS. ctest runs the same programs for ~30 s / 200 forks
 # / 20 s; this is for soaking a change (default 600 s: about 45 minutes in all).
 # Usage: scripts/stress.sh [SECONDS] [ROUNDS]   (as root on Debian 12; installs what it needs)
 # LJMM_STRESS_SEED fixes the stress program's seed (it prints the one it used).
@@ -35,6 +35,7 @@ for kind in pie nopie; do
 done
 run "$san/sanitized_stress" "$secs"
 run "$san/sanitized_forkexec" all "$rounds" $((rounds / 10))
+bash "$root/scripts/diff.sh" "$secs" | tail -n 30
 bash "$root/scripts/deps.sh" fuzz
 bash "$root/scripts/fuzz.sh" "$secs"
 echo "stress.sh: all passed"

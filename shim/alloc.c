@@ -91,13 +91,17 @@ static inline int window_known_full(const void *addr, size_t len)
 	return !addr && w && ljmm_page_up(len) >= w;
 }
 
-/* A MAP_32BIT request that ended in ENOMEM: count it and tell the operator once. */
-static int failed(size_t len, int no_room)
+/* A MAP_32BIT request that ended in ENOMEM: count it and tell the operator once. The
+ * hint service (hint_missed) is for a process that ran out of low memory, so a request
+ * no region could serve (2 GiB or more, huge pages, arguments the kernel refuses) leaves
+ * it as it is. */
+static int failed(size_t len, int why)
 {
 	ljmm_stats_add(&ljmm_stats_live.failures, 1);
-	if (!__atomic_load_n(&ljmm_hot.serve_hints, __ATOMIC_RELAXED))
+	if (why != LJMM_PLACE_UNLIKE && ljmm_page_up(len) < LJMM_2G && ljmm_page_up(len) &&
+	    !__atomic_load_n(&ljmm_hot.serve_hints, __ATOMIC_RELAXED))
 		__atomic_store_n(&ljmm_hot.serve_hints, 1, __ATOMIC_RELAXED);
-	if (no_room && LJMM_UNLIKELY(ljmm_warn_failure_due(len))) {
+	if (why == LJMM_PLACE_NO_ROOM && LJMM_UNLIKELY(ljmm_warn_failure_due(len))) {
 		ljmm_section_t sec;
 		ljmm_usage_t u;
 		int have = ljmm_index_built() && ljmm_section_enter(&sec) == 0;
@@ -112,25 +116,30 @@ static int failed(size_t len, int no_room)
 
 /* A MAP_32BIT call the kernel did not simply serve: r is the kernel's error, or 0 when
  * it has not been asked (region-first, or its window known to be full). Kept out of
- * line so that the calls the kernel serves pay for none of this. */
+ * line so that the calls the kernel serves pay for none of this.
+ *
+ * The caller gets the kernel's own answer to its call, or a block of the region that is
+ * the mapping the kernel would have given with room in its window: never an answer the
+ * kernel would not give. So the placement's refusals (EINVAL, EACCES, EOPNOTSUPP: its
+ * judgement of the arguments at an address of ours) are not passed on: the kernel, which
+ * searches its window before it looks at the arguments, said ENOMEM (asked), or is asked. */
 static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot, int flags, int fd, long off,
 						 int mode, long r, void **out)
 {
 	ljmm_section_t sec;
 	int asked = r != 0, known_full = !asked && mode != LJMM_MODE_REGION_FIRST;
-	int why = LJMM_PLACE_NO_ROOM, ret = -ENOMEM;
+	int why = LJMM_PLACE_UNLIKE, ret, pf = 0;
 	int refused = 0; /* the section turned us away: the kernel alone answers */
 	uintptr_t need = ljmm_page_up(len);
 
-	if (asked && (r != -ENOMEM || !eligible(len, flags)))
-		return r == -ENOMEM ? failed(len, 0) : (int)r; /* huge pages, a stack: not ours */
-	if (eligible(len, flags)) {
+	if (asked && r != -ENOMEM)
+		return (int)r;
+	/* Huge pages, a stack, a hugetlbfs file, flags only the file can judge: not ours. */
+	if (eligible(len, flags) && (pf = ljmm_place_flags(flags, fd)) != 0) {
 		if (asked)
 			LJMM_DEBUG("mmap MAP_32BIT: kernel window full, trying the region", 0, "len", len, (int)r);
-		/* No argument checks of our own: the placement call makes the kernel judge the
-		 * arguments exactly as it would with room in its window. */
 		if (ljmm_section_enter(&sec) == 0) {
-			ret = ljmm_place(len, prot, flags, fd, off, out, &why);
+			ret = ljmm_place(len, prot, pf, fd, off, out, &why);
 			/* Only a placement the kernel accepted proves that its ENOMEM meant "no
 			 * room in the window" and not RLIMIT_AS, RLIMIT_DATA or overcommit. */
 			if (ret == 0 && asked) {
@@ -146,15 +155,12 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 					ljmm_stats_add(&ljmm_stats_live.kernel_skipped, 1);
 				return 0;
 			}
-			/* The kernel's verdict on the arguments with room available (EACCES,
-			 * EINVAL, EBADF, RLIMIT_AS): what it would answer with room in its window. */
 			if (ret != -ENOMEM)
-				return ret;
+				why = LJMM_PLACE_UNLIKE;
 		} else {
 			refused = 1; /* a signal handler inside the shim, or a stuck holder: kernel only */
+			why = LJMM_PLACE_CONTENDED; /* the region was never asked: no sign of it running out */
 		}
-	} else {
-		why = LJMM_PLACE_REFUSED; /* huge pages, a stack: the kernel's business alone */
 	}
 	if (!asked) {
 		r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
@@ -172,9 +178,7 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 		if (r != -ENOMEM)
 			return (int)r;
 	}
-	/* Turned away by the section (a handler inside the shim): the region was never
-	 * asked, so this is no sign of the low 2 GiB running out. */
-	return failed(len, why == LJMM_PLACE_NO_ROOM && !refused);
+	return failed(len, why);
 }
 
 /* LuaJIT 2.1 non-GC64 asks MAP_32BIT until one such request fails, and from then on, for
@@ -204,11 +208,16 @@ static __attribute__((noinline)) long serve_hint(void *addr, size_t len, int pro
 {
 	ljmm_section_t sec;
 	void *p = NULL;
-	int why, ret;
-	if (ljmm_section_enter(&sec) != 0)
+	int why, ret, pf = ljmm_place_flags(flags, fd);
+	/* The region cannot give this mapping (a hugetlbfs file, whose blocks are given back
+	 * in huge pages only): the kernel's block stands. */
+	if (!pf || ljmm_section_enter(&sec) != 0)
 		return r;
-	ljmm_sys_munmap((void *)r, len);
-	ret = ljmm_place(len, prot, flags, fd, off, &p, &why);
+	if (ljmm_sys_munmap((void *)r, len) != 0) {
+		ljmm_section_leave(&sec); /* not given back: it stays the answer */
+		return r;
+	}
+	ret = ljmm_place(len, prot, pf, fd, off, &p, &why);
 	ljmm_section_leave(&sec);
 	if (ret == 0) {
 		ljmm_stats_add(&ljmm_stats_live.hints_served, 1);

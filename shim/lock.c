@@ -18,7 +18,7 @@ static uint64_t now_ns(void)
 int ljmm_lock_acquire(ljmm_lock_t *l, uint64_t self, uint64_t timeout_ns)
 {
 	uint64_t expected = 0, deadline = 0;
-	int ret = 0;
+	int ret = 0, timed_out = 0;
 	if (__atomic_compare_exchange_n(&l->owner, &expected, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return 0;
 	/* Only this thread ever stores its own id, so seeing it means we interrupted
@@ -36,7 +36,7 @@ int ljmm_lock_acquire(ljmm_lock_t *l, uint64_t self, uint64_t timeout_ns)
 			break;
 		if (deadline) {
 			uint64_t now = now_ns();
-			if (now >= deadline) {
+			if (now >= deadline || timed_out) {
 				ret = -ETIMEDOUT;
 				break;
 			}
@@ -45,8 +45,10 @@ int ljmm_lock_acquire(ljmm_lock_t *l, uint64_t self, uint64_t timeout_ns)
 			tp = &ts;
 		}
 		/* Sleeps only while seq is unchanged: a release between our load and the
-		 * wait bumps it and the wait returns at once. */
-		(void)ljmm_sys_futex_wait(&l->seq, seen, tp);
+		 * wait bumps it and the wait returns at once. A wait that timed out waited
+		 * until the deadline: without a clock (a seccomp filter refusing clock_gettime,
+		 * now_ns() 0 every time) that is the only sign of the time passing. */
+		timed_out = ljmm_sys_futex_wait(&l->seq, seen, tp) == -ETIMEDOUT;
 	}
 	__atomic_sub_fetch(&l->waiters, 1, __ATOMIC_SEQ_CST);
 	return ret;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* Placing a block in the region (see place.h): the best fit, mapped with
- * MAP_FIXED_NOREPLACE and the caller's own protection, flags, descriptor and offset, and
- * what to do when the spot turns out to be taken. */
+/* Placing a block in the region (see place.h): which requests the region can serve with
+ * the mapping the kernel would give, the best fit, mapped with MAP_FIXED_NOREPLACE and the
+ * caller's own protection, flags, descriptor and offset, and what to do when the spot
+ * turns out to be taken. */
 #include "place.h"
 
 #include <errno.h>
@@ -21,12 +22,43 @@
  * look: answer ENOMEM, as a full window would, rather than spin. */
 #define PLACE_TRIES 16
 
+/* The flags the kernel accepts under MAP_SHARED_VALIDATE whatever the file
+ * (include/linux/mman.h, LEGACY_MAP_MASK, Linux 4.15 to 6.18: MAP_32BIT, MAP_ABOVE4G and
+ * the MAP_HUGE_2MB/1GB size bits included). MAP_FIXED_NOREPLACE is not among them: the
+ * kernel refuses it under MAP_SHARED_VALIDATE with EOPNOTSUPP, after its window search. */
+#define LEGACY_MAP_MASK                                                                                    \
+	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_GROWSDOWN | \
+	 MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT |          \
+	 MAP_ABOVE4G | (21 << MAP_HUGE_SHIFT) | (30 << MAP_HUGE_SHIFT))
+
+int ljmm_place_flags(int flags, int fd)
+{
+	if (!(flags & MAP_ANONYMOUS)) {
+		/* A file mapping under MAP_SHARED_VALIDATE is a MAP_SHARED one once its flags
+		 * pass the kernel's check (do_mmap: MAP_SHARED drops the others, which is all
+		 * the difference). Flags beyond the legacy set are for the file to judge
+		 * (MAP_SYNC on DAX, EOPNOTSUPP elsewhere): the kernel's answer. An anonymous
+		 * one is EINVAL either way and keeps its type, so the placement says so too. */
+		if ((flags & 0x0f) == MAP_SHARED_VALIDATE) {
+			if (flags & ~LEGACY_MAP_MASK)
+				return 0;
+			flags = (flags & ~0x0f) | MAP_SHARED;
+		}
+		/* A hugetlbfs file (an MFD_HUGETLB memfd, a file under /dev/hugepages) takes huge
+		 * pages at huge-page-aligned addresses only, and its length rounded up to them:
+		 * EINVAL at a region address, where the kernel's own search aligns. */
+		if (ljmm_sys_fs_type(fd) == HUGETLBFS_MAGIC)
+			return 0;
+	}
+	return (flags & ~MAP_32BIT) | MAP_FIXED_NOREPLACE;
+}
+
 /* Serve len bytes from the region, inside the section: 0 with *out set, -ENOMEM with
  * *why set, or the kernel's own error for the placement. */
-int ljmm_place(size_t len, int prot, int flags, int fd, long off, void **out, int *why)
+int ljmm_place(size_t len, int prot, int place_flags, int fd, long off, void **out, int *why)
 {
 	uintptr_t need = ljmm_page_up(len), addr;
-	int rebuilt = 0, place_flags = (flags & ~MAP_32BIT) | MAP_FIXED_NOREPLACE;
+	int rebuilt = 0;
 
 	*why = LJMM_PLACE_NO_ROOM;
 	ljmm_guard_before_region();

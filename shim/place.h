@@ -10,10 +10,16 @@ enum {
 	LJMM_PLACE_NO_ROOM = 1,   /* no free range of the region holds the request */
 	LJMM_PLACE_REFUSED = 2,   /* the kernel refused the placement (RLIMIT_AS, overcommit): its verdict */
 	LJMM_PLACE_CONTENDED = 3, /* every try collided with mappings made behind the index's back */
+	LJMM_PLACE_UNLIKE = 4,    /* the region cannot give the mapping the kernel would: its answer stands */
 };
 
-/** Serve len bytes from the region, inside the section: 0 with *out set, -ENOMEM with
- *  *why set, or the kernel's own error for the placement (EACCES, EBADF, ...). */
-int ljmm_place(size_t len, int prot, int flags, int fd, long off, void **out, int *why);
+/** The flags that place the caller's request (flags, fd) in the region with the mapping the
+ *  kernel would give it, MAP_FIXED_NOREPLACE included; 0 when the region cannot. */
+int ljmm_place_flags(int flags, int fd);
+
+/** Serve len bytes from the region, inside the section, with place_flags from
+ *  ljmm_place_flags: 0 with *out set, -ENOMEM with *why set, or the kernel's own error for
+ *  the placement (EACCES, EBADF, ...), which is not its answer to the caller's call. */
+int ljmm_place(size_t len, int prot, int place_flags, int fd, long off, void **out, int *why);
 
 #endif

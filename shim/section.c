@@ -105,6 +105,7 @@ static int frame_running(const frame_t *f, const ljmm_section_t *here)
 	stack_t ss;
 	unsigned char resident;
 	int on_alt = 0, f_on_alt = 0;
+	long r;
 	if (f->mark == here)
 		return 0; /* the same place: whatever ran there before has returned */
 	if (ljmm_sys_sigaltstack_get(&ss) == 0 && !(ss.ss_flags & SS_DISABLE)) {
@@ -117,8 +118,14 @@ static int frame_running(const frame_t *f, const ljmm_section_t *here)
 		return 0; /* at or below us on our own stack: it returned or was jumped out of */
 	/* Above us on our stack, or on the stack a handler on the alternate one
 	 * interrupted: read its token if the page is still mapped. */
-	if (ljmm_sys_mincore((void *)ljmm_page_down(there), LJMM_PAGE, &resident) != 0)
-		return 0;
+	r = ljmm_sys_mincore((void *)ljmm_page_down(there), LJMM_PAGE, &resident);
+	if (r == -ENOMEM)
+		return 0; /* its page is gone: nothing runs there */
+	/* Cannot tell (a seccomp filter refusing mincore, EPERM or ENOSYS): say it runs.
+	 * Standing aside is safe (the kernel answers alone); taking the lock over while a
+	 * section of ours is half-way through an update is not. */
+	if (r != 0)
+		return 1;
 	return f->mark->token == token_of(f->mark, f->nonce);
 }
 
@@ -209,6 +216,17 @@ static void mark_stuck(ljmm_lockpage_t *pg, uint64_t holder)
 		forget_stuck(holder);
 }
 
+/* Does the holder's thread no longer exist? Asked of our thread group, and of the group
+ * the holder would lead if it shares our memory from another one (a clone(CLONE_VM)
+ * child without CLONE_THREAD, with a TLS of its own): taking the lock from a live holder
+ * would corrupt the index, so any sign of life keeps it. A thread id the kernel reused
+ * for a new thread also counts as alive: the waiter gives up, the safe way. */
+static int holder_gone(uint64_t owner)
+{
+	long tid = (long)(owner >> 32);
+	return ljmm_sys_tgkill(ljmm_sys_getpid(), tid, 0) == -ESRCH && ljmm_sys_tgkill(tid, tid, 0) == -ESRCH;
+}
+
 /* The lock is ours now, its last section's state unknown. */
 static void taken_over(uint64_t previous)
 {
@@ -247,8 +265,7 @@ int ljmm_section_enter(ljmm_section_t *me)
 		taken_over(id); /* left by a jump: ours again */
 	} else if (r == -ETIMEDOUT) {
 		owner = __atomic_load_n(&pg->lock.owner, __ATOMIC_RELAXED);
-		if (!owner || ljmm_sys_tgkill(ljmm_sys_getpid(), (long)(owner >> 32), 0) != -ESRCH ||
-		    ljmm_lock_take_over(&pg->lock, owner, id) != 0) {
+		if (!owner || !holder_gone(owner) || ljmm_lock_take_over(&pg->lock, owner, id) != 0) {
 			if (timeout == WAIT_LIMIT_NS && owner && owner == before)
 				mark_stuck(pg, owner);
 			return stand_aside(me, -ETIMEDOUT);

@@ -2,6 +2,7 @@
 /* Raw x86-64 system calls (see sys.h): the syscall instruction and nothing else. */
 #include "sys.h"
 
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 
 /* From <linux/futex.h>, which musl-gcc's include path lacks (musl ships no kernel
@@ -42,6 +43,13 @@ long ljmm_sys_mremap(void *old, size_t old_len, size_t new_len, int flags, void 
 long ljmm_sys_mincore(void *addr, size_t len, unsigned char *vec)
 {
 	return sys6(SYS_mincore, (long)addr, (long)len, (long)vec, 0, 0, 0);
+}
+
+long ljmm_sys_fs_type(int fd)
+{
+	struct statfs st;
+	long r = sys6(SYS_fstatfs, fd, (long)&st, 0, 0, 0, 0);
+	return r < 0 ? r : (long)(unsigned)st.f_type;
 }
 
 long ljmm_sys_madvise(void *addr, size_t len, int advice)

@@ -33,6 +33,15 @@
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4 /* Linux 5.7 */
 #endif
+#ifndef MAP_SHARED_VALIDATE
+#define MAP_SHARED_VALIDATE 0x03 /* Linux 4.15, glibc 2.28 */
+#endif
+#ifndef MAP_HUGE_SHIFT
+#define MAP_HUGE_SHIFT 26
+#endif
+#ifndef HUGETLBFS_MAGIC
+#define HUGETLBFS_MAGIC 0x958458f6L /* <linux/magic.h> */
+#endif
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18 /* Linux 4.14 */
 #endif
@@ -50,6 +59,8 @@ long ljmm_sys_mremap(void *old, size_t old_len, size_t new_len, int flags, void 
 long ljmm_sys_mincore(void *addr, size_t len, unsigned char *vec);
 /** madvise(2): 0 or -errno. */
 long ljmm_sys_madvise(void *addr, size_t len, int advice);
+/** fstatfs(2): the file system's f_type (HUGETLBFS_MAGIC, ...) for fd, or -errno. */
+long ljmm_sys_fs_type(int fd);
 /** open(2): a descriptor, or -errno. */
 long ljmm_sys_open(const char *path, int flags, int mode);
 /** read(2): bytes read, or -errno. */

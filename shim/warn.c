@@ -9,6 +9,8 @@
  *   ljmm[PID]: warning: 90% of the low 2 GiB in use (1843.2 MiB of 2047.9 MiB)
  *   ljmm[PID]: MAP_32BIT request of 1048576 bytes failed: the low 2 GiB is full
  *              (2046.9 MiB of 2047.9 MiB in use, largest free range 0.5 MiB at 0x...)
+ *   ljmm[PID]: MAP_32BIT request of 3221225472 bytes failed: larger than the whole region
+ *              (2047.9 MiB)
  *   ljmm[PID]: MAP_32BIT request of 1213486160 bytes (0x48545450) failed: as text in
  *              network byte order its size reads "HTTP": a length taken from the data?
  *
@@ -89,19 +91,30 @@ void ljmm_warn_failure(size_t len, const ljmm_usage_t *u)
 		ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_ERROR);
 		ljmm_buf_str(&b, "MAP_32BIT request of ");
 		ljmm_buf_u64(&b, len);
-		ljmm_buf_str(&b, " bytes failed: the low 2 GiB is full");
-		if (u) {
-			ljmm_buf_str(&b, " (");
-			ljmm_buf_mib(&b, u->in_use);
-			ljmm_buf_str(&b, " of ");
-			ljmm_buf_mib(&b, u->total);
-			ljmm_buf_str(&b, " in use, largest free range ");
-			ljmm_buf_mib(&b, u->largest_len);
-			if (u->largest_len) {
-				ljmm_buf_str(&b, " at ");
-				ljmm_buf_hex(&b, u->largest_start);
+		ljmm_buf_str(&b, " bytes failed: ");
+		if (u ? len > u->total : len >= ((uint64_t)1 << 31)) {
+			/* Nothing to free would help: say so rather than "full" with room left. */
+			ljmm_buf_str(&b, "larger than the whole region");
+			if (u) {
+				ljmm_buf_str(&b, " (");
+				ljmm_buf_mib(&b, u->total);
+				ljmm_buf_str(&b, ")");
 			}
-			ljmm_buf_str(&b, ")");
+		} else {
+			ljmm_buf_str(&b, "the low 2 GiB is full");
+			if (u) {
+				ljmm_buf_str(&b, " (");
+				ljmm_buf_mib(&b, u->in_use);
+				ljmm_buf_str(&b, " of ");
+				ljmm_buf_mib(&b, u->total);
+				ljmm_buf_str(&b, " in use, largest free range ");
+				ljmm_buf_mib(&b, u->largest_len);
+				if (u->largest_len) {
+					ljmm_buf_str(&b, " at ");
+					ljmm_buf_hex(&b, u->largest_start);
+				}
+				ljmm_buf_str(&b, ")");
+			}
 		}
 		(void)ljmm_log_end(&b);
 	}

@@ -44,6 +44,7 @@ static inline const char *errname(int e)
 	case ELOOP: return "ELOOP";
 	case EOVERFLOW: return "EOVERFLOW";
 	case ETIMEDOUT: return "ETIMEDOUT";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
 	default: return "E?";
 	}
 }

@@ -23,7 +23,13 @@
  *                    1 GiB); STATE, if given, is the one expected
  *   exhaust          fill until ENOMEM, then one more request (for the warning lines)
  *   httpsize         a MAP_32BIT request of 1213486160 bytes (0x48545450, "HTTP")
- *   noop             one MAP_32BIT block */
+ *   stuck            a thread jumps out of a region call and stays alive, holding the
+ *                    region's lock: another thread's region call gives up after the 1 s
+ *                    limit (the kernel answers alone) instead of waiting for ever
+ *   noop             one MAP_32BIT block
+ *   waitfile PATH    one MAP_32BIT block, then wait (up to 30 s) until PATH exists
+ *   seccomp SYSCALL ERRNO COMMAND ARGS...   the command under a seccomp filter that
+ *                    refuses SYSCALL (mincore, clock_gettime) with ERRNO (issue 17) */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +47,17 @@
 #include <unistd.h>
 
 #include "common.h"
+
+#if defined(__has_include)
+#if __has_include(<linux/seccomp.h>) && __has_include(<linux/filter.h>) && __has_include(<linux/audit.h>)
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#define HAVE_SECCOMP 1
+#endif
+#endif
 
 #ifndef MREMAP_FIXED
 #define MREMAP_FIXED 2
@@ -483,6 +500,11 @@ static int cmd_reentry(int argc, char **argv)
 	if (after.signal_reentries - before.signal_reentries != (uint64_t)h_reentered)
 		FAIL("%d re-entries seen by the handlers, signal-reentries counted %lu", (int)h_reentered,
 		     (unsigned long)(after.signal_reentries - before.signal_reentries));
+	/* No jump, no cancel: a section taken over was a running one (mincore refused by a
+	 * seccomp filter made a re-entry look like an abandoned lock: issue 17). */
+	if (after.section_recoveries != before.section_recoveries)
+		FAIL("%lu sections taken over while none was abandoned",
+		     (unsigned long)(after.section_recoveries - before.section_recoveries));
 	if (after.failures - before.failures != (uint64_t)h_enomem)
 		FAIL("%d requests failed, failed= counted %lu", (int)h_enomem,
 		     (unsigned long)(after.failures - before.failures));
@@ -639,6 +661,140 @@ static int cmd_httpsize(int argc, char **argv)
 	return 0;
 }
 
+static int cmd_waitfile(int argc, char **argv)
+{
+	if (argc < 1)
+		FAIL("usage: waitfile PATH");
+	if (map32(MiB) == MAP_FAILED)
+		FAIL("map32: %s", errname(errno));
+	for (int i = 0; i < 3000 && access(argv[0], F_OK) != 0; i++) {
+		struct timespec ts = {0, 10000000};
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/* ---- stuck ----------------------------------------------------------------------------- */
+
+static sigjmp_buf stuck_jump;
+static volatile sig_atomic_t stuck_armed, stuck_parked, stuck_resume;
+
+static void stuck_handler(int sig)
+{
+	(void)sig;
+	if (stuck_armed) {
+		stuck_armed = 0;
+		siglongjmp(stuck_jump, 1);
+	}
+}
+
+/* Region calls until a jump; then parked, alive, until told to go on. */
+static void *stuck_thread(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		if (sigsetjmp(stuck_jump, 1) == 0) {
+			stuck_armed = 1;
+			for (;;) {
+				void *p = map32(64 * 1024);
+				if (p != MAP_FAILED)
+					munmap(p, 64 * 1024);
+			}
+		}
+		stuck_parked = 1;
+		while (!stuck_resume) {
+			struct timespec ts = {0, 1000000};
+			nanosleep(&ts, NULL);
+		}
+		stuck_resume = 0;
+		stuck_parked = 0;
+	}
+	return NULL;
+}
+
+static void *timed_call(void *arg)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC, &a); /* the vDSO: no system call a filter could refuse */
+	void *p = map32(MiB);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	if (p != MAP_FAILED)
+		munmap(p, MiB);
+	*(double *)arg = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	return NULL;
+}
+
+static int cmd_stuck(int argc, char **argv)
+{
+	int tries = argc > 0 ? atoi(argv[0]) : 300;
+	pthread_t t;
+	prepare_region_untouched(64);
+	on_signal_do(SIGUSR1, stuck_handler, 0);
+	if (pthread_create(&t, NULL, stuck_thread, NULL) != 0)
+		FAIL("pthread_create");
+	for (int i = 0; i < tries; i++) {
+		struct timespec pause = {0, 1000000 + (i % 7) * 300000}, deadline;
+		double took = -1;
+		pthread_t c;
+		/* Again until it jumped: a signal that came before it re-armed did nothing. */
+		while (!stuck_parked) {
+			nanosleep(&pause, NULL);
+			pthread_kill(t, SIGUSR1);
+		}
+		/* The parked thread holds the lock when its jump left a section: this call
+		 * waits for it until the limit, then gives up; it must never wait for ever. */
+		if (pthread_create(&c, NULL, timed_call, &took) != 0)
+			FAIL("pthread_create");
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += 10;
+		if (pthread_timedjoin_np(c, NULL, &deadline) != 0)
+			FAIL("a region call still waits after 10 s for a holder that jumped out (try %d)", i);
+		if (took >= 0.9) {
+			printf("stuck: try %d left the lock held; the next call gave up after %.2f s\n", i, took);
+			stuck_resume = 1;
+			return 0;
+		}
+		stuck_resume = 1;
+		while (stuck_parked)
+			nanosleep(&pause, NULL);
+	}
+	FAIL("no jump out of %d left the lock held: the scenario did not happen", tries);
+}
+
+/* ---- seccomp ----------------------------------------------------------------------------- */
+
+/* Refuse one system call with err from now on, in this thread and the ones it creates. */
+static int refuse_syscall(const char *name, int err)
+{
+#ifdef HAVE_SECCOMP
+	long nr = !strcmp(name, "mincore") ? SYS_mincore : !strcmp(name, "clock_gettime") ? SYS_clock_gettime : -1;
+	if (nr < 0)
+		FAIL("seccomp: unknown system call %s", name);
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned)err & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {(unsigned short)(sizeof f / sizeof f[0]), f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+		printf("SKIP: cannot install a seccomp filter: %s\n", errname(errno));
+		exit(77);
+	}
+	errno = 0;
+	if (syscall(nr, 0, 0, 0) != -1 || errno != err)
+		FAIL("seccomp: %s is not refused with %s", name, errname(err));
+	return 0;
+#else
+	(void)name, (void)err;
+	printf("SKIP: built without <linux/seccomp.h>\n");
+	exit(77);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -649,10 +805,16 @@ int main(int argc, char **argv)
 		{"daemon", cmd_daemon},     {"reentry", cmd_reentry}, {"brkroom", cmd_brkroom},
 		{"early", cmd_early},       {"exhaust", cmd_exhaust}, {"httpsize", cmd_httpsize},
 		{"mremapmulti", cmd_mremapmulti}, {"noop", cmd_noop}, {"stderrdata", cmd_stderrdata},
+		{"stuck", cmd_stuck},       {"waitfile", cmd_waitfile},
 	};
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc >= 5 && strcmp(argv[1], "seccomp") == 0) {
+		refuse_syscall(argv[2], !strcmp(argv[3], "EPERM") ? EPERM : !strcmp(argv[3], "ENOSYS") ? ENOSYS : atoi(argv[3]));
+		argc -= 3;
+		argv += 3;
+	}
 	if (argc < 2)
-		FAIL("usage: hardening COMMAND [ARGS]");
+		FAIL("usage: hardening [seccomp SYSCALL ERRNO] COMMAND [ARGS]");
 	if (strcmp(argv[1], "nofd") == 0)
 		return cmd_fill_min(argc - 2, argv + 2, 1);
 	if (strcmp(argv[1], "fill") == 0)

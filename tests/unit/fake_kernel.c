@@ -63,7 +63,11 @@
  * - Adjacent mappings merge, as the kernel's do, when both are anonymous and private (or
  *   map a file at contiguous offsets) with the same protection and flags; shared
  *   anonymous mappings and those with real memory never merge.
- * - No huge pages (MAP_HUGETLB is ENOMEM, as on a machine with none configured), no
+ * - Huge pages only as files (fk_file_hugetlb: an MFD_HUGETLB memfd): the length rounded up
+ *   to 2 MiB, EINVAL for a fixed address not 2 MiB aligned or a munmap that would cut one;
+ *   the searches do not align them. MAP_HUGETLB is ENOMEM (a machine with none configured).
+ *   MAP_SHARED_VALIDATE: EINVAL when anonymous, EOPNOTSUPP for flags beyond the legacy set.
+ * - No
  *   stack guard gap next to MAP_GROWSDOWN mappings, no vm.max_map_count.
  * - CLOCK_MONOTONIC_COARSE is CLOCK_MONOTONIC (the kernel's lags by up to a tick).
  * - A futex wait with a timeout never blocks: it returns at once with the clock moved on
@@ -93,6 +97,12 @@
 #define MAX_THREADS 16
 #define TWO_G ((uintptr_t)1 << 31)
 #define MAP_TYPE_BITS 0x03
+#define FK_HUGE ((uintptr_t)2 << 20)
+/* include/linux/mman.h, as shim/place.c has it. */
+#define FK_LEGACY_MAP_MASK                                                                                 \
+	(MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_DENYWRITE | MAP_EXECUTABLE | MAP_GROWSDOWN | \
+	 MAP_LOCKED | MAP_NORESERVE | MAP_POPULATE | MAP_NONBLOCK | MAP_STACK | MAP_HUGETLB | MAP_32BIT |          \
+	 MAP_ABOVE4G | (21 << MAP_HUGE_SHIFT) | (30 << MAP_HUGE_SHIFT))
 #define FUTEX_WAIT_PRIVATE 128
 #define FUTEX_WAKE_PRIVATE 129
 
@@ -102,7 +112,7 @@ typedef struct {
 	int flags;      /* MAP_SHARED/PRIVATE, MAP_ANONYMOUS, MAP_NORESERVE, MAP_GROWSDOWN */
 	int file;       /* fake file id, -1 for anonymous */
 	uint64_t off;   /* file offset of start */
-	unsigned char backed, wipe, hidden;
+	unsigned char backed, wipe, hidden, huge;
 	char name[32];
 } vma_t;
 
@@ -112,6 +122,7 @@ typedef struct {
 	int kind;
 	int writable;
 	int file; /* FD_FILE: its id */
+	int hugetlb; /* FD_FILE: on hugetlbfs (2 MiB pages) */
 	char *text;
 	size_t len, pos;
 } fd_t;
@@ -135,7 +146,7 @@ static struct {
 	uint64_t as_limit;
 	const char *libc_version;
 	unsigned fail_nth[FK_SYS_COUNT];
-	int fail_err[FK_SYS_COUNT];
+	int fail_err[FK_SYS_COUNT], fail_always[FK_SYS_COUNT];
 	char fail_prefix[128];
 	int fail_prefix_on, fail_prefix_err;
 	size_t read_chunk, write_chunk;
@@ -150,6 +161,7 @@ static struct {
 	uint64_t now;
 	long pid;
 	long alive[MAX_THREADS];
+	long procs[MAX_THREADS]; /* other live processes (thread group leaders) */
 	capture_t err, log;
 } fk;
 
@@ -500,6 +512,12 @@ void fk_fail_nth(fk_sys_t sys, unsigned nth, int err)
 	fk.fail_err[sys] = err;
 }
 
+void fk_fail_always(fk_sys_t sys, int err)
+{
+	ready();
+	fk.fail_always[sys] = err;
+}
+
 void fk_fail_open(const char *prefix, int err)
 {
 	ready();
@@ -527,7 +545,7 @@ static long injected(fk_sys_t sys)
 		fk.call_hook[sys](fk.call_ctx[sys]);
 	if (fk.fail_nth[sys] && --fk.fail_nth[sys] == 0)
 		return -fk.fail_err[sys];
-	return 0;
+	return fk.fail_always[sys] ? -fk.fail_always[sys] : 0;
 }
 
 uint64_t fk_clock_ns(void) { ready(); return fk.now; }
@@ -535,6 +553,16 @@ void fk_clock_set(uint64_t ns) { ready(); fk.now = ns; }
 void fk_clock_advance(uint64_t ns) { ready(); fk.now += ns; }
 void fk_thread_self(long tid) { ready(); self_tid = tid; }
 long fk_pid(void) { ready(); return fk.pid; }
+
+void fk_process_alive(long tgid, int alive)
+{
+	ready();
+	for (int i = 0; i < MAX_THREADS; i++)
+		if (alive ? !fk.procs[i] : fk.procs[i] == tgid) {
+			fk.procs[i] = alive ? tgid : 0;
+			return;
+		}
+}
 
 void fk_thread_alive(long tid, int alive)
 {
@@ -615,6 +643,23 @@ int fk_file(int writable)
 	fd_get((int)fd)->writable = writable;
 	fd_get((int)fd)->file = ++fk.next_file;
 	return (int)fd;
+}
+
+int fk_file_hugetlb(void)
+{
+	int fd = fk_file(1);
+	fd_get(fd)->hugetlb = 1;
+	return fd;
+}
+
+long ljmm_sys_fs_type(int fd)
+{
+	fd_t *f;
+	ready();
+	f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	return f->kind != FD_FILE ? 0x9fa0 /* PROC_SUPER_MAGIC */ : f->hugetlb ? HUGETLBFS_MAGIC : 0xef53;
 }
 
 int fk_open_fds(void)
@@ -850,7 +895,7 @@ long ljmm_sys_close(int fd)
 long ljmm_sys_mmap(void *addr_, size_t len_, int prot, int flags, int fd, long off)
 {
 	uintptr_t addr = (uintptr_t)addr_, len, where = 0;
-	int type, file = -1, writable = 0, fixed, placed = 0;
+	int type, file = -1, writable = 0, fixed, placed = 0, huge = 0;
 	fd_t *f = NULL;
 	vma_t m;
 	long r;
@@ -874,19 +919,20 @@ long ljmm_sys_mmap(void *addr_, size_t len_, int prot, int flags, int fd, long o
 			return f->kind == FD_LOG ? -EACCES : -ENODEV;
 		file = f->file;
 		writable = f->writable;
+		huge = f->hugetlb;
 	}
 	if (flags & MAP_HUGETLB)
 		return -ENOMEM;
 	if (!len_)
 		return -EINVAL;
-	len = page_up(len_);
+	len = huge ? (len_ + FK_HUGE - 1) & ~(FK_HUGE - 1) : page_up(len_);
 	if (!len || len > FK_TASK_SIZE)
 		return -ENOMEM;
 	if (fk.noreplace_is_hint)
 		flags &= ~MAP_FIXED_NOREPLACE;
 	fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) != 0;
 	if (fixed) {
-		if (!aligned(addr))
+		if (!aligned(addr) || (huge && (addr & (FK_HUGE - 1))))
 			return -EINVAL;
 		if (addr > FK_TASK_SIZE - len)
 			return -ENOMEM;
@@ -916,6 +962,12 @@ long ljmm_sys_mmap(void *addr_, size_t len_, int prot, int flags, int fd, long o
 	type = flags & MAP_TYPE_BITS;
 	if (!type)
 		return -EINVAL;
+	/* MAP_SHARED_VALIDATE: EINVAL for an anonymous mapping; for a file, EOPNOTSUPP for any
+	 * flag beyond LEGACY_MAP_MASK (MAP_FIXED_NOREPLACE, MAP_SYNC, unknown bits). */
+	if (type == MAP_SHARED_VALIDATE && file < 0)
+		return -EINVAL;
+	if (type == MAP_SHARED_VALIDATE && (flags & ~FK_LEGACY_MAP_MASK))
+		return -EOPNOTSUPP;
 	if (file >= 0 && type != MAP_PRIVATE && (prot & PROT_WRITE) && !writable)
 		return -EACCES;
 	if (fk.as_limit &&
@@ -941,6 +993,7 @@ long ljmm_sys_mmap(void *addr_, size_t len_, int prot, int flags, int fd, long o
 	m.flags = flags & (MAP_TYPE_BITS | MAP_ANONYMOUS | MAP_NORESERVE | MAP_GROWSDOWN);
 	m.file = file;
 	m.off = file >= 0 ? (uint64_t)off : 0;
+	m.huge = (unsigned char)huge;
 	insert(&m);
 	return (long)where;
 }
@@ -956,6 +1009,10 @@ long ljmm_sys_munmap(void *addr_, size_t len_)
 	len = page_up(len_);
 	if (!aligned(addr) || !len_ || !len || addr > FK_TASK_SIZE || len > FK_TASK_SIZE - addr)
 		return -EINVAL;
+	/* A hugetlb mapping is cut at huge pages only (hugetlb_vm_op_split). */
+	for (size_t i = first_after(addr); i < fk.n && fk.v[i].start < addr + len; i++)
+		if (fk.v[i].huge && ((addr & (FK_HUGE - 1)) || (len & (FK_HUGE - 1))))
+			return -EINVAL;
 	remove_range(addr, addr + len);
 	return 0;
 }
@@ -1251,6 +1308,10 @@ long ljmm_sys_tgkill(long tgid, long tid, int sig)
 		return r;
 	if (sig != 0)
 		die("tgkill with signal %d: not modelled", sig);
+	if (tgid == tid)
+		for (int i = 0; i < MAX_THREADS; i++)
+			if (fk.procs[i] == tid)
+				return 0;
 	if (tgid != fk.pid || tid <= 0)
 		return -ESRCH;
 	for (int i = 0; i < MAX_THREADS; i++)

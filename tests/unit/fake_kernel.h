@@ -56,6 +56,8 @@ int fk_vma(size_t i, uintptr_t *start, uintptr_t *end);
 uint64_t fk_mapped_bytes(void);
 /** A descriptor of a fake file that can be mapped (writable: opened O_RDWR, else O_RDONLY). */
 int fk_file(int writable);
+/** A writable fake file on hugetlbfs (an MFD_HUGETLB memfd): see fake_kernel.c. */
+int fk_file_hugetlb(void);
 /** The text /proc/self/maps shows now; returns its length (NUL-terminated, cut at cap). */
 size_t fk_maps_text(char *buf, size_t cap);
 
@@ -92,6 +94,8 @@ typedef enum {
 } fk_sys_t;
 /** The nth next call (1: the very next) of that kind fails with -err, once. */
 void fk_fail_nth(fk_sys_t sys, unsigned nth, int err);
+/** Every call of sys fails with -err from now on (0: no more): a seccomp filter's refusal. */
+void fk_fail_always(fk_sys_t sys, int err);
 /** Every open of a path starting with prefix ("" for all) fails with -err until cleared
  *  (prefix NULL clears): "/proc/" with ENOENT is a chroot without /proc, "" with EMFILE a
  *  full descriptor table. */
@@ -125,6 +129,8 @@ void fk_thread_self(long tid);
 /** Whether thread tid of the process exists (tgkill answers 0, else ESRCH). The main
  *  thread exists from fk_reset on. */
 void fk_thread_alive(long tid, int alive);
+/** Another process tgid (its leader thread) exists or not: tgkill(tgid, tgid, 0) answers 0. */
+void fk_process_alive(long tgid, int alive);
 long fk_pid(void);
 
 enum { FK_ALTSTACK_DISABLED = 0, FK_ALTSTACK_REAL = 1, FK_ALTSTACK_FAIL = 2 };

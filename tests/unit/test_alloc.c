@@ -337,40 +337,52 @@ END_TEST
 
 /* ---- the kernel's own errors pass through ----------------------------------------------- */
 
-enum { FD_ANON, FD_BAD, FD_RO };
+enum { FD_ANON, FD_BAD, FD_RO, FD_RW, FD_HUGE };
 
+/* Issue 17: the caller gets the kernel's own answer to its call, or a region block that is
+ * the mapping the kernel would give; the placement's refusals are never passed on. */
 static const struct {
 	const char *what;
 	const char *policy;
+	int window_full;
 	int fd, flags, prot;
 	uint64_t as_room; /* RLIMIT_AS: this many bytes above what is mapped (0: none) */
 	long want;
 	unsigned map32; /* MAP_32BIT calls the kernel saw */
 	unsigned placements;
 } error_cases[] = {
-	{"a bad descriptor, kernel-first: the kernel's EBADF", "LJMM_POLICY=kernel-first", FD_BAD, MAP_PRIVATE, PROT_READ, 0,
-	 -EBADF, 1, 0},
-	{"a bad descriptor, region-first: EBADF from the placement", "LJMM_POLICY=region-first", FD_BAD, MAP_PRIVATE,
-	 PROT_READ, 0, -EBADF, 0, 1},
-	{"shared writable read-only file: the window says ENOMEM, the placement EACCES", "LJMM_POLICY=kernel-first", FD_RO,
-	 MAP_SHARED, RW, 0, -EACCES, 1, 1},
-	{"no MAP_PRIVATE or MAP_SHARED: the window says ENOMEM, the placement EINVAL", "LJMM_POLICY=kernel-first", FD_ANON,
-	 MAP_ANONYMOUS, RW, 0, -EINVAL, 1, 1},
-	{"RLIMIT_AS: the placement's ENOMEM, and no warning", "LJMM_POLICY=kernel-first", FD_ANON, ANON, RW, 512 * K,
+	{"a bad descriptor, kernel-first: the kernel's EBADF", "LJMM_POLICY=kernel-first", 1, FD_BAD, MAP_PRIVATE,
+	 PROT_READ, 0, -EBADF, 1, 0},
+	{"a bad descriptor, region-first: the placement's EBADF, then the kernel's own", "LJMM_POLICY=region-first", 1,
+	 FD_BAD, MAP_PRIVATE, PROT_READ, 0, -EBADF, 1, 1},
+	{"shared writable read-only file, window full: the kernel's ENOMEM, not the placement's EACCES",
+	 "LJMM_POLICY=kernel-first", 1, FD_RO, MAP_SHARED, RW, 0, -ENOMEM, 1, 1},
+	{"shared writable read-only file, region-first, window full: the kernel's ENOMEM", "LJMM_POLICY=region-first", 1,
+	 FD_RO, MAP_SHARED, RW, 0, -ENOMEM, 1, 1},
+	{"shared writable read-only file, region-first, room in the window: the kernel's EACCES",
+	 "LJMM_POLICY=region-first", 0, FD_RO, MAP_SHARED, RW, 0, -EACCES, 1, 1},
+	{"no MAP_PRIVATE or MAP_SHARED, window full: the kernel's ENOMEM, not the placement's EINVAL",
+	 "LJMM_POLICY=kernel-first", 1, FD_ANON, MAP_ANONYMOUS, RW, 0, -ENOMEM, 1, 1},
+	{"anonymous MAP_SHARED_VALIDATE, window full: the kernel's ENOMEM", "LJMM_POLICY=kernel-first", 1, FD_ANON,
+	 MAP_SHARED_VALIDATE | MAP_ANONYMOUS, RW, 0, -ENOMEM, 1, 1},
+	{"MAP_SHARED_VALIDATE with MAP_SYNC, window full: the kernel's ENOMEM, no placement", "LJMM_POLICY=kernel-first",
+	 1, FD_RW, MAP_SHARED_VALIDATE | 0x80000, RW, 0, -ENOMEM, 1, 0},
+	{"MAP_SHARED_VALIDATE with MAP_SYNC, region-first, room: the kernel's EOPNOTSUPP", "LJMM_POLICY=region-first", 0,
+	 FD_RW, MAP_SHARED_VALIDATE | 0x80000, RW, 0, -EOPNOTSUPP, 1, 0},
+	{"a hugetlbfs file, window full: the kernel's ENOMEM, no placement", "LJMM_POLICY=kernel-first", 1, FD_HUGE,
+	 MAP_SHARED, RW, 0, -ENOMEM, 1, 0},
+	{"RLIMIT_AS: the placement's ENOMEM, and no warning", "LJMM_POLICY=kernel-first", 1, FD_ANON, ANON, RW, 512 * K,
 	 -ENOMEM, 1, 1},
 };
 
 START_TEST(test_alloc_kernel_errors_pass_through)
 {
-	static const rng_t free[] = {{16 * M, 48 * M}, {0, 0}};
-	int fd = -1;
+	static const rng_t free[] = {{16 * M, 48 * M}, {0, 0}}, room[] = {{16 * M, 48 * M}, {G, G + 4 * M}, {0, 0}};
+	int fd = -1, kind = error_cases[_i].fd;
 	long r;
 	SC_START(error_cases[_i].policy);
-	only_free(free);
-	if (error_cases[_i].fd == FD_BAD)
-		fd = 999;
-	else if (error_cases[_i].fd == FD_RO)
-		fd = fk_file(0);
+	only_free(error_cases[_i].window_full ? free : room);
+	fd = kind == FD_BAD ? 999 : kind == FD_RO ? fk_file(0) : kind == FD_RW ? fk_file(1) : kind == FD_HUGE ? fk_file_hugetlb() : -1;
 	if (error_cases[_i].as_room)
 		fk_set_as_limit(fk_mapped_bytes() + error_cases[_i].as_room);
 	r = sc_mmap(0, M, error_cases[_i].prot, error_cases[_i].flags | MAP_32BIT, fd, 0);
@@ -380,9 +392,16 @@ START_TEST(test_alloc_kernel_errors_pass_through)
 	ck_assert_uint_eq(sc_stats().region_served, 0);
 	ck_assert_uint_eq(sc_stats().failures, r == -ENOMEM);
 	ck_assert_msg(!strstr(fk_stderr_text(), "failed"), "%s: printed '%s'", error_cases[_i].what, fk_stderr_text());
+	/* A request the region cannot serve, or whose arguments the kernel refuses, is no
+	 * sign of a process out of low memory: the hint service stays off (a taken low hint
+	 * gets the kernel's block above 2 GiB). RLIMIT_AS is. */
+	fk_set_as_limit(0);
+	r = sc_mmap(100 * M, M, RW, ANON, -1, 0);
+	ck_assert_msg((r > 0 && (uintptr_t)r >= 2 * G) == !error_cases[_i].as_room, "%s: hint answered %#lx",
+		      error_cases[_i].what, r);
+	ck_assert_int_eq(sc_munmap((uintptr_t)r, M), 0);
 	/* A refused placement proves nothing about the window: no hint, the next request of
 	 * the same size asks the kernel. */
-	fk_set_as_limit(0);
 	if (!strcmp(error_cases[_i].policy, "LJMM_POLICY=kernel-first")) {
 		unsigned before = fk_count.map32;
 		ck_assert_int_eq(sc_map32(M), (long)(47 * M));
@@ -390,6 +409,62 @@ START_TEST(test_alloc_kernel_errors_pass_through)
 	}
 	if (fk_count.open_maps)
 		sc_verified(error_cases[_i].what);
+}
+END_TEST
+
+/* Issue 17: a file mapping under MAP_SHARED_VALIDATE is placed as MAP_SHARED (the kernel
+ * refuses MAP_FIXED_NOREPLACE under it with EOPNOTSUPP), with the same file and offset. */
+START_TEST(test_alloc_shared_validate_file_is_placed_as_shared)
+{
+	static const rng_t free[] = {{16 * M, 48 * M}, {0, 0}};
+	int fd;
+	long r;
+	SC_START(_i ? "LJMM_POLICY=region-first" : NULL);
+	only_free(free);
+	fd = fk_file(1);
+	r = sc_mmap(0, M, RW, MAP_SHARED_VALIDATE | MAP_32BIT, fd, 0);
+	ck_assert_int_eq(r, (long)(47 * M));
+	ck_assert_uint_eq(sc_stats().region_served, 1);
+	ck_assert_uint_eq(sc_stats().failures, 0);
+	sc_verified("a MAP_SHARED_VALIDATE file block");
+}
+END_TEST
+
+/* Issue 17: after a failed MAP_32BIT request, a taken low hint for a hugetlbfs file: the
+ * kernel's block stands (the region cannot give it, and a give-back munmap of a length
+ * not huge-page aligned would fail and leave it mapped). */
+START_TEST(test_alloc_hugetlb_file_hint_keeps_the_kernels_block)
+{
+	static const rng_t free[] = {{16 * M, 48 * M}, {0, 0}};
+	uint64_t before;
+	long r;
+	int fd;
+	sc_start(NULL);
+	only_free(free);
+	ck_assert_int_eq(sc_map32(64 * M), -ENOMEM);
+	fd = fk_file_hugetlb();
+	before = fk_mapped_bytes();
+	r = sc_mmap(100 * M, 4 * K, RW, MAP_PRIVATE, fd, 0);
+	ck_assert_msg(r > 0 && (uintptr_t)r >= 2 * G, "got %#lx", r);
+	ck_assert_uint_eq(fk_mapped_bytes(), before + 2 * M); /* one block, not two */
+	ck_assert_uint_eq(sc_stats().hints_served, 0);
+}
+END_TEST
+
+/* Issue 17 "Small": a request of 2 GiB or more fails without turning the hint service on. */
+START_TEST(test_alloc_oversized_failure_leaves_hints_off)
+{
+	static const rng_t free[] = {{16 * M, 48 * M}, {0, 0}};
+	long r;
+	sc_start(NULL);
+	only_free(free);
+	ck_assert_int_eq(sc_map32(3 * G), -ENOMEM);
+	r = sc_mmap(100 * M, M, RW, ANON, -1, 0);
+	ck_assert_msg(r > 0 && (uintptr_t)r >= 2 * G, "got %#lx", r);
+	ck_assert_uint_eq(sc_stats().hints_served, 0);
+	ck_assert_int_eq(sc_munmap((uintptr_t)r, M), 0);
+	ck_assert_int_eq(sc_map32(64 * M), -ENOMEM); /* a size that could fit: on */
+	ck_assert_int_eq(sc_mmap(100 * M, M, RW, ANON, -1, 0), (long)(47 * M));
 }
 END_TEST
 
@@ -811,7 +886,7 @@ START_TEST(test_alloc_debug_lines)
 	ck_assert_int_eq(fk_map(46 * M, 47 * M, RW), 0);
 	ck_assert_int_eq(sc_map32(M), (long)(45 * M));
 	fk_hook_mmap(refuse_placement, NULL);
-	ck_assert_int_eq(sc_map32(M), -EACCES);
+	ck_assert_int_eq(sc_map32(M), -ENOMEM); /* the kernel's answer, not the placement's */
 	ck_assert_int_eq(sc_map32(G), -ENOMEM);
 	ck_assert_int_eq(sc_mremap(2 * G - M, M, 2 * M, 0, 0), -ENOMEM);
 	fk_fail_open("/proc/", ENOENT);
@@ -857,6 +932,9 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_alloc_region_first_full_region_asks_the_kernel);
 	tcase_add_loop_test(tc, test_alloc_ineligible_requests_stay_with_the_kernel, 0, NELEM(ineligible_cases));
 	tcase_add_loop_test(tc, test_alloc_kernel_errors_pass_through, 0, NELEM(error_cases));
+	tcase_add_loop_test(tc, test_alloc_shared_validate_file_is_placed_as_shared, 0, 2);
+	tcase_add_test(tc, test_alloc_hugetlb_file_hint_keeps_the_kernels_block);
+	tcase_add_test(tc, test_alloc_oversized_failure_leaves_hints_off);
 	tcase_add_test(tc, test_alloc_resync_on_eexist);
 	tcase_add_test(tc, test_alloc_second_collision_marks_the_spot_used);
 	tcase_add_loop_test(tc, test_alloc_place_tries_bound, 0, NELEM(tries_cases));

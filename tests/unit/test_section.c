@@ -87,6 +87,27 @@ START_TEST(test_section_reentry_stands_aside)
 	sc_verified(reentry_cases[_i].what);
 }
 
+/* Issue 17: a seccomp filter that refuses mincore. The handler's section could not read
+ * the interrupted one's token and took it for abandoned: the lock was taken over while
+ * the section it interrupted was half-way through an update. Now it stands aside. */
+START_TEST(test_section_reentry_with_mincore_refused_stands_aside)
+{
+	ljmm_section_t outer;
+	start();
+	fk_set_altstack(FK_ALTSTACK_DISABLED);
+	ck_assert_int_eq(ljmm_section_enter(&outer), 0);
+	fk_fail_always(FK_SYS_MINCORE, _i ? ENOSYS : EPERM);
+	ck_assert_int_eq(from_a_handler(M), -ENOMEM);
+	fk_fail_always(FK_SYS_MINCORE, 0);
+	ck_assert_uint_eq(sc_stats().signal_reentries, 1);
+	ck_assert_uint_eq(sc_stats().section_recoveries, 0);
+	ck_assert_uint_eq(sc_stats().region_served, 1);
+	ljmm_section_leave(&outer);
+	ck_assert_int_eq(sc_map32(M), (long)(46 * M));
+	sc_verified("after a re-entry with mincore refused");
+}
+END_TEST
+
 /* A handler inside the shim whose kernel-only call does change the region (the window
  * had room for it, or it unmapped a region block): the index is marked stale and the
  * next section rebuilds it. */
@@ -363,10 +384,30 @@ START_TEST(test_section_dead_holder_is_taken_over_after_the_limit)
 	t0 = fk_clock_ns();
 	ck_assert_int_eq(sc_map32(M), (long)(46 * M));
 	ck_assert_uint_eq(fk_clock_ns() - t0, SECOND); /* waited exactly the limit */
-	ck_assert_uint_eq(fk_count.tgkill, 1);
+	ck_assert_uint_eq(fk_count.tgkill, 2); /* our thread group, then a group it would lead */
 	ck_assert_uint_eq(sc_stats().section_recoveries, 1);
 	ck_assert_uint_eq(sc_stats().lock_timeouts, 0);
 	sc_verified("taken over from a dead thread");
+}
+END_TEST
+
+/* Issue 17: a holder that shares our memory from another thread group (a clone(CLONE_VM)
+ * child without CLONE_THREAD): tgkill(our pid, its tid) says ESRCH although it runs. It
+ * was taken for dead and its lock taken over mid-update. */
+START_TEST(test_section_holder_in_another_thread_group_is_alive)
+{
+	holder_t h;
+	pthread_t t;
+	start();
+	t = start_holder(&h, 3001, 1);
+	fk_thread_alive(3001, 0);
+	fk_process_alive(3001, 1);
+	ck_assert_int_eq(sc_map32(M), -ENOMEM); /* gave up: the kernel alone */
+	ck_assert_uint_eq(sc_stats().section_recoveries, 0);
+	ck_assert_uint_eq(sc_stats().lock_timeouts, 1);
+	fk_process_alive(3001, 0);
+	sem_post(&h.release);
+	pthread_join(t, NULL);
 }
 END_TEST
 
@@ -765,6 +806,25 @@ START_TEST(test_section_failing_clock_does_not_wait_forever)
 }
 END_TEST
 
+/* Issue 17: a seccomp filter that refuses clock_gettime every time. The deadline was
+ * computed from 0 and never reached: each 1 s wait timed out and the next began. A wait
+ * that times out now ends it. */
+START_TEST(test_section_clock_refused_every_time_gives_up)
+{
+	holder_t h;
+	pthread_t t;
+	start();
+	t = start_holder(&h, 2006, 1);
+	fk_fail_always(FK_SYS_CLOCK, EPERM);
+	ck_assert_int_eq(sc_map32(M), -ENOMEM);
+	ck_assert_uint_le(fk_count.futex_wait, 2);
+	ck_assert_uint_eq(sc_stats().lock_timeouts, 1);
+	fk_fail_always(FK_SYS_CLOCK, 0);
+	sem_post(&h.release);
+	pthread_join(t, NULL);
+}
+END_TEST
+
 static holder_t *switching;
 
 /* Between the holder's death being seen and the take-over, another thread takes the lock. */
@@ -962,6 +1022,7 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_section_reentry_that_changes_the_region_marks_it_stale);
 	tcase_add_loop_test(tc, test_section_reentry_stands_aside, 0, NELEM(reentry_cases));
+	tcase_add_loop_test(tc, test_section_reentry_with_mincore_refused_stands_aside, 0, 2);
 	tcase_add_loop_test(tc, test_section_reentry_from_a_real_handler, 0, NELEM(real_signal_cases));
 	tcase_add_test(tc, test_section_abandoned_by_a_jump_is_taken_over);
 	tcase_add_test(tc, test_section_abandoned_at_the_same_place);
@@ -970,6 +1031,7 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_loop_test(tc, test_section_marks_and_the_alternate_stack, 0, 2);
 	tcase_add_test(tc, test_section_dead_holder_is_taken_over_after_the_limit);
 	tcase_add_test(tc, test_section_stuck_live_holder_gives_up_once);
+	tcase_add_test(tc, test_section_holder_in_another_thread_group_is_alive);
 	tcase_add_test(tc, test_section_stuck_holder_that_left_is_waited_for_again);
 	tcase_add_test(tc, test_section_handler_between_entry_and_count_keeps_the_record);
 	tcase_add_test(tc, test_section_stuck_mark_does_not_move_to_the_next_holder);
@@ -980,6 +1042,7 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_section_fork_inside_our_own_section);
 	tcase_add_test(tc, test_section_handler_calls_leave_the_index_alone);
 	tcase_add_test(tc, test_section_failing_clock_does_not_wait_forever);
+	tcase_add_test(tc, test_section_clock_refused_every_time_gives_up);
 	tcase_add_test(tc, test_section_take_over_lost_to_another_thread);
 	tcase_add_test(tc, test_section_take_over_cas_fails);
 	tcase_add_test(tc, test_section_nested_handlers_on_the_alternate_stack);
