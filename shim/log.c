@@ -25,18 +25,15 @@
  * "create" renamed ours and made a new one) that file is opened, without O_CREAT, and
  * dup3'ed onto our number. Where it cannot be opened (not made yet, or not ours to open),
  * the lines go on into the renamed file: nothing is lost. "copytruncate" needs nothing.
+ *
  * "%p" in the path: each process its own file; a forked child that cannot open its own
  * (a worker without rights to the directory) writes on into the one it inherited.
  *
- * O_NONBLOCK: a FIFO without a reader fails with ENXIO instead of blocking, and a full
- * one with EAGAIN. Created 0600: the lines hold addresses.
- *
- * The path is copied, and made absolute, when the options are read: the environment
- * string it came from is overwritten by programs that set their process title there
- * (nginx, postgres), and a relative path would follow the program's chdir. The copies
- * are in .lbss, after all the other state (pool.c says why). The path is published by a
- * flag: a thread or a handler that logs while it is being written (the options are read
- * at the first MAP_32BIT call, from any thread) sends its line to stderr instead. */
+ * O_NONBLOCK: a FIFO without a reader fails with ENXIO, a full one with EAGAIN; nothing
+ * blocks. Created 0600: the lines hold addresses. The path is copied and made absolute
+ * when the options are read (nginx and postgres write their process title over the
+ * environment; a relative path would follow a chdir), into .lbss (pool.c says why), and
+ * published by a flag: a line logged while it is written goes to stderr instead. */
 __attribute__((section(".lbss"))) static char log_path[LJMM_LOG_PATH_MAX];
 __attribute__((section(".lbss"))) static char expanded[LJMM_LOG_PATH_MAX]; /* "%p" replaced; under the lock */
 static int log_path_err; /* why the path could not be taken (-errno), or 0 */
@@ -47,6 +44,7 @@ int ljmm_log_debug_on;
 static long kept_fd = -1;     /* the kept descriptor, or -1 */
 static ljmm_fileid_t kept_id; /* the file it holds */
 static long kept_pid;         /* whose path ("%p") that file is */
+static int kept_once;         /* a file was kept: later opens do not follow symlinks */
 static long own_tried;        /* the PID that last tried to open a "%p" file of its own */
 static int reopen_said;       /* the line saying a rotated path could not be opened */
 static int lock_owner;        /* atomic: the thread in the kept descriptor's section, or 0 */
@@ -66,7 +64,7 @@ void ljmm_log_configure(const char *path, int debug)
 	if (kept_fd >= 0 && still_ours(kept_fd))
 		ljmm_sys_close((int)kept_fd);
 	kept_fd = -1;
-	own_tried = 0;
+	own_tried = kept_once = 0;
 	log_path[0] = '\0';
 	log_path_err = 0;
 	if (!n)
@@ -130,9 +128,14 @@ static int path_for(long pid, const char **out)
 	return 0;
 }
 
+/* After the first open, O_NOFOLLOW: whoever may write the log's directory could swap in a
+ * symlink to a file of root's, and a root master's next reopen would append to it
+ * (fs.protected_symlinks guards sticky directories only). The first open follows links,
+ * as the operator's own path may be one. */
 static long open_path(const char *path, int create)
 {
-	return ljmm_sys_open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (create ? O_CREAT : 0),
+	return ljmm_sys_open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | (create ? O_CREAT : 0) |
+					   (kept_once ? O_NOFOLLOW : 0),
 			     0600);
 }
 
@@ -170,19 +173,70 @@ static long keep(long fd, long pid)
 	kept_fd = r;
 	kept_id = id;
 	kept_pid = pid;
+	kept_once = 1;
 	return r;
 }
 
-static void say_once(int *flag, int fd, const char *what, const char *path, int err, const char *then);
+/* May a line go to descriptor 2? It must be open for writing and hold either the file
+ * it held when the options were read (whatever that was: a terminal, `2>file`) or a
+ * log-like one: a pipe, a socket, a character device or a file opened for appending
+ * (nginx points 2 at its error.log so). Not a data file a program opened on a closed
+ * descriptor 2: the line is dropped rather than written into it. */
+static int stderr_takes_lines(void)
+{
+	ljmm_fileid_t id;
+	long fl = ljmm_sys_fcntl(2, F_GETFL, 0);
+	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || ljmm_sys_fstat(2, &id) != 0)
+		return 0;
+	return (err_known && same_file(&id, &err_id)) || S_ISFIFO(id.mode) || S_ISSOCK(id.mode) || S_ISCHR(id.mode) ||
+	       (S_ISREG(id.mode) && (fl & O_APPEND));
+}
+
+static int to_stderr(const ljmm_buf_t *b) { return stderr_takes_lines() ? ljmm_buf_flush_guarded(b, 2) : -EBADF; }
+
+/* Say once (flag), on fd (2: stderr), that LJMM_LOG_FILE cannot be used. */
+static void say_once(int *flag, int fd, const char *what, const char *path, int err, const char *then)
+{
+	char storage[512];
+	ljmm_buf_t b;
+	size_t n;
+	if (__atomic_exchange_n(flag, 1, __ATOMIC_RELAXED))
+		return;
+	ljmm_log_begin(&b, storage, sizeof storage - 1, LJMM_LOG_ERROR);
+	ljmm_buf_str(&b, "cannot ");
+	ljmm_buf_str(&b, what);
+	ljmm_buf_str(&b, " LJMM_LOG_FILE='");
+	/* Long paths are shortened in the middle so that the line keeps its end. */
+	n = strlen(path);
+	if (n > 300) {
+		ljmm_buf_mem(&b, path, 140);
+		ljmm_buf_str(&b, "...");
+		ljmm_buf_str(&b, path + n - 140);
+	} else {
+		ljmm_buf_str(&b, path);
+	}
+	ljmm_buf_str(&b, "': ");
+	ljmm_buf_errno(&b, err);
+	if (err == ENXIO)
+		ljmm_buf_str(&b, " (a FIFO with no reader)");
+	else if (err == EFBIG)
+		ljmm_buf_str(&b, " (RLIMIT_FSIZE)");
+	else if (err == EAGAIN)
+		ljmm_buf_str(&b, " (a full FIFO)");
+	ljmm_buf_str(&b, then);
+	if (b.len == b.cap)
+		b.len--;
+	ljmm_buf_mem(&b, "\n", 1);
+	(void)(fd == 2 ? to_stderr(&b) : ljmm_buf_flush_guarded(&b, fd));
+}
 
 /* The kept descriptor, checked, followed through a rotation, opened if need be; or
  * -errno. Under the lock. */
 static long kept(void)
 {
-	long pid = ljmm_sys_getpid(), fd;
+	long pid = ljmm_sys_getpid(), fd, r;
 	const char *path;
 	ljmm_fileid_t now;
-	int r;
 	if (kept_fd >= 0 && !still_ours(kept_fd))
 		kept_fd = -1; /* closed behind our back, perhaps reused: neither written nor closed */
 	if (has_pattern && kept_pid != pid && own_tried != pid) {
@@ -235,60 +289,6 @@ static void unlock_kept(void)
 {
 	__atomic_store_n(&lock_owner, 0, __ATOMIC_RELEASE);
 	(void)ljmm_sys_futex_wake(&lock_owner, 1);
-}
-
-/* May a line go to descriptor 2? It must be open for writing and hold either the file
- * it held when the options were read (whatever that was: a terminal, `2>file`) or a
- * log-like one: a pipe, a socket, a character device or a file opened for appending
- * (nginx points 2 at its error.log so). Not a data file a program opened on a closed
- * descriptor 2: the line is dropped rather than written into it. */
-static int stderr_takes_lines(void)
-{
-	ljmm_fileid_t id;
-	long fl = ljmm_sys_fcntl(2, F_GETFL, 0);
-	if (fl < 0 || (fl & O_ACCMODE) == O_RDONLY || ljmm_sys_fstat(2, &id) != 0)
-		return 0;
-	if (err_known && same_file(&id, &err_id))
-		return 1;
-	return S_ISFIFO(id.mode) || S_ISSOCK(id.mode) || S_ISCHR(id.mode) || (S_ISREG(id.mode) && (fl & O_APPEND));
-}
-
-static int to_stderr(const ljmm_buf_t *b) { return stderr_takes_lines() ? ljmm_buf_flush_guarded(b, 2) : -EBADF; }
-
-/* Say once (flag), on fd (2: stderr), that LJMM_LOG_FILE cannot be used. */
-static void say_once(int *flag, int fd, const char *what, const char *path, int err, const char *then)
-{
-	char storage[512];
-	ljmm_buf_t b;
-	size_t n;
-	if (__atomic_exchange_n(flag, 1, __ATOMIC_RELAXED))
-		return;
-	ljmm_log_begin(&b, storage, sizeof storage - 1, LJMM_LOG_ERROR);
-	ljmm_buf_str(&b, "cannot ");
-	ljmm_buf_str(&b, what);
-	ljmm_buf_str(&b, " LJMM_LOG_FILE='");
-	/* Long paths are shortened in the middle so that the line keeps its end. */
-	n = strlen(path);
-	if (n > 300) {
-		ljmm_buf_mem(&b, path, 140);
-		ljmm_buf_str(&b, "...");
-		ljmm_buf_str(&b, path + n - 140);
-	} else {
-		ljmm_buf_str(&b, path);
-	}
-	ljmm_buf_str(&b, "': ");
-	ljmm_buf_errno(&b, err);
-	if (err == ENXIO)
-		ljmm_buf_str(&b, " (a FIFO with no reader)");
-	else if (err == EFBIG)
-		ljmm_buf_str(&b, " (RLIMIT_FSIZE)");
-	else if (err == EAGAIN)
-		ljmm_buf_str(&b, " (a full FIFO)");
-	ljmm_buf_str(&b, then);
-	if (b.len == b.cap)
-		b.len--;
-	ljmm_buf_mem(&b, "\n", 1);
-	(void)(fd == 2 ? to_stderr(&b) : ljmm_buf_flush_guarded(&b, fd));
 }
 
 static int failed_once; /* the "cannot open/write" line was printed */
