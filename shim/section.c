@@ -216,15 +216,16 @@ static void mark_stuck(ljmm_lockpage_t *pg, uint64_t holder)
 		forget_stuck(holder);
 }
 
-/* Does the holder's thread no longer exist? Asked of our thread group, and of the group
- * the holder would lead if it shares our memory from another one (a clone(CLONE_VM)
- * child without CLONE_THREAD, with a TLS of its own): taking the lock from a live holder
- * would corrupt the index, so any sign of life keeps it. A thread id the kernel reused
- * for a new thread also counts as alive: the waiter gives up, the safe way. */
+/* Does the holder's thread no longer exist in our thread group? Only our group is asked:
+ * a forked child's copy of the lock can name its parent's thread, which lives on in
+ * another process, and must be taken over (asking the group it leads made 4-12 of 300
+ * forksig children give up, issue 17). So a clone(CLONE_VM) child without CLONE_THREAD
+ * holding the lock looks dead: such a task cannot run the library anyway (it shares its
+ * creator's TLS; docs/design.md). A thread id the kernel reused for a new thread reads as
+ * alive: the waiter gives up, the safe way. */
 static int holder_gone(uint64_t owner)
 {
-	long tid = (long)(owner >> 32);
-	return ljmm_sys_tgkill(ljmm_sys_getpid(), tid, 0) == -ESRCH && ljmm_sys_tgkill(tid, tid, 0) == -ESRCH;
+	return ljmm_sys_tgkill(ljmm_sys_getpid(), (long)(owner >> 32), 0) == -ESRCH;
 }
 
 /* The lock is ours now, its last section's state unknown. */
