@@ -8,9 +8,11 @@
  * inside libc and never reach any interposer. */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/types.h>
+
 
 #include "alloc.h"
 #include "interpose.h"
@@ -22,12 +24,23 @@
 LJMM_EXPORT void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 {
 	void *out;
-	int r = ljmm_alloc_mmap(addr, len, prot, flags, fd, (long)off, &out);
+	int r;
+#ifndef __GLIBC__
+	/* musl's own mmap (1.2.x, src/mman/mmap.c) answers these before the kernel is
+	 * asked, and the shim replaces that function, so it keeps its answers: EINVAL for
+	 * an offset that is not page-aligned, ENOMEM for a length of PTRDIFF_MAX or more
+	 * (the kernel may say EINVAL first, as for a hugetlbfs file: tests/diff seed 6). */
+	if (off & (off_t)(LJMM_PAGE - 1))
+		r = -EINVAL;
+	else if (len >= PTRDIFF_MAX)
+		r = -ENOMEM;
+	else
+#endif
+		r = ljmm_alloc_mmap(addr, len, prot, flags, fd, (long)off, &out);
 	if (r) {
 #ifndef __GLIBC__
-		/* What musl's own mmap (1.2.x, src/mman/mmap.c) answers instead of the
-		 * kernel's EPERM for an anonymous mapping without an address: the shim
-		 * replaces that function, so it keeps its answers. */
+		/* And musl's answer instead of the kernel's EPERM for an anonymous mapping
+		 * without an address. */
 		if (r == -EPERM && !addr && (flags & MAP_ANONYMOUS) && !(flags & MAP_FIXED))
 			r = -ENOMEM;
 #endif
