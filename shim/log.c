@@ -260,16 +260,16 @@ static long kept(void)
 	return kept_fd;
 }
 
-/* The section around the kept descriptor, one thread at a time. Its holder makes a few
- * system calls, so another thread waits for it, up to 100 ms. A signal handler that
- * interrupted the holder on its own thread cannot wait: it opens the path for its line
- * alone. A holder that is gone (a fork copied the word, a thread ended inside) leaves it
- * to be taken over. */
+/* The kept descriptor's section, one thread at a time. Its holder makes a few system
+ * calls, so others wait: up to 100 ms of one holder not letting go (only timed-out waits
+ * count; losing the word to another thread is progress). A handler that interrupted the
+ * holder on its own thread opens the path for its line alone. A holder that is gone (a
+ * fork copied the word, a thread ended inside) is taken over. */
 static int lock_kept(void)
 {
 	const struct timespec ms = {0, 1000000};
-	int self = (int)ljmm_sys_gettid(), owner;
-	for (int tries = 0; tries < 100; tries++) {
+	int self = (int)ljmm_sys_gettid(), owner, waited = 0;
+	while (waited < 100) {
 		owner = 0;
 		if (__atomic_compare_exchange_n(&lock_owner, &owner, self, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 			return 1;
@@ -280,7 +280,7 @@ static int lock_kept(void)
 				return 1;
 			continue;
 		}
-		(void)ljmm_sys_futex_wait(&lock_owner, owner, &ms);
+		waited += ljmm_sys_futex_wait(&lock_owner, owner, &ms) == -ETIMEDOUT;
 	}
 	return 0;
 }
