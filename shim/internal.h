@@ -1,21 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Definitions shared by every file of the shim. */
+/* Definitions shared by every file of the shim (the address-space facts it shares with
+ * ljmm-maps are in layout.h). */
 #ifndef LJMM_INTERNAL_H
 #define LJMM_INTERNAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "layout.h" /* LJMM_PAGE, LJMM_2G, LJMM_WINDOW_LO */
+
 /* Everything is hidden (-fvisibility=hidden) except what carries this mark: the libc
  * names we interpose and the public API of include/ljmm.h. */
 #define LJMM_EXPORT __attribute__((visibility("default")))
-
-#define LJMM_PAGE ((uintptr_t)4096)
-#define LJMM_PAGE_SHIFT 12
-#define LJMM_2G ((uintptr_t)1 << 31)
-/* x86-64 Linux serves MAP_32BIT from [1 GiB, 2 GiB) only (arch/x86/kernel/sys_x86_64.c),
- * starting each search at a random page in its first 32 MiB. */
-#define LJMM_WINDOW_LO ((uintptr_t)1 << 30)
 
 #define LJMM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LJMM_UNLIKELY(x) __builtin_expect(!!(x), 0)

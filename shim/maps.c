@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 
+#include "layout.h"
 #include "sys.h"
 
 enum { S_START, S_END, S_REST };
@@ -19,17 +20,6 @@ void ljmm_maps_init(ljmm_maps_parser_t *p, ljmm_maps_fn fn, void *ctx)
 	p->line = 1;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int ljmm_maps_feed(ljmm_maps_parser_t *p, const char *buf, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -39,7 +29,7 @@ int ljmm_maps_feed(ljmm_maps_parser_t *p, const char *buf, size_t n)
 		case S_START:
 		case S_END: {
 			uintptr_t *v = p->state == S_START ? &p->start : &p->end;
-			d = hexval(c);
+			d = ljmm_hexval(c);
 			if (d >= 0) {
 				/* At most 16 hex digits: anything longer cannot be an address. */
 				if (++p->digits > 16)

@@ -39,14 +39,14 @@
 #include <unistd.h>
 
 #include "../include/ljmm.h"
+#include "../shim/layout.h"
 #include "../shim/probe.h"
 #include "procmem.h"
 
-#define LOW_END ((uint64_t)1 << 31)        /* what MAP_32BIT memory must stay below */
-#define KWIN_START ((uint64_t)1 << 30)     /* the kernel serves MAP_32BIT from here up */
-#define PAGE ((uint64_t)4096)              /* x86-64 only, like the shim */
+/* LJMM_2G (what MAP_32BIT memory must stay below), LJMM_WINDOW_LO (the kernel serves
+ * MAP_32BIT from there up) and LJMM_PAGE are the shim's own (shim/layout.h). */
 #define CELL ((uint64_t)16 << 20)          /* bytes per character of the picture */
-#define NCELLS (LOW_END / CELL)            /* 128: two rows of 64 */
+#define NCELLS (LJMM_2G / CELL)             /* 128: two rows of 64 */
 #define COLS 64
 /* The shim puts its guard at page_up(brk) + LJMM_GUARD_RESERVE, and the reserve is at
  * most 1 GiB: search that far above the heap's end. */
@@ -240,27 +240,16 @@ static const char *errno_name(int e)
 /* ---- numbers (no strtol/sscanf: glibc 2.38 renames them to __isoc23_* symbols,
  * which would lift the tool's glibc floor) ---- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A hex number of 1 to 16 digits at *pp: no overflow is possible in 16 digits. */
 static bool take_hex(const char **pp, uint64_t *out)
 {
 	const char *p = *pp;
 	uint64_t v = 0;
 	int n = 0;
-	while (hexval((unsigned char)*p) >= 0) {
+	while (ljmm_hexval((unsigned char)*p) >= 0) {
 		if (n == 16)
 			return false;
-		v = v << 4 | (uint64_t)hexval((unsigned char)*p);
+		v = v << 4 | (uint64_t)ljmm_hexval((unsigned char)*p);
 		p++, n++;
 	}
 	if (!n)
@@ -329,7 +318,7 @@ static const char *parse_line(const char *line, mapping_t *m, bool *writable, co
 		return "bad address range";
 	if (m->start >= m->end)
 		return "range ends before it starts";
-	if (m->start % PAGE || m->end % PAGE)
+	if (m->start % LJMM_PAGE || m->end % LJMM_PAGE)
 		return "range not page-aligned";
 	if (!perm_ok(p[0], "r-") || !perm_ok(p[1], "w-") || !perm_ok(p[2], "x-") || !perm_ok(p[3], "ps") ||
 	    p[4] != ' ')
@@ -507,7 +496,7 @@ static int read_maps(state_t *s, FILE *f)
 			s->heap_start = m.start;
 			s->heap_end = m.end;
 		}
-		if (m.start >= LOW_END) {
+		if (m.start >= LJMM_2G) {
 			errno = 0;
 			continue;
 		}
@@ -933,7 +922,7 @@ static enum rd read_process(state_t *s, long pid)
 	 * the break is start_brk, and the guard is still recognised. */
 	if (!s->have_heap && after.start_brk) {
 		s->have_heap = true;
-		s->heap_start = s->heap_end = (after.start_brk + PAGE - 1) & ~(PAGE - 1);
+		s->heap_start = s->heap_end = (after.start_brk + LJMM_PAGE - 1) & ~(LJMM_PAGE - 1);
 	}
 	return RD_OK;
 }
@@ -955,8 +944,8 @@ static void state_free(state_t *s)
 
 static void add_range(state_t *s, uint64_t start, uint64_t end, enum cls c)
 {
-	if (end > LOW_END)
-		end = LOW_END;
+	if (end > LJMM_2G)
+		end = LJMM_2G;
 	while (start < end) {
 		uint64_t i = start / CELL, stop = (i + 1) * CELL < end ? (i + 1) * CELL : end;
 		s->cell[i][c] += stop - start;
@@ -974,11 +963,11 @@ static void classify(state_t *s)
 	int c;
 	/* The guard: the lowest one-page PROT_NONE anonymous mapping at or above the
 	 * heap's end, no further than the largest reserve. */
-	if (s->have_heap && s->heap_end < LOW_END)
+	if (s->have_heap && s->heap_end < LJMM_2G)
 		for (i = 0; i < s->nlow; i++) {
 			const mapping_t *m = &s->low[i];
 			if (m->start >= s->heap_end && m->start - s->heap_end <= GUARD_WINDOW && m->anon && m->noacc &&
-			    m->end - m->start == PAGE) {
+			    m->end - m->start == LJMM_PAGE) {
 				s->have_guard = true;
 				s->guard_addr = m->start;
 				break;
@@ -986,7 +975,7 @@ static void classify(state_t *s)
 		}
 	for (i = 0; i < s->nlow; i++) {
 		const mapping_t *m = &s->low[i];
-		uint64_t end = m->end < LOW_END ? m->end : LOW_END;
+		uint64_t end = m->end < LJMM_2G ? m->end : LJMM_2G;
 		if (m->start > prev && m->start - prev > s->hole_size)
 			s->hole_start = prev, s->hole_size = m->start - prev;
 		prev = end;
@@ -999,14 +988,14 @@ static void classify(state_t *s)
 		else {
 			/* Below 1 GiB only the shim puts anonymous MAP_32BIT memory; a
 			 * non-PIE program's .bss (a few KiB) is counted with it. */
-			if (m->start < KWIN_START)
-				add_range(s, m->start, end < KWIN_START ? end : KWIN_START, C_REGION);
-			if (end > KWIN_START)
-				add_range(s, m->start > KWIN_START ? m->start : KWIN_START, end, C_KERNEL);
+			if (m->start < LJMM_WINDOW_LO)
+				add_range(s, m->start, end < LJMM_WINDOW_LO ? end : LJMM_WINDOW_LO, C_REGION);
+			if (end > LJMM_WINDOW_LO)
+				add_range(s, m->start > LJMM_WINDOW_LO ? m->start : LJMM_WINDOW_LO, end, C_KERNEL);
 		}
 	}
-	if (LOW_END > prev && LOW_END - prev > s->hole_size)
-		s->hole_start = prev, s->hole_size = LOW_END - prev;
+	if (LJMM_2G > prev && LJMM_2G - prev > s->hole_size)
+		s->hole_start = prev, s->hole_size = LJMM_2G - prev;
 	for (i = 0; i < NCELLS; i++) {
 		uint64_t used = 0;
 		for (c = 0; c < C_FREE; c++)
@@ -1331,7 +1320,7 @@ static void row_from(row_t *r, const state_t *s)
 
 static double used_ratio(const row_t *r)
 {
-	return (double)(LOW_END - r->free_bytes) / (double)LOW_END;
+	return (double)(LJMM_2G - r->free_bytes) / (double)LJMM_2G;
 }
 
 static const size_t table_counters[] = {

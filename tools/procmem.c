@@ -36,7 +36,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PAGE ((uint64_t)4096)
+#include "../shim/layout.h"
+
 /* Longest mountinfo read: a host with thousands of mounts has a few hundred KiB. */
 #define MOUNTS_MAX ((size_t)4 << 20)
 
@@ -136,7 +137,7 @@ const char *ljmm_procmem_parse_ehdr(const unsigned char *h, size_t n, uint64_t m
 		return "not an x86-64 ELF object";
 	if (e.e_type != ET_DYN && e.e_type != ET_EXEC)
 		return "not a loaded ELF object";
-	if (e.e_phentsize != sizeof(Elf64_Phdr) || !e.e_phnum || e.e_phnum * sizeof(Elf64_Phdr) > PAGE)
+	if (e.e_phentsize != sizeof(Elf64_Phdr) || !e.e_phnum || e.e_phnum * sizeof(Elf64_Phdr) > LJMM_PAGE)
 		return "implausible program headers";
 	/* Inside the first mapping, where the loader found them (every linker puts them
 	 * right after the ELF header). */
@@ -157,8 +158,8 @@ const char *ljmm_procmem_parse_phdrs(const unsigned char *ph, size_t n, uint64_t
 	for (i = 0; i < cnt; i++) {
 		Elf64_Phdr p;
 		memcpy(&p, ph + i * sizeof p, sizeof p);
-		if (p.p_type == PT_LOAD && p.p_offset < PAGE) {
-			uint64_t v = p.p_vaddr & ~(PAGE - 1);
+		if (p.p_type == PT_LOAD && p.p_offset < LJMM_PAGE) {
+			uint64_t v = p.p_vaddr & ~(LJMM_PAGE - 1);
 			if (v > map_start)
 				return "first segment above its mapping";
 			o->bias = map_start - v;
@@ -414,7 +415,7 @@ static void scan(ljmm_procmem_t *pm, const ranges_t *writable, ljmm_procmem_foun
 void ljmm_procmem_find_probe(ljmm_procmem_t *pm, const ljmm_procmem_cand_t *c, const ranges_t *file,
 			     const ranges_t *writable, ljmm_procmem_found_t *out)
 {
-	unsigned char h[sizeof(Elf64_Ehdr)], ph[PAGE], notes[LJMM_PROCMEM_NOTES_MAX];
+	unsigned char h[sizeof(Elf64_Ehdr)], ph[LJMM_PAGE], notes[LJMM_PROCMEM_NOTES_MAX];
 	ljmm_procmem_obj_t o;
 	const char *why;
 	size_t i, used = 0;
@@ -480,7 +481,7 @@ void ljmm_procmem_find_probe(ljmm_procmem_t *pm, const ljmm_procmem_cand_t *c, c
 			continue;
 		out->by_note = true;
 		out->probe_addr = o.notes[i].start + doff + (uint64_t)(int64_t)poff;
-		if (psize < LJMM_PROBE_SIZE || psize > PAGE) {
+		if (psize < LJMM_PROBE_SIZE || psize > LJMM_PAGE) {
 			set(out, LJMM_PM_BAD, "implausible probe size");
 			return;
 		}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "fuzz.h"
+#include "layout.h"
 #include "maps.h"
 
 #define MAX_RANGES 4096
@@ -77,26 +78,15 @@ static void parse(run_t *run, const char *text, size_t len, const uint8_t *split
 	run->line = p.line;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Parse up to 16 hex digits at *i; the count, or -1 when there are more. */
 static int hex_field(const char *t, size_t len, size_t *i, uintptr_t *v)
 {
 	int n = 0;
 	*v = 0;
-	while (*i < len && hexval(t[*i]) >= 0) {
+	while (*i < len && ljmm_hexval(t[*i]) >= 0) {
 		if (++n > 16)
 			return -1;
-		*v = *v << 4 | (uintptr_t)hexval(t[*i]);
+		*v = *v << 4 | (uintptr_t)ljmm_hexval(t[*i]);
 		(*i)++;
 	}
 	return n;
