@@ -6,8 +6,9 @@
 #                  field() (stats.c) and the DEBUG() messages (alloc.c);
 #   tools/ljmm-run.in   the die "..." and cannot_run messages, the why=/note= reasons and
 #                  the answers about the shim;
-#   tools/ljmm-maps.c   fail("...") and fprintf(stderr, "ljmm-maps: ...") formats and
-#                  the reasons parse_line() returns for a malformed line.
+#   tools/ljmm-maps.c and tools/maps_*.c   ljmm_fail("...") and fprintf(stderr,
+#                  "ljmm-maps: ...") formats, the reasons ljmm_read_line() returns for a
+#                  malformed line, the probe's (why = "...") and the counters' states.
 # A text is split at its variable parts (%s, $var, "..." arguments); every piece with at
 # least four letters must appear verbatim in the document.
 # Usage: messages_docs.sh SOURCE_DIR
@@ -54,10 +55,13 @@ while IFS= read -r t; do check tools/ljmm-run.in "ljmm-run: $t"; done < <(grep -
 while IFS= read -r t; do check tools/ljmm-run.in "ljmm-run: $t"; done < <(grep -oE 'cannot_run "?[$a-z0-9]*"? "([^"\\]|\\.)*"' "$src/tools/ljmm-run.in" | sed 's/^cannot_run [^ ]* "//; s/"$//')
 while IFS= read -r t; do check tools/ljmm-run.in "$t"; done < <(grep -oE '(why|note|_bit)="([^"\\]|\\.)*"' "$src/tools/ljmm-run.in" | sed -E 's/^(why|note|_bit)="//; s/"$//')
 while IFS= read -r t; do check tools/ljmm-run.in "$t"; done < <(grep -oE "printf '[^']*the shim w[^']*'" "$src/tools/ljmm-run.in" | sed "s/^printf '//; s/'\$//; s/\\\\n\$//")
-while IFS= read -r t; do check tools/ljmm-maps.c "ljmm-maps: $t"; done < <(literals "$src/tools/ljmm-maps.c" 'fail\(')
-while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(literals "$src/tools/ljmm-maps.c" 'fprintf\(stderr, ')
-while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(grep -oE 'return "([^"\\]|\\.)*"' "$src/tools/ljmm-maps.c" | sed 's/^return "//; s/"$//')
-while IFS= read -r t; do check tools/ljmm-maps.c "$t"; done < <(grep -oE 'why = "([^"\\]|\\.)*"' "$src/tools/ljmm-maps.c" | sed 's/^why = "//; s/"$//')
+for f in "$src"/tools/ljmm-maps.c "$src"/tools/maps_*.c; do
+	o=${f#"$src"/}
+	while IFS= read -r t; do check "$o" "ljmm-maps: $t"; done < <(literals "$f" 'fail\(')
+	while IFS= read -r t; do check "$o" "$t"; done < <(literals "$f" 'fprintf\(stderr, ')
+	while IFS= read -r t; do check "$o" "$t"; done < <(grep -oE 'return "([^"\\]|\\.)*"' "$f" | sed 's/^return "//; s/"$//')
+	while IFS= read -r t; do check "$o" "$t"; done < <(grep -oE 'why = "([^"\\]|\\.)*"' "$f" | sed 's/^why = "//; s/"$//')
+done
 
 # Every example of a library line in the documents has the prefix the library writes
 # (log.c): "2026-12-06T20:30:05.123Z [warn] ljmm[4242]: ", the level one of log.c's.

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* ljmm-maps: every byte below 2 GiB of a process sorted into one class (the kernel's
+ * MAP_32BIT window, the shim's region, the brk heap, the guard, file/program, free),
+ * per 16 MiB cell of the picture and in total, and the rows of the fleet forms. */
+#include <string.h>
+
+#include "maps.h"
+
+const char ljmm_cls_char[C_N] = {'K', 'R', 'H', 'G', 'F', '.'};
+const char *const ljmm_cls_name[C_N] = {"kernel window", "region", "brk heap", "guard", "file/program", "free"};
+const char *const ljmm_cls_key[C_N] = {"kernel", "region", "heap", "guard", "file", "free"};
+
+static void add_range(state_t *s, uint64_t start, uint64_t end, enum cls c)
+{
+	if (end > LJMM_2G)
+		end = LJMM_2G;
+	while (start < end) {
+		uint64_t i = start / CELL, stop = (i + 1) * CELL < end ? (i + 1) * CELL : end;
+		s->cell[i][c] += stop - start;
+		s->total[c] += stop - start;
+		if (c == C_GUARD)
+			s->cell_guard[i] = true;
+		start = stop;
+	}
+}
+
+void ljmm_classify(state_t *s)
+{
+	uint64_t prev = 0;
+	size_t i;
+	int c;
+	/* The guard: the lowest one-page PROT_NONE anonymous mapping at or above the
+	 * heap's end, no further than the largest reserve. */
+	if (s->have_heap && s->heap_end < LJMM_2G)
+		for (i = 0; i < s->nlow; i++) {
+			const mapping_t *m = &s->low[i];
+			if (m->start >= s->heap_end && m->start - s->heap_end <= GUARD_WINDOW && m->anon && m->noacc &&
+			    m->end - m->start == LJMM_PAGE) {
+				s->have_guard = true;
+				s->guard_addr = m->start;
+				break;
+			}
+		}
+	for (i = 0; i < s->nlow; i++) {
+		const mapping_t *m = &s->low[i];
+		uint64_t end = m->end < LJMM_2G ? m->end : LJMM_2G;
+		if (m->start > prev && m->start - prev > s->hole_size)
+			s->hole_start = prev, s->hole_size = m->start - prev;
+		prev = end;
+		if (m->heap)
+			add_range(s, m->start, end, C_HEAP);
+		else if (s->have_guard && m->start == s->guard_addr)
+			add_range(s, m->start, end, C_GUARD);
+		else if (!m->anon)
+			add_range(s, m->start, end, C_FILE);
+		else {
+			/* Below 1 GiB only the shim puts anonymous MAP_32BIT memory; a
+			 * non-PIE program's .bss (a few KiB) is counted with it. */
+			if (m->start < LJMM_WINDOW_LO)
+				add_range(s, m->start, end < LJMM_WINDOW_LO ? end : LJMM_WINDOW_LO, C_REGION);
+			if (end > LJMM_WINDOW_LO)
+				add_range(s, m->start > LJMM_WINDOW_LO ? m->start : LJMM_WINDOW_LO, end, C_KERNEL);
+		}
+	}
+	if (LJMM_2G > prev && LJMM_2G - prev > s->hole_size)
+		s->hole_start = prev, s->hole_size = LJMM_2G - prev;
+	for (i = 0; i < NCELLS; i++) {
+		uint64_t used = 0;
+		for (c = 0; c < C_FREE; c++)
+			used += s->cell[i][c];
+		s->cell[i][C_FREE] = CELL - used;
+		s->total[C_FREE] += CELL - used;
+	}
+}
+
+char ljmm_classify_cell(const state_t *s, size_t i)
+{
+	int c, best = 0;
+	if (s->cell_guard[i])
+		return ljmm_cls_char[C_GUARD];
+	/* Majority; a tie goes to the class listed first (mapped before free). */
+	for (c = 1; c < C_N; c++)
+		if (s->cell[i][c] > s->cell[i][best])
+			best = c;
+	return ljmm_cls_char[best];
+}
+
+void ljmm_classify_row(row_t *r, const state_t *s)
+{
+	memset(r, 0, sizeof *r);
+	r->pid = s->pid;
+	memcpy(r->comm, s->comm, sizeof r->comm);
+	r->maps_err = s->maps_err;
+	r->abi = s->abi;
+	r->starttime = s->starttime;
+	r->ljmm = s->ljmm;
+	r->kernel = s->total[C_KERNEL];
+	r->region = s->total[C_REGION];
+	r->free_bytes = s->total[C_FREE];
+	r->hole = s->hole_size;
+	r->cnt = s->cnt;
+	if (r->maps_err) {
+		/* The counters live behind the same permission as the maps. */
+		r->cnt.status = CNT_UNREADABLE;
+		r->cnt.err = r->maps_err;
+	}
+}
+
+double ljmm_classify_used_ratio(const row_t *r)
+{
+	return (double)(LJMM_2G - r->free_bytes) / (double)LJMM_2G;
+}
