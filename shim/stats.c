@@ -3,6 +3,7 @@
  * stats.h). */
 #include "stats.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
@@ -52,12 +53,40 @@ void ljmm_stats_copy(ljmm_stats_t *out)
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-static void field(ljmm_buf_t *b, const char *name, uint64_t v)
+/* The report's LABEL=N fields, made from the registry (ljmm.h's LJMM_STATS). */
+static const struct {
+	const char *label;
+	unsigned flags;
+	size_t off;
+} report_rows[] = {
+#define ROW(field, label, flags, prom_name, prom_help, meaning) {label, flags, offsetof(ljmm_stats_t, field)},
+	LJMM_STATS(ROW)
+#undef ROW
+};
+
+/* Append the fields of one line (LJMM_STAT_CALLS or LJMM_STAT_REGION) in the registry's
+ * order; those the report writes in its own words (LJMM_STAT_HAND) are left out. */
+static void fields(ljmm_buf_t *b, const ljmm_stats_t *s, unsigned line)
 {
-	ljmm_buf_str(b, " ");
-	ljmm_buf_str(b, name);
-	ljmm_buf_str(b, "=");
-	ljmm_buf_u64(b, v);
+	for (size_t i = 0; i < sizeof report_rows / sizeof report_rows[0]; i++) {
+		unsigned flags = report_rows[i].flags;
+		uint64_t v;
+		if (!(flags & line) || (flags & LJMM_STAT_HAND))
+			continue;
+		memcpy(&v, (const char *)s + report_rows[i].off, sizeof v);
+		if ((flags & LJMM_STAT_NONZERO) && !v)
+			continue;
+		if (flags & LJMM_STAT_MIB) {
+			ljmm_buf_str(b, " (");
+			ljmm_buf_mib(b, v);
+			ljmm_buf_str(b, ")");
+			continue;
+		}
+		ljmm_buf_str(b, " ");
+		ljmm_buf_str(b, report_rows[i].label);
+		ljmm_buf_str(b, "=");
+		ljmm_buf_u64(b, v);
+	}
 }
 
 void ljmm_stats_report(void)
@@ -69,19 +98,7 @@ void ljmm_stats_report(void)
 
 	ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_NOTICE);
 	ljmm_buf_str(&b, "calls:");
-	field(&b, "mmap", s.mmap_calls);
-	field(&b, "munmap", s.munmap_calls);
-	field(&b, "mremap", s.mremap_calls);
-	field(&b, "map32", s.map32_calls);
-	field(&b, "kernel-served", s.kernel_served);
-	field(&b, "region-served", s.region_served);
-	ljmm_buf_str(&b, " (");
-	ljmm_buf_mib(&b, s.region_bytes_served);
-	ljmm_buf_str(&b, ")");
-	field(&b, "kernel-skipped", s.kernel_skipped);
-	field(&b, "failed", s.failures);
-	field(&b, "signal-reentries", s.signal_reentries);
-	field(&b, "hint-served", s.hints_served);
+	fields(&b, &s, LJMM_STAT_CALLS);
 	(void)ljmm_log_end(&b);
 
 	ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_NOTICE);
@@ -94,18 +111,7 @@ void ljmm_stats_report(void)
 		ljmm_buf_mib(&b, s.region_in_use);
 		ljmm_buf_str(&b, ", peak ");
 		ljmm_buf_mib(&b, s.region_peak);
-		field(&b, "free-extents", s.free_extents);
-		field(&b, "peak-extents", s.free_extents_peak);
-		field(&b, "resyncs", s.resyncs);
-		field(&b, "conflicts", s.conflicts);
-		field(&b, "fork-resets", s.fork_resets);
-		field(&b, "dropped-bytes", s.dropped_bytes);
-		if (s.scans)
-			field(&b, "scans", s.scans);
-		if (s.section_recoveries)
-			field(&b, "recoveries", s.section_recoveries);
-		if (s.lock_timeouts)
-			field(&b, "lock-timeouts", s.lock_timeouts);
+		fields(&b, &s, LJMM_STAT_REGION);
 	} else {
 		ljmm_buf_str(&b, "region: never needed (the kernel served every MAP_32BIT request)");
 	}

@@ -149,8 +149,8 @@ START_TEST(test_init_exit_report)
 			  strstr(out, " munmap="),
 		      "%s", out);
 	ck_assert_str_eq(strstr(out, " munmap="),
-			 " munmap=0 mremap=0 map32=1 kernel-served=1 region-served=0 (0.0 MiB) kernel-skipped=0 "
-			 "failed=0 signal-reentries=0 hint-served=0\n"
+			 " munmap=0 mremap=0 map32=1 kernel-served=1 region-served=0 (0.0 MiB) failed=0 "
+			 "signal-reentries=0 kernel-skipped=0 hint-served=0\n"
 			 FK_LINE("notice") "ljmm[1000]: region: never needed (the kernel served every MAP_32BIT request)\n"
 			 FK_LINE("notice") "ljmm[1000]: guard: not needed (brk heap above 2 GiB)\n");
 }
