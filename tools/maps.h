@@ -20,8 +20,9 @@
 #define CELL ((uint64_t)16 << 20)          /* bytes per character of the picture */
 #define NCELLS (LJMM_2G / CELL)             /* 128: two rows of 64 */
 #define COLS 64
-/* The shim puts its guard at page_up(brk) + LJMM_GUARD_RESERVE, and the reserve is at
- * most 1 GiB: search that far above the heap's end. */
+/* Without the probe's word: the shim puts its guard at page_up(brk) +
+ * LJMM_GUARD_RESERVE, and the reserve is at most 1 GiB: search that far above the
+ * heap's end. */
 #define GUARD_WINDOW ((uint64_t)1 << 30)
 /* A probe claiming a larger ljmm_stats_t is not believed. */
 #define STATS_SIZE_MAX 65536u

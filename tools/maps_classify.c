@@ -24,23 +24,61 @@ static void add_range(state_t *s, uint64_t start, uint64_t end, enum cls c)
 	}
 }
 
-void ljmm_classify(state_t *s)
+/* Whether m can be the guard: one PROT_NONE anonymous page. */
+static bool guard_like(const mapping_t *m)
 {
-	uint64_t prev = 0;
+	return m->anon && m->noacc && m->end - m->start == LJMM_PAGE;
+}
+
+/* Where the guard is, by what the shim published: true when the counters of the copy
+ * that serves the process were read with its guard's fields (a library older than
+ * them, a copy standing aside, or no probe: false), and then *addr is the guard page,
+ * or 0 when the shim placed none. */
+static bool published_guard(const state_t *s, uint64_t *addr)
+{
+	uint64_t state;
+	if (s->cnt.flags & LJMM_PROBE_ASIDE ||
+	    !ljmm_counters_get(&s->cnt, offsetof(ljmm_stats_t, guard_state), &state) ||
+	    !ljmm_counters_get(&s->cnt, offsetof(ljmm_stats_t, guard_addr), addr))
+		return false;
+	if (state != LJMM_GUARD_STATE_PLACED)
+		*addr = 0;
+	return true;
+}
+
+/* The guard: where the probe says it is, when it was read, and the page is there. Else
+ * a guess: the lowest one-page PROT_NONE anonymous mapping at or above the heap's end,
+ * no further than the largest reserve; it misses a guard the shim put just below a
+ * raised LJMM_REGION_LO (more than GUARD_WINDOW above the heap). */
+static void find_guard(state_t *s)
+{
+	uint64_t addr;
 	size_t i;
-	int c;
-	/* The guard: the lowest one-page PROT_NONE anonymous mapping at or above the
-	 * heap's end, no further than the largest reserve. */
+	if (published_guard(s, &addr)) {
+		for (i = 0; addr && i < s->nlow && s->low[i].start <= addr; i++)
+			if (s->low[i].start == addr && guard_like(&s->low[i])) {
+				s->have_guard = true;
+				s->guard_addr = addr;
+			}
+		return;
+	}
 	if (s->have_heap && s->heap_end < LJMM_2G)
 		for (i = 0; i < s->nlow; i++) {
 			const mapping_t *m = &s->low[i];
-			if (m->start >= s->heap_end && m->start - s->heap_end <= GUARD_WINDOW && m->anon && m->noacc &&
-			    m->end - m->start == LJMM_PAGE) {
+			if (m->start >= s->heap_end && m->start - s->heap_end <= GUARD_WINDOW && guard_like(m)) {
 				s->have_guard = true;
 				s->guard_addr = m->start;
 				break;
 			}
 		}
+}
+
+void ljmm_classify(state_t *s)
+{
+	uint64_t prev = 0;
+	size_t i;
+	int c;
+	find_guard(s);
 	for (i = 0; i < s->nlow; i++) {
 		const mapping_t *m = &s->low[i];
 		uint64_t end = m->end < LJMM_2G ? m->end : LJMM_2G;

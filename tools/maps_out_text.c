@@ -149,9 +149,13 @@ void ljmm_out_picture(const state_t *s)
 		else if (c == C_HEAP && s->have_heap)
 			printf("  [0x%" PRIx64 ", 0x%" PRIx64 ")", s->heap_start, s->heap_end);
 		if (c == C_GUARD) {
-			if (s->have_guard)
+			/* Placed by the probe's word, a guard may be below the heap or have none
+			 * known to measure from. */
+			if (s->have_guard && s->have_heap && s->guard_addr >= s->heap_end)
 				printf("  one page at 0x%" PRIx64 ", %" PRIu64 " KiB above the heap", s->guard_addr,
 				       (s->guard_addr - s->heap_end) >> 10);
+			else if (s->have_guard)
+				printf("  one page at 0x%" PRIx64, s->guard_addr);
 			else
 				printf("  none");
 		}

@@ -78,6 +78,30 @@ shim_nopie | shim_pie)
 		grep -q '"guard":null' "$dir/json" || fail "a guard for the PIE helper"
 	fi
 	;;
+guard_lo)
+	# LJMM_REGION_LO raised to 2 GiB - 1 MiB: the shim puts its guard just below it,
+	# more than 1 GiB above a heap in the first GiB (where a -no-pie program's break
+	# usually starts), beyond any guess from the heap. ljmm-maps must take the place
+	# from the counters (guard_state, guard_addr). The break is randomised: a helper
+	# whose heap ends above 0x3feff000 is tried again.
+	need_mem_access
+	guard=0x7feff000 tries=0
+	while :; do
+		start env LJMM_REGION_LO=0x7ff00000 "$run" --lib "$lib" "$hold_nopie" 4
+		look
+		heap_end=$(sed -n 's/.*"heap":{"start":"0x[0-9a-f]*","end":"\(0x[0-9a-f]*\)"}.*/\1/p' "$dir/json")
+		[ -n "$heap_end" ] || fail "no heap below 2 GiB for the -no-pie helper"
+		[ $((guard - heap_end)) -le $((1 << 30)) ] || break
+		stop "$pid"
+		tries=$((tries + 1))
+		[ "$tries" -lt 10 ] || skip "the break started above 1 GiB in 10 runs: the guard is never more than 1 GiB above it"
+	done
+	cat "$dir/out"
+	grep -q '"counters":{"status":"active"' "$dir/json" || fail "the counters were not read"
+	grep -q "\"guard\":\"$guard\"" "$dir/json" || fail "the guard at $guard, $(((guard - heap_end) >> 20)) MiB above the heap, not found"
+	grep -q "^  G guard .* one page at $guard, [0-9]* KiB above the heap\$" "$dir/out" || fail "no guard in the totals"
+	grep -q '^  0x40000000 .*G$' "$dir/out" || fail "no G at the end of the second row"
+	;;
 noshim)
 	start "$hold_pie"
 	look
