@@ -267,12 +267,13 @@ void ljmm_out_counters_json(const counters_t *c);
 /** The table's counter columns: their header, and one row's values. */
 void ljmm_out_counters_table_head(void);
 void ljmm_out_counters_table_row(const counters_t *c);
-/** A Prometheus family of the shim's counters (a field of ljmm_stats_t, a ljmm_counters_get). */
+/** A Prometheus family of a field of ljmm_stats_t (the registry's prom_name). */
 typedef struct {
 	const char *name, *help;
 	size_t off;
+	bool gauge; /* else a counter */
 } ljmm_prom_counter_t;
-extern const ljmm_prom_counter_t ljmm_out_prom_counters[];
-extern const size_t ljmm_out_prom_ncounters;
+/** The k-th such family, gauges first: false past the last. */
+bool ljmm_out_prom_family(size_t k, ljmm_prom_counter_t *fam);
 
 #endif

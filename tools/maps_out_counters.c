@@ -1,47 +1,66 @@
 /* SPDX-License-Identifier: MIT */
 /* ljmm-maps: the shim's counters in every output (the picture's line, the JSON
- * objects, the table's columns, the Prometheus families), all in this file. */
+ * objects, the table's columns, the Prometheus families), all made from the registry
+ * of counters, include/ljmm.h's LJMM_STATS: a row added there reaches every output with
+ * no edit here (the JSON always, the others by its flags and Prometheus name). */
 #include <inttypes.h>
 #include <string.h>
 
 #include "maps.h"
 
-#define STAT_FIELD(name) {#name, offsetof(ljmm_stats_t, name)}
-static const struct {
-	const char *name;
+typedef struct {
+	const char *field, *label;
+	unsigned flags;
+	const char *prom_name, *prom_help;
 	size_t off;
-} stat_fields[] = {
-	STAT_FIELD(mmap_calls), STAT_FIELD(munmap_calls), STAT_FIELD(mremap_calls), STAT_FIELD(map32_calls),
-	STAT_FIELD(kernel_served), STAT_FIELD(region_served), STAT_FIELD(region_bytes_served),
-	STAT_FIELD(failures), STAT_FIELD(resyncs), STAT_FIELD(conflicts), STAT_FIELD(signal_reentries),
-	STAT_FIELD(region_lo), STAT_FIELD(region_hi), STAT_FIELD(region_in_use), STAT_FIELD(region_peak),
-	STAT_FIELD(free_extents), STAT_FIELD(free_extents_peak), STAT_FIELD(dropped_bytes),
-	STAT_FIELD(guard_state), STAT_FIELD(guard_addr), STAT_FIELD(guard_reserve), STAT_FIELD(kernel_skipped),
-	STAT_FIELD(fork_resets), STAT_FIELD(scans), STAT_FIELD(section_recoveries), STAT_FIELD(lock_timeouts),
-	STAT_FIELD(guard_defaulted_lazy), STAT_FIELD(hints_served),
+} stat_t;
+
+static const stat_t stats[] = {
+#define ROW(field, label, flags, prom_name, prom_help, meaning) \
+	{#field, label, flags, prom_name, prom_help, offsetof(ljmm_stats_t, field)},
+	LJMM_STATS(ROW)
+#undef ROW
 };
-#define NFIELDS (sizeof stat_fields / sizeof stat_fields[0])
-/* The JSON holds every field (ljmm-maps(1) says so): a field appended to ljmm_stats_t must be added above. */
-_Static_assert(NFIELDS * sizeof(uint64_t) == sizeof(ljmm_stats_t), "stat_fields lists every field of ljmm_stats_t");
+#define NSTATS (sizeof stats / sizeof stats[0])
+/* The JSON holds every field (ljmm-maps(1) says so), each a uint64_t. */
+_Static_assert(NSTATS * sizeof(uint64_t) == sizeof(ljmm_stats_t), "every field of ljmm_stats_t is a registry row");
+
+static bool in_text(const stat_t *s) { return s->flags & LJMM_STAT_TEXT; }
+static bool in_table(const stat_t *s) { return s->flags & LJMM_STAT_TABLE; }
+static bool in_prom(const stat_t *s) { return s->prom_name != NULL; }
+
+/* The rows pick chooses, into out (NSTATS room): their number. In the registry's order,
+ * but for the picture's line and Prometheus (moved): kernel-skipped, a part of
+ * region-served, right after region-served and its bytes, where ljmm-maps showed it
+ * before the registry, so that those outputs stay the same byte for byte. */
+static size_t choose(bool (*pick)(const stat_t *), bool moved, size_t *out)
+{
+	size_t n = 0, i, ks = NSTATS, at = NSTATS;
+	for (i = 0; i < NSTATS; i++)
+		if (pick(&stats[i])) {
+			if (stats[i].off == offsetof(ljmm_stats_t, kernel_skipped))
+				ks = n;
+			out[n++] = i;
+		}
+	for (i = 0; i < n; i++)
+		if (stats[out[i]].off == offsetof(ljmm_stats_t, region_served))
+			at = i + 1;
+	while (at < n && stats[out[at]].flags & LJMM_STAT_MIB)
+		at++;
+	if (moved && ks < n && at < ks) {
+		size_t k = out[ks];
+		memmove(&out[at + 1], &out[at], (ks - at) * sizeof *out);
+		out[at] = k;
+	}
+	return n;
+}
 
 /* The picture's "shim counters:" line. */
 void ljmm_out_counters_text(const counters_t *c)
 {
-	static const struct {
-		const char *label;
-		size_t off;
-	} shown[] = {
-		{"mmap", offsetof(ljmm_stats_t, mmap_calls)},
-		{"map32", offsetof(ljmm_stats_t, map32_calls)},
-		{"kernel-served", offsetof(ljmm_stats_t, kernel_served)},
-		{"region-served", offsetof(ljmm_stats_t, region_served)},
-		{"kernel-skipped", offsetof(ljmm_stats_t, kernel_skipped)},
-		{"failed", offsetof(ljmm_stats_t, failures)},
-		{"hint-served", offsetof(ljmm_stats_t, hints_served)},
-	};
 	const char *detail = ljmm_counters_detail(c);
+	size_t shown[NSTATS], n, i;
 	uint64_t v;
-	size_t i;
 	printf("shim counters: %s", ljmm_counters_key(c));
 	if (detail)
 		printf(" (%s)", detail);
@@ -49,14 +68,18 @@ void ljmm_out_counters_text(const counters_t *c)
 		printf(", version ");
 		ljmm_out_text(c->version, TEXT_TERM);
 		putchar(':');
-		for (i = 0; i < sizeof shown / sizeof shown[0]; i++) {
-			if (ljmm_counters_get(c, shown[i].off, &v))
-				printf(" %s=%" PRIu64, shown[i].label, v);
+		n = choose(in_text, true, shown);
+		for (i = 0; i < n; i++) {
+			const stat_t *s = &stats[shown[i]];
+			bool known = ljmm_counters_get(c, s->off, &v);
+			if (s->flags & LJMM_STAT_MIB) {
+				/* Bytes, after the count before them: " (N MiB)" when known. */
+				if (known)
+					printf(" (%.1f MiB)", ljmm_out_mib(v));
+			} else if (known)
+				printf(" %s=%" PRIu64, s->label, v);
 			else
-				printf(" %s=?", shown[i].label);
-			if (shown[i].off == offsetof(ljmm_stats_t, region_served) &&
-			    ljmm_counters_get(c, offsetof(ljmm_stats_t, region_bytes_served), &v))
-				printf(" (%.1f MiB)", ljmm_out_mib(v));
+				printf(" %s=?", s->label);
 		}
 	}
 	putchar('\n');
@@ -78,9 +101,9 @@ void ljmm_out_counters_json(const counters_t *c)
 		printf(",\"version\":");
 		ljmm_out_json_string(c->version);
 		printf(",\"stats_size\":%" PRIu32, c->stats_size);
-		for (i = 0; i < NFIELDS; i++) {
-			printf(",\"%s\":", stat_fields[i].name);
-			if (ljmm_counters_get(c, stat_fields[i].off, &v))
+		for (i = 0; i < NSTATS; i++) {
+			printf(",\"%s\":", stats[i].field);
+			if (ljmm_counters_get(c, stats[i].off, &v))
 				printf("%" PRIu64, v);
 			else
 				printf("null");
@@ -89,50 +112,45 @@ void ljmm_out_counters_json(const counters_t *c)
 	putchar('}');
 }
 
-/* The table's counter columns: the header is the column's width. */
-static const struct {
-	const char *head;
-	size_t off;
-} table_counters[] = {
-	{"REGION_SERVED", offsetof(ljmm_stats_t, region_served)},
-	{"FAILED", offsetof(ljmm_stats_t, failures)},
-	{"KERNEL_SKIPPED", offsetof(ljmm_stats_t, kernel_skipped)},
-};
-#define NTABLE (sizeof table_counters / sizeof table_counters[0])
-
+/* The table's counter columns: headed by the label in capitals, '-' as '_'
+ * (REGION_SERVED), as wide as that. */
 void ljmm_out_counters_table_head(void)
 {
-	for (size_t j = 0; j < NTABLE; j++)
-		printf(" %s", table_counters[j].head);
+	size_t cols[NSTATS], n = choose(in_table, false, cols), i;
+	for (i = 0; i < n; i++) {
+		putchar(' ');
+		for (const char *p = stats[cols[i]].label; *p; p++)
+			putchar(*p == '-' ? '_' : *p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+	}
 }
 
 void ljmm_out_counters_table_row(const counters_t *c)
 {
-	for (size_t j = 0; j < NTABLE; j++) {
-		int width = (int)strlen(table_counters[j].head);
+	size_t cols[NSTATS], n = choose(in_table, false, cols), i;
+	for (i = 0; i < n; i++) {
+		int width = (int)strlen(stats[cols[i]].label);
 		uint64_t v;
-		if (ljmm_counters_get(c, table_counters[j].off, &v))
+		if (ljmm_counters_get(c, stats[cols[i]].off, &v))
 			printf(" %*" PRIu64, width, v);
 		else
 			printf(" %*s", width, "-");
 	}
 }
 
-/* The Prometheus families of the counters, after the others (maps_out_prom.c); the HELP
- * texts are what docs/deploy.md's metric table shows (ctest docs_prometheus_metrics
- * compares them). */
-const ljmm_prom_counter_t ljmm_out_prom_counters[] = {
-	{"ljmm_map32_requests_total", "MAP_32BIT requests without MAP_FIXED the shim saw (map32=).",
-	 offsetof(ljmm_stats_t, map32_calls)},
-	{"ljmm_kernel_served_total", "MAP_32BIT requests the kernel's window answered (kernel-served=).",
-	 offsetof(ljmm_stats_t, kernel_served)},
-	{"ljmm_region_served_total", "MAP_32BIT requests the shim's region answered (region-served=).",
-	 offsetof(ljmm_stats_t, region_served)},
-	{"ljmm_region_served_bytes_total", "Bytes the shim's region handed out.",
-	 offsetof(ljmm_stats_t, region_bytes_served)},
-	{"ljmm_kernel_skipped_total", "Region-served requests that did not ask the kernel first (kernel-skipped=).",
-	 offsetof(ljmm_stats_t, kernel_skipped)},
-	{"ljmm_failed_total", "MAP_32BIT requests answered ENOMEM, each a \"not enough memory\" for LuaJIT (failed=).",
-	 offsetof(ljmm_stats_t, failures)},
-};
-const size_t ljmm_out_prom_ncounters = sizeof ljmm_out_prom_counters / sizeof ljmm_out_prom_counters[0];
+bool ljmm_out_prom_family(size_t k, ljmm_prom_counter_t *fam)
+{
+	size_t fams[NSTATS], n = choose(in_prom, true, fams), i, j = 0;
+	/* The gauges first, then the counters. */
+	for (int gauge = 1; gauge >= 0; gauge--)
+		for (i = 0; i < n; i++) {
+			const stat_t *s = &stats[fams[i]];
+			if (!(s->flags & LJMM_STAT_GAUGE) != !gauge || j++ != k)
+				continue;
+			fam->name = s->prom_name;
+			fam->help = s->prom_help;
+			fam->off = s->off;
+			fam->gauge = gauge;
+			return true;
+		}
+	return false;
+}

@@ -9,16 +9,16 @@
 
 enum prom_value {
 	PV_MAPS_READABLE, PV_START, PV_32BIT, PV_SHIM, PV_ENABLED, PV_INFO, PV_KERNEL, PV_REGION, PV_FREE, PV_HOLE,
-	PV_USED, PV_COUNTERS_READABLE, PV_PEAK, PV_COUNTER
+	PV_USED, PV_COUNTERS_READABLE, PV_STAT
 };
 
 typedef struct {
 	const char *name, *type, *help;
 	enum prom_value what;
-	size_t off; /* PV_PEAK, PV_COUNTER: the field of ljmm_stats_t */
+	size_t off; /* PV_STAT: the field of ljmm_stats_t */
 } family_t;
 
-/* The families before the counters' (ljmm_out_prom_counters). The HELP texts are what
+/* The families before the counters' (ljmm_out_prom_family). The HELP texts are what
  * docs/deploy.md's metric table shows (ctest docs_prometheus_metrics compares them). */
 static const family_t prom_families[] = {
 	{"ljmm_maps_readable", "gauge", "Whether /proc/PID/maps could be read (1) or not (0, permission).",
@@ -46,21 +46,21 @@ static const family_t prom_families[] = {
 	{"ljmm_counters_readable", "gauge",
 	 "Whether the shim's counters were read from the process (1) or not (0: no shim, permission, no probe).",
 	 PV_COUNTERS_READABLE, 0},
-	{"ljmm_region_peak_bytes", "gauge",
-	 "Most bytes of the shim's region (the low 2 GiB above vm.mmap_min_addr, less the brk reserve) mapped at once, "
-	 "by anyone, since the shim first needed the region (no sample before).",
-	 PV_PEAK, offsetof(ljmm_stats_t, region_peak)},
 };
 #define NGAUGES (sizeof prom_families / sizeof prom_families[0])
 
-/* Family f: the gauges first, then the counters. */
-static family_t family(size_t f)
+/* Family f: those above, then the counters' (false past the last). */
+static bool family(size_t f, family_t *fam)
 {
-	const ljmm_prom_counter_t *c;
-	if (f < NGAUGES)
-		return prom_families[f];
-	c = &ljmm_out_prom_counters[f - NGAUGES];
-	return (family_t){c->name, "counter", c->help, PV_COUNTER, c->off};
+	ljmm_prom_counter_t c;
+	if (f < NGAUGES) {
+		*fam = prom_families[f];
+		return true;
+	}
+	if (!ljmm_out_prom_family(f - NGAUGES, &c))
+		return false;
+	*fam = (family_t){c.name, c.gauge ? "gauge" : "counter", c.help, PV_STAT, c.off};
+	return true;
 }
 
 /* Whether the shim serves the process: 1 active, 0 absent or LJMM_ENABLE=off, -1 not
@@ -79,13 +79,13 @@ static int shim_enabled(const row_t *r)
 void ljmm_out_prometheus(const row_t *rows, size_t n)
 {
 	long long btime = ljmm_proc_boot_time();
+	family_t fam;
 	size_t f, i;
 	printf("# HELP ljmm_build_info The version of ljmm-maps that wrote these figures (label version).\n"
 	       "# TYPE ljmm_build_info gauge\nljmm_build_info{version=\"" LJMM_VERSION "\"} 1\n");
 	printf("# HELP ljmm_processes Processes ljmm-maps reported on.\n# TYPE ljmm_processes gauge\n");
 	printf("ljmm_processes %zu\n", n);
-	for (f = 0; f < NGAUGES + ljmm_out_prom_ncounters; f++) {
-		family_t fam = family(f);
+	for (f = 0; family(f, &fam); f++) {
 		printf("# HELP %s %s\n# TYPE %s %s\n", fam.name, fam.help, fam.name, fam.type);
 		for (i = 0; i < n; i++) {
 			const row_t *r = &rows[i];
@@ -112,14 +112,15 @@ void ljmm_out_prometheus(const row_t *rows, size_t n)
 			case PV_HOLE: v = r->hole; break;
 			case PV_USED: d = ljmm_classify_used_ratio(r), prec = 6; break;
 			case PV_COUNTERS_READABLE: v = r->cnt.status == CNT_READ, have = true; break;
-			case PV_PEAK: {
-				/* region_hi is 0 until the shim first needed its region. */
+			case PV_STAT: {
+				/* The counters' gauges are figures of the region (region_peak):
+				 * region_hi is 0 until the shim first needed its region. */
 				uint64_t hi = 0;
 				have = ljmm_counters_get(&r->cnt, fam.off, &v) &&
-				       ljmm_counters_get(&r->cnt, offsetof(ljmm_stats_t, region_hi), &hi) && hi;
+				       (!strcmp(fam.type, "counter") ||
+					(ljmm_counters_get(&r->cnt, offsetof(ljmm_stats_t, region_hi), &hi) && hi));
 				break;
 			}
-			case PV_COUNTER: have = ljmm_counters_get(&r->cnt, fam.off, &v); break;
 			}
 			if (!have)
 				continue;
