@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ljmm-maps's parts (tools/README.md lists them by job): the state of one process as
  * it is read and classified, and what each part offers the others. Internal to the
- * tool. */
+ * tool; the fuzz target tests/fuzz/fuzz_maps_tool.c links every part but main. */
 #ifndef LJMM_TOOLS_MAPS_H
 #define LJMM_TOOLS_MAPS_H
 

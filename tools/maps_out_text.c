@@ -233,7 +233,8 @@ void ljmm_out_table(const row_t *rows, size_t n)
 			printf("%-4s %10s %10s %9s %9s %8s", r->ljmm ? "yes" : "no", "-", "-", "-", "-", "-");
 		else
 			printf("%-4s %10.1f %10.1f %9.1f %9.1f %8.1f", r->ljmm ? "yes" : "no", ljmm_out_mib(r->kernel),
-			       ljmm_out_mib(r->region), ljmm_out_mib(r->free_bytes), ljmm_out_mib(r->hole), 100.0 * ljmm_classify_used_ratio(r));
+			       ljmm_out_mib(r->region), ljmm_out_mib(r->free_bytes), ljmm_out_mib(r->hole),
+			       100.0 * ljmm_classify_used_ratio(r));
 		ljmm_out_counters_table_row(&r->cnt);
 		if (ABI_IS_32(r->abi))
 			printf(" 32-bit (%s: no low-2-GiB limit)\n", ABI_WHAT(r->abi));

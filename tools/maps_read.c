@@ -117,7 +117,7 @@ static bool is_ljmm_path(const char *path)
  * *writable, *path and *id (the offset in id->start, the file's device and inode)
  * describe the mapping for the probe search. */
 const char *ljmm_read_line(const char *line, mapping_t *m, bool *writable, const char **pathp,
-			      ljmm_procmem_cand_t *id)
+			   ljmm_procmem_cand_t *id)
 {
 	const char *p = line, *path;
 	uint64_t off, major, minor;

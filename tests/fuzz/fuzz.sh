@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Build the libFuzzer targets of tests/fuzz with clang (-fsanitize=fuzzer,address,undefined)
 # in build-fuzz/ and run each for SECONDS (default 60), printing its executions.
-#   scripts/fuzz.sh [SECONDS] [NAME...]      NAME: region, maps, config (default: all)
+#   scripts/fuzz.sh [SECONDS] [NAME...]      NAME: region, maps, config, procmem, maps_tool (default: all)
 # The working corpus grows in build-fuzz/corpus/<name>/ (seeded from tests/fuzz/corpus/<name>/).
 # An input that crashes, leaks, times out or runs out of memory is copied into
 # tests/fuzz/corpus/<name>/ as a regression input (fix the bug, then commit both: the
@@ -15,7 +15,7 @@ root=$(cd "$here" && git rev-parse --show-toplevel 2>/dev/null || true)
 secs=${1:-60}
 shift || true
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(region maps config)
+[ ${#names[@]} -gt 0 ] || names=(region maps config procmem maps_tool)
 build=${LJMM_FUZZ_BUILD:-$root/build-fuzz}
 cc=${CC:-clang}
 command -v "$cc" >/dev/null || { echo "fuzz.sh: $cc not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
