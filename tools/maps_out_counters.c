@@ -29,29 +29,13 @@ static bool in_text(const stat_t *s) { return s->flags & LJMM_STAT_TEXT; }
 static bool in_table(const stat_t *s) { return s->flags & LJMM_STAT_TABLE; }
 static bool in_prom(const stat_t *s) { return s->prom_name != NULL; }
 
-/* The rows pick chooses, into out (NSTATS room): their number. In the registry's order,
- * but for the picture's line and Prometheus (moved): kernel-skipped, a part of
- * region-served, right after region-served and its bytes, where ljmm-maps showed it
- * before the registry, so that those outputs stay the same byte for byte. */
-static size_t choose(bool (*pick)(const stat_t *), bool moved, size_t *out)
+/* The rows pick chooses, in the registry's order, into out (NSTATS room): their number. */
+static size_t choose(bool (*pick)(const stat_t *), size_t *out)
 {
-	size_t n = 0, i, ks = NSTATS, at = NSTATS;
-	for (i = 0; i < NSTATS; i++)
-		if (pick(&stats[i])) {
-			if (stats[i].off == offsetof(ljmm_stats_t, kernel_skipped))
-				ks = n;
+	size_t n = 0;
+	for (size_t i = 0; i < NSTATS; i++)
+		if (pick(&stats[i]))
 			out[n++] = i;
-		}
-	for (i = 0; i < n; i++)
-		if (stats[out[i]].off == offsetof(ljmm_stats_t, region_served))
-			at = i + 1;
-	while (at < n && stats[out[at]].flags & LJMM_STAT_MIB)
-		at++;
-	if (moved && ks < n && at < ks) {
-		size_t k = out[ks];
-		memmove(&out[at + 1], &out[at], (ks - at) * sizeof *out);
-		out[at] = k;
-	}
 	return n;
 }
 
@@ -68,7 +52,7 @@ void ljmm_out_counters_text(const counters_t *c)
 		printf(", version ");
 		ljmm_out_text(c->version, TEXT_TERM);
 		putchar(':');
-		n = choose(in_text, true, shown);
+		n = choose(in_text, shown);
 		for (i = 0; i < n; i++) {
 			const stat_t *s = &stats[shown[i]];
 			bool known = ljmm_counters_get(c, s->off, &v);
@@ -116,7 +100,7 @@ void ljmm_out_counters_json(const counters_t *c)
  * (REGION_SERVED), as wide as that. */
 void ljmm_out_counters_table_head(void)
 {
-	size_t cols[NSTATS], n = choose(in_table, false, cols), i;
+	size_t cols[NSTATS], n = choose(in_table, cols), i;
 	for (i = 0; i < n; i++) {
 		putchar(' ');
 		for (const char *p = stats[cols[i]].label; *p; p++)
@@ -126,7 +110,7 @@ void ljmm_out_counters_table_head(void)
 
 void ljmm_out_counters_table_row(const counters_t *c)
 {
-	size_t cols[NSTATS], n = choose(in_table, false, cols), i;
+	size_t cols[NSTATS], n = choose(in_table, cols), i;
 	for (i = 0; i < n; i++) {
 		int width = (int)strlen(stats[cols[i]].label);
 		uint64_t v;
@@ -139,7 +123,7 @@ void ljmm_out_counters_table_row(const counters_t *c)
 
 bool ljmm_out_prom_family(size_t k, ljmm_prom_counter_t *fam)
 {
-	size_t fams[NSTATS], n = choose(in_prom, true, fams), i, j = 0;
+	size_t fams[NSTATS], n = choose(in_prom, fams), i, j = 0;
 	/* The gauges first, then the counters. */
 	for (int gauge = 1; gauge >= 0; gauge--)
 		for (i = 0; i < n; i++) {
