@@ -76,6 +76,7 @@
  * - sigaltstack is disabled unless a test asks for the real one; tgkill only answers
  *   signal 0, from the thread set the test controls.
  * - Mappings with real memory cannot be moved or resized (the model aborts). */
+#include "../lib/testutil.h"
 #include "fake_kernel.h"
 #include "internal.h"
 
@@ -183,11 +184,11 @@ static void die(const char *fmt, ...)
 
 static uintptr_t page_up(uintptr_t a)
 {
-	uintptr_t r = (a + FK_PAGE - 1) & ~(FK_PAGE - 1);
+	uintptr_t r = (a + PAGE - 1) & ~(PAGE - 1);
 	return r < a ? 0 : r;
 }
 
-static int aligned(uintptr_t a) { return (a & (FK_PAGE - 1)) == 0; }
+static int aligned(uintptr_t a) { return (a & (PAGE - 1)) == 0; }
 
 static void ready(void)
 {
@@ -387,7 +388,7 @@ void fk_reset(void)
 	memset(&fk_count, 0, sizeof fk_count);
 	fk.ready = 1;
 	fk.multi_move = 1;
-	fk.map32_start = FK_GIB;
+	fk.map32_start = G;
 	fk.mmap_min = 65536;
 	fk.min_err = EPERM;
 	fk.copy_fd = -1;
@@ -909,7 +910,7 @@ long ljmm_sys_mmap(void *addr_, size_t len_, int prot, int flags, int fd, long o
 		fk.mmap_hook(fk.mmap_ctx, addr, len_, prot, flags);
 	if ((r = injected(FK_SYS_MMAP)))
 		return r;
-	if (off & (long)(FK_PAGE - 1))
+	if (off & (long)(PAGE - 1))
 		return -EINVAL;
 	if (!(flags & MAP_ANONYMOUS)) {
 		f = fd_get(fd);
@@ -941,7 +942,7 @@ long ljmm_sys_mmap(void *addr_, size_t len_, int prot, int flags, int fd, long o
 		where = addr;
 		placed = 1;
 	} else {
-		uintptr_t hint = addr & ~(FK_PAGE - 1);
+		uintptr_t hint = addr & ~(PAGE - 1);
 		if (hint && hint < fk.mmap_min)
 			hint = page_up(fk.mmap_min);
 		if (flags & MAP_32BIT) {

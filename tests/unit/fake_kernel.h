@@ -13,16 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../lib/testutil.h"
 #include "sys.h"
 
-#define FK_PAGE ((uintptr_t)4096)
-#define FK_KIB ((uintptr_t)1 << 10)
-#define FK_MIB ((uintptr_t)1 << 20)
-#define FK_GIB ((uintptr_t)1 << 30)
 /* Mappings the fake places itself, without real memory behind them, lie below this. */
 #define FK_TOP ((uintptr_t)4 << 30)
 /* x86-64's TASK_SIZE with 4-level page tables. */
-#define FK_TASK_SIZE (((uintptr_t)1 << 47) - FK_PAGE)
+#define FK_TASK_SIZE (((uintptr_t)1 << 47) - PAGE)
 
 /** A fresh process: an empty address space, the defaults below, nothing counted or captured.
  *  pid 1000 (its main thread's tid too), clock at 1000 s, vm.mmap_min_addr 65536 (readable),

@@ -9,17 +9,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "alloc.h"
 #include "check_main.h"
 #include "index.h"
 #include "scenario.h"
 
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct {
 	uintptr_t s, e;
@@ -506,7 +502,7 @@ static void take_every_spot(void *ctx, uintptr_t addr, size_t len, int prot, int
 	(void)prot;
 	if ((flags & MAP_FIXED_NOREPLACE) && *left > 0) {
 		(*left)--;
-		ck_assert_int_eq(fk_map(addr, addr + ((len + FK_PAGE - 1) & ~(FK_PAGE - 1)), RW), 0);
+		ck_assert_int_eq(fk_map(addr, addr + ((len + PAGE - 1) & ~(PAGE - 1)), RW), 0);
 	}
 }
 

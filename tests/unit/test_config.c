@@ -10,13 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "config.h"
 #include "check_main.h"
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define K ((uint64_t)1 << 10)
-#define M ((uint64_t)1 << 20)
-#define G ((uint64_t)1 << 30)
 
 /* Options of our own, to test parsing apart from the real table's bounds. */
 static const ljmm_option_t size_any = {"LJMM_TEST_ANY", LJMM_KIND_SIZE, 0, 0, UINT64_MAX, NULL, "test"};

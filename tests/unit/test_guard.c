@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "alloc.h"
 #include "check_main.h"
 #include "config.h"
@@ -16,13 +17,6 @@
 #include "index.h"
 #include "scenario.h"
 #include "section.h"
-
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define PG FK_PAGE
-#define RW (PROT_READ | PROT_WRITE)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A non-PIE program: its text at 4 MiB, its brk heap from 16 MiB to BRK_END (unaligned),
  * the kernel's window full. */
@@ -99,7 +93,7 @@ START_TEST(test_guard_modes)
 	ck_assert_uint_eq(st.guard_addr, placed ? BRK_PAGE : 0);
 	sc_verified(mode_cases[_i].what);
 	/* brk cannot grow past a placed guard; without one it can. */
-	ck_assert_int_eq(ljmm_sys_brk((void *)(BRK_PAGE + PG)) == (long)(BRK_PAGE + PG), !placed);
+	ck_assert_int_eq(ljmm_sys_brk((void *)(BRK_PAGE + PAGE)) == (long)(BRK_PAGE + PAGE), !placed);
 }
 END_TEST
 
@@ -163,19 +157,19 @@ START_TEST(test_guard_reserve_is_kept_out_of_the_region)
 	sc_constructor();
 	ck_assert_uint_eq(sc_stats().guard_addr, guard);
 	ck_assert_uint_eq(sc_stats().guard_reserve, M);
-	a = sc_map32(3 * M - PG);
-	ck_assert_int_eq(a, (long)(guard + PG));
-	ck_assert_int_eq(sc_map32(PG), -ENOMEM); /* only the reserve is left */
+	a = sc_map32(3 * M - PAGE);
+	ck_assert_int_eq(a, (long)(guard + PAGE));
+	ck_assert_int_eq(sc_map32(PAGE), -ENOMEM); /* only the reserve is left */
 	sc_verified("the reserve stays out");
 	/* A mapping the program makes in the reserve is recorded; once unmapped, the reserve
 	 * is still not the region's. */
 	ck_assert_int_eq(sc_mmap(BRK_PAGE, 64 * K, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), (long)BRK_PAGE);
 	sc_verified("a mapping in the reserve");
 	ck_assert_int_eq(sc_munmap(BRK_PAGE, 128 * K), 0);
-	ck_assert_int_eq(sc_map32(PG), -ENOMEM);
+	ck_assert_int_eq(sc_map32(PAGE), -ENOMEM);
 	sc_verified("the reserve after munmap");
 	/* Freed blocks next to it come back, without it. */
-	ck_assert_int_eq(sc_munmap((uintptr_t)a - PG, 3 * M), 0); /* the guard page too */
+	ck_assert_int_eq(sc_munmap((uintptr_t)a - PAGE, 3 * M), 0); /* the guard page too */
 	ck_assert_int_eq(sc_map32(3 * M), (long)(guard));
 	sc_verified("after the guard page went");
 }
@@ -225,11 +219,11 @@ START_TEST(test_guard_below_a_raised_region_lo)
 	SC_START("LJMM_REGION_LO=512M");
 	nopie();
 	sc_constructor();
-	ck_assert_uint_eq(sc_stats().guard_addr, 512 * M - PG);
-	ck_assert_uint_eq(sc_stats().guard_reserve, 512 * M - PG - BRK_PAGE);
-	ck_assert_int_eq(fk_prot_at(512 * M - PG), PROT_NONE);
-	ck_assert_int_eq(ljmm_sys_brk((void *)(512 * M - PG)), (long)(512 * M - PG));
-	ck_assert_int_eq(ljmm_sys_brk((void *)(512 * M)), (long)(512 * M - PG));
+	ck_assert_uint_eq(sc_stats().guard_addr, 512 * M - PAGE);
+	ck_assert_uint_eq(sc_stats().guard_reserve, 512 * M - PAGE - BRK_PAGE);
+	ck_assert_int_eq(fk_prot_at(512 * M - PAGE), PROT_NONE);
+	ck_assert_int_eq(ljmm_sys_brk((void *)(512 * M - PAGE)), (long)(512 * M - PAGE));
+	ck_assert_int_eq(ljmm_sys_brk((void *)(512 * M)), (long)(512 * M - PAGE));
 	ck_assert_int_ge(sc_map32(M), (long)(512 * M));
 	sc_verified("guard below the region");
 }
@@ -255,15 +249,15 @@ static const struct {
 	{"no brk at all", 0, 0, 0, 64 * K, 2 * G, NOTHING, LJMM_GUARD_STATE_NOT_NEEDED, 0, 0, 0, 0},
 	{"the reserve reaches past the region's end", 2 * G - 64 * K, 2 * G - 64 * K, M, 64 * K, 2 * G, NOTHING,
 	 LJMM_GUARD_STATE_NOT_NEEDED, 0, 2 * G - 64 * K + M, 0, 0},
-	{"a reserve that wraps around", BRK_START, BRK_CUR, (uintptr_t)-8 * PG, 64 * K, 2 * G, NOTHING,
-	 LJMM_GUARD_STATE_NOT_NEEDED, 0, BRK_PAGE - 8 * PG, 0, 0},
+	{"a reserve that wraps around", BRK_START, BRK_CUR, (uintptr_t)-8 * PAGE, 64 * K, 2 * G, NOTHING,
+	 LJMM_GUARD_STATE_NOT_NEEDED, 0, BRK_PAGE - 8 * PAGE, 0, 0},
 	{"a mapping in the way", BRK_START, BRK_CUR, 0, 64 * K, 2 * G, TAKEN, LJMM_GUARD_STATE_OCCUPIED, 0, BRK_PAGE, 0, 0},
 	{"a mapping in the way, before Linux 4.17", BRK_START, BRK_CUR, 0, 64 * K, 2 * G, TAKEN_OLD_KERNEL,
 	 LJMM_GUARD_STATE_OCCUPIED, 0, BRK_PAGE, 0, 0},
 	{"the kernel refuses", BRK_START, BRK_CUR, 0, 64 * K, 2 * G, REFUSED, LJMM_GUARD_STATE_FAILED, -ENOMEM, BRK_PAGE, 0,
 	 0},
 	{"the region starts far above: just below it", BRK_START, BRK_CUR, 0, 512 * M + 100, 2 * G, NOTHING,
-	 LJMM_GUARD_STATE_PLACED, 0, 512 * M - PG, BRK_PAGE, 512 * M - PG},
+	 LJMM_GUARD_STATE_PLACED, 0, 512 * M - PAGE, BRK_PAGE, 512 * M - PAGE},
 	{"a region starting at 0", BRK_START, BRK_CUR, 0, 0, 2 * G, NOTHING, LJMM_GUARD_STATE_PLACED, 0, BRK_PAGE, BRK_PAGE,
 	 BRK_PAGE},
 };
@@ -276,7 +270,7 @@ START_TEST(test_guard_placement)
 	sc_start(NULL);
 	fk_set_brk(place_cases[_i].brk_start, place_cases[_i].brk_cur);
 	if (place_cases[_i].obstacle == TAKEN || place_cases[_i].obstacle == TAKEN_OLD_KERNEL)
-		ck_assert_int_eq(fk_map(BRK_PAGE, BRK_PAGE + PG, RW), 0);
+		ck_assert_int_eq(fk_map(BRK_PAGE, BRK_PAGE + PAGE, RW), 0);
 	if (place_cases[_i].obstacle == TAKEN_OLD_KERNEL)
 		fk_set_noreplace_is_hint(1);
 	if (place_cases[_i].obstacle == REFUSED)
@@ -288,7 +282,7 @@ START_TEST(test_guard_placement)
 	ck_assert_uint_eq(g.addr, place_cases[_i].addr);
 	ck_assert_uint_eq(g.keep_lo, place_cases[_i].keep_lo);
 	ck_assert_uint_eq(g.keep_hi, place_cases[_i].keep_hi);
-	ck_assert_uint_eq(fk_mapped_bytes(), mapped + (g.state == LJMM_GUARD_STATE_PLACED ? PG : 0));
+	ck_assert_uint_eq(fk_mapped_bytes(), mapped + (g.state == LJMM_GUARD_STATE_PLACED ? PAGE : 0));
 	if (g.state == LJMM_GUARD_STATE_PLACED)
 		ck_assert_int_eq(fk_prot_at(g.addr), PROT_NONE);
 }
@@ -303,7 +297,7 @@ START_TEST(test_guard_states_through_the_constructor)
 	sc_start(NULL);
 	nopie();
 	if (cases[_i].obstacle == TAKEN)
-		ck_assert_int_eq(fk_map(BRK_PAGE, BRK_PAGE + PG, RW), 0);
+		ck_assert_int_eq(fk_map(BRK_PAGE, BRK_PAGE + PAGE, RW), 0);
 	else
 		fk_fail_nth(FK_SYS_MMAP, 2, EPERM); /* the lock page first, then the guard */
 	sc_constructor();

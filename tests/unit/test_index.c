@@ -10,18 +10,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "alloc.h"
 #include "check_main.h"
 #include "index.h"
 #include "scenario.h"
 #include "stats.h"
 
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define PG FK_PAGE
-#define RW (PROT_READ | PROT_WRITE)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MS 1000000ull
 
 /* ---- the rebuild from the maps gives the gaps ---------------------------------------------- */
@@ -48,17 +43,17 @@ START_TEST(test_index_rebuild_gives_the_gaps)
 	fk_set_mmap_min_addr(4096);
 	ck_assert_int_eq(fk_map(G, 2 * G, RW), 0); /* the kernel's window is full */
 	for (size_t i = 0; i < NELEM(rebuild_maps); i++)
-		ck_assert_int_eq(fk_map(rebuild_maps[i].s * PG, rebuild_maps[i].e * PG, rebuild_maps[i].prot), 0);
+		ck_assert_int_eq(fk_map(rebuild_maps[i].s * PAGE, rebuild_maps[i].e * PAGE, rebuild_maps[i].prot), 0);
 	ck_assert_int_eq(ljmm_index_rebuild(), 0);
 	st = sc_stats();
-	ck_assert_uint_eq(st.region_lo, 8 * PG);
-	ck_assert_uint_eq(st.region_hi, 1000 * PG);
+	ck_assert_uint_eq(st.region_lo, 8 * PAGE);
+	ck_assert_uint_eq(st.region_hi, 1000 * PAGE);
 	ck_assert_uint_eq(st.free_extents, 4);
-	ck_assert_uint_eq(st.region_in_use, (992 - 944) * PG);
+	ck_assert_uint_eq(st.region_in_use, (992 - 944) * PAGE);
 	sc_verified("rebuilt");
 	for (size_t i = 0; i < NELEM(want); i++)
-		ck_assert_int_eq(sc_map32(want[i].pages * PG), (long)(want[i].at * PG));
-	ck_assert_int_eq(sc_map32(PG), -ENOMEM);
+		ck_assert_int_eq(sc_map32(want[i].pages * PAGE), (long)(want[i].at * PAGE));
+	ck_assert_int_eq(sc_map32(PAGE), -ENOMEM);
 	ck_assert_uint_eq(fk_count.map32, 1); /* only the last: region-first */
 	sc_verified("filled");
 }
@@ -80,14 +75,14 @@ static uint64_t rnd(void)
  * 256 MiB) and protection, holes of a page to 256 MiB between them, some adjacent. */
 static void random_layout(uintptr_t limit)
 {
-	uintptr_t p = (rnd() % 64) * PG;
+	uintptr_t p = (rnd() % 64) * PAGE;
 	static const int prots[] = {PROT_NONE, PROT_READ, RW, PROT_READ | PROT_EXEC};
 	while (p < limit) {
-		uintptr_t len = (rnd() % 4 ? rnd() % 64 + 1 : rnd() % 65536 + 1) * PG, gap;
+		uintptr_t len = (rnd() % 4 ? rnd() % 64 + 1 : rnd() % 65536 + 1) * PAGE, gap;
 		if (p >= 64 * K)
 			ck_assert_int_eq(fk_map(p, p + len, prots[rnd() % 4]), 0);
 		p += len;
-		gap = rnd() % 3 == 0 ? 0 : (rnd() % 2 ? rnd() % 16 + 1 : rnd() % 65536 + 1) * PG;
+		gap = rnd() % 3 == 0 ? 0 : (rnd() % 2 ? rnd() % 16 + 1 : rnd() % 65536 + 1) * PAGE;
 		p += gap;
 	}
 }
@@ -391,9 +386,9 @@ END_TEST
 static void map_before_the_trial(void *ctx, uintptr_t addr, size_t len, int prot, int flags)
 {
 	(void)ctx, (void)prot;
-	if ((flags & MAP_FIXED_NOREPLACE) && addr == 100 * M && len == PG) {
+	if ((flags & MAP_FIXED_NOREPLACE) && addr == 100 * M && len == PAGE) {
 		fk_hook_mmap(NULL, NULL);
-		ck_assert_int_eq(fk_map(100 * M, 100 * M + PG, RW), 0);
+		ck_assert_int_eq(fk_map(100 * M, 100 * M + PAGE, RW), 0);
 	}
 }
 
@@ -406,7 +401,7 @@ START_TEST(test_index_scan_race_with_a_trial)
 	fk_hook_mmap(map_before_the_trial, NULL);
 	ck_assert_int_eq(ljmm_index_rebuild(), 0);
 	ck_assert_uint_eq(sc_stats().free_extents, 1);
-	ck_assert_uint_eq(sc_stats().region_in_use, 2 * G - 64 * K - (100 * M - PG));
+	ck_assert_uint_eq(sc_stats().region_in_use, 2 * G - 64 * K - (100 * M - PAGE));
 	fk_fail_open(NULL, 0);
 	sc_verified("the raced page is used");
 }

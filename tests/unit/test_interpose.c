@@ -16,16 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "../../include/ljmm.h"
 #include "check_main.h"
 #include "config.h"
 #include "fake_kernel.h"
 #include "stats.h"
 
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 
 START_TEST(test_interpose_errors_become_errno)

@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "log.h"
 #include "check_main.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define GUARD 0xa5
 
 typedef enum { F_U64, F_I64, F_HEX, F_MIB, F_STR } fmt_t;

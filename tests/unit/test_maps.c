@@ -11,10 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "maps.h"
 #include "check_main.h"
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct {
 	uintptr_t start, end;

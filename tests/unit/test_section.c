@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "alloc.h"
 #include "check_main.h"
 #include "index.h"
@@ -26,11 +27,6 @@
 #include "scenario.h"
 #include "section.h"
 
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define RW (PROT_READ | PROT_WRITE)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define SECOND 1000000000ull
 
 /* The window full, [16M, 48M) free, a first block at 47M: the index is built and the hint
@@ -972,7 +968,7 @@ START_TEST(test_lockpage_fallbacks)
 	ljmm_lockpage_init();
 	ljmm_lockpage_init(); /* once only */
 	ck_assert_int_eq(ljmm_lockpage_mode(), lockpage_cases[_i].mode);
-	ck_assert_uint_eq(fk_mapped_bytes(), mapped + (lockpage_cases[_i].mode == LJMM_LOCKPAGE_WIPE ? FK_PAGE : 0));
+	ck_assert_uint_eq(fk_mapped_bytes(), mapped + (lockpage_cases[_i].mode == LJMM_LOCKPAGE_WIPE ? PAGE : 0));
 	ck_assert_int_eq(sc_map32(M), (long)(47 * M));
 	sc_verified(lockpage_cases[_i].what);
 }
@@ -1010,7 +1006,7 @@ START_TEST(test_lockpage_set_up_by_another_thread_first)
 	mine = ljmm_lockpage_get();
 	ck_assert_ptr_eq(mine, theirs);
 	ck_assert_int_eq(ljmm_lockpage_mode(), LJMM_LOCKPAGE_WIPE);
-	ck_assert_uint_eq(fk_mapped_bytes(), mapped + FK_PAGE); /* this thread's page was given back */
+	ck_assert_uint_eq(fk_mapped_bytes(), mapped + PAGE); /* this thread's page was given back */
 }
 END_TEST
 

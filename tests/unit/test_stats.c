@@ -7,17 +7,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "check_main.h"
 #include "scenario.h"
 #include "internal.h"
 #include "log.h"
 #include "stats.h"
-
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define RW (PROT_READ | PROT_WRITE)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 START_TEST(test_stats_report_after_a_process)
 {

@@ -10,15 +10,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "check_main.h"
 #include "scenario.h"
 #include "warn.h"
 
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define RW (PROT_READ | PROT_WRITE)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define REGION "LJMM_REGION_LO=4M", "LJMM_REGION_HI=104M", "LJMM_POLICY=region-first", "LJMM_GUARD=off"
 
 /* The window is full (so the kernel, asked last, says ENOMEM). */
