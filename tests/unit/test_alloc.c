@@ -912,12 +912,8 @@ START_TEST(test_alloc_disabled_is_a_pass_through)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	Suite *s = suite_create("alloc");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_alloc_kernel_first_then_region, 0, NELEM(fit_cases));
 	tcase_add_test(tc, test_alloc_window_full_hint_skips_the_kernel);
 	tcase_add_test(tc, test_alloc_skipped_request_falls_back_to_the_kernel);
@@ -948,8 +944,6 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_alloc_resync_that_cannot_read);
 	tcase_add_test(tc, test_alloc_debug_lines);
 	tcase_add_test(tc, test_alloc_disabled_is_a_pass_through);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "alloc", .timeout = 60, .needs_fork = 1, .add = add_tests};

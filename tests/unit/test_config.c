@@ -815,10 +815,8 @@ START_TEST(test_config_load_from_environment_once)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_config_get_before_load_is_default);
 	tcase_add_test(tc, test_config_parse_sizes);
 	tcase_add_test(tc, test_config_parse_booleans);
@@ -836,13 +834,15 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_config_option_table_sane);
 	tcase_add_test(tc, test_config_parse_percents);
 	tcase_add_test(tc, test_config_is_set_only_when_accepted);
-	suite_add_tcase(s, tc);
-	if (forking) {
-		TCase *env = tcase_create("environment");
-		tcase_add_test(env, test_config_load_from_environment_once);
-		suite_add_tcase(s, env);
-	}
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 0;
+/* The table loads from the environment once a process: that test needs a fresh one. */
+static void add_forked(Suite *s)
+{
+	TCase *env = tcase_create("environment");
+	tcase_add_test(env, test_config_load_from_environment_once);
+	suite_add_tcase(s, env);
+}
+
+const ljmm_unit_t ljmm_unit = {
+	.name = "config", .timeout = 0, .needs_fork = 0, .add = add_tests, .add_forked = add_forked};

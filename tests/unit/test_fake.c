@@ -362,20 +362,14 @@ START_TEST(test_fake_random_sequence_stays_consistent)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	Suite *s = suite_create("fake");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	/* A guard against a hang, not a speed target: 20000 random steps took 45 s beside
-	 * other tests on a loaded 2-core machine, 66-68 s while ctest -j2 ran the OpenSSL
-	 * guard tests next to them, and 224 s in the ASan+UBSan build at load 8-11 (CI runs
-	 * of 2026-12-06, main and branch alike; each failed at the old 60 s). */
-	tcase_set_timeout(tc, 600);
 	tcase_add_test(tc, test_fake_matches_the_kernel);
 	tcase_add_test(tc, test_fake_random_sequence_stays_consistent);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 1;
+/* A guard against a hang, not a speed target: 20000 random steps took 45 s beside
+ * other tests on a loaded 2-core machine, 66-68 s while ctest -j2 ran the OpenSSL
+ * guard tests next to them, and 224 s in the ASan+UBSan build at load 8-11 (CI runs
+ * of 2026-12-06, main and branch alike; each failed at the old 60 s). */
+const ljmm_unit_t ljmm_unit = {.name = "fake", .timeout = 600, .needs_fork = 1, .add = add_tests};

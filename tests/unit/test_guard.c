@@ -309,12 +309,8 @@ START_TEST(test_guard_states_through_the_constructor)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	Suite *s = suite_create("guard");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_guard_default_mode_by_libc);
 	tcase_add_loop_test(tc, test_guard_modes, 0, NELEM(mode_cases));
 	tcase_add_test(tc, test_guard_debug_lines);
@@ -326,8 +322,6 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_guard_below_a_raised_region_lo);
 	tcase_add_loop_test(tc, test_guard_placement, 0, NELEM(place_cases));
 	tcase_add_loop_test(tc, test_guard_states_through_the_constructor, 0, 2);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "guard", .timeout = 30, .needs_fork = 1, .add = add_tests};

@@ -446,12 +446,8 @@ START_TEST(test_index_rebuild_and_verify)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	Suite *s = suite_create("index");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_index_rebuild_gives_the_gaps);
 	tcase_add_loop_test(tc, test_index_scan_equals_maps_on_random_layouts, 0, 24);
 	tcase_add_loop_test(tc, test_index_falls_back_to_asking_the_kernel, 0, NELEM(fallback_cases));
@@ -464,8 +460,6 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_index_scan_race_with_a_trial);
 	tcase_add_test(tc, test_index_maps_below_the_kernels_floor);
 	tcase_add_test(tc, test_index_rebuild_and_verify);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "index", .timeout = 120, .needs_fork = 1, .add = add_tests};

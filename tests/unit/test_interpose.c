@@ -153,18 +153,13 @@ START_TEST(test_init_exit_report)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	Suite *s = suite_create("interpose");
-	TCase *tc = tcase_create("core");
-	(void)forking;
 	tcase_add_test(tc, test_interpose_errors_become_errno);
 	tcase_add_test(tc, test_interpose_map32_through_the_region);
 	tcase_add_test(tc, test_interpose_mremap_fifth_argument);
 	tcase_add_test(tc, test_interpose_public_api);
 	tcase_add_test(tc, test_init_exit_report);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "interpose", .timeout = 0, .needs_fork = 1, .add = add_tests};

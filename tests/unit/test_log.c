@@ -1156,12 +1156,8 @@ START_TEST(test_log_debug_line)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	(void)forking;
-	Suite *s = suite_create("log");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_log_buf_formats);
 	tcase_add_test(tc, test_log_buf_appends_in_sequence);
 	tcase_add_test(tc, test_log_buf_truncates_at_every_capacity);
@@ -1193,8 +1189,6 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_log_end_keeps_room_for_newline);
 	tcase_add_test(tc, test_log_errno_names);
 	tcase_add_test(tc, test_log_debug_line);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "log", .timeout = 60, .needs_fork = 1, .add = add_tests};

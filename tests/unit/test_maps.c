@@ -487,12 +487,8 @@ START_TEST(test_maps_read_self)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	(void)forking;
-	Suite *s = suite_create("maps");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_maps_parses_fixtures);
 	tcase_add_test(tc, test_maps_longline_fixture_is_long);
 	tcase_add_test(tc, test_maps_every_chunk_size_same_result);
@@ -503,8 +499,6 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_maps_finish_on_fresh_parser);
 	tcase_add_test(tc, test_maps_callback_stops_parse);
 	tcase_add_test(tc, test_maps_read_self);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 0;
+const ljmm_unit_t ljmm_unit = {.name = "maps", .timeout = 120, .needs_fork = 0, .add = add_tests};

@@ -917,12 +917,8 @@ START_TEST(test_region_hundred_thousand_extents)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	(void)forking;
-	Suite *s = suite_create("region");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_region_init_is_empty);
 	tcase_add_test(tc, test_region_init_bounds);
 	tcase_add_test(tc, test_region_find_best_fit);
@@ -941,8 +937,6 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_region_clear_forgets_everything);
 	tcase_add_loop_test(tc, test_region_check_finds_each_fault, 0, NELEM(damage_cases));
 	tcase_add_test(tc, test_region_hundred_thousand_extents);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 0;
+const ljmm_unit_t ljmm_unit = {.name = "region", .timeout = 300, .needs_fork = 0, .add = add_tests};

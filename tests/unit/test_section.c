@@ -1010,12 +1010,8 @@ START_TEST(test_lockpage_set_up_by_another_thread_first)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	Suite *s = suite_create("section");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_section_reentry_that_changes_the_region_marks_it_stale);
 	tcase_add_loop_test(tc, test_section_reentry_stands_aside, 0, NELEM(reentry_cases));
 	tcase_add_loop_test(tc, test_section_reentry_with_mincore_refused_stands_aside, 0, 2);
@@ -1046,8 +1042,6 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_loop_test(tc, test_lockpage_fallbacks, 0, NELEM(lockpage_cases));
 	tcase_add_test(tc, test_lockpage_without_trying_the_wipe);
 	tcase_add_loop_test(tc, test_lockpage_set_up_by_another_thread_first, 0, 2);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "section", .timeout = 30, .needs_fork = 1, .add = add_tests};

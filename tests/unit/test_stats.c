@@ -141,19 +141,14 @@ START_TEST(test_stats_snapshot_copies_every_field)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	Suite *s = suite_create("stats");
-	TCase *tc = tcase_create("core");
-	(void)forking;
 	tcase_add_test(tc, test_stats_report_after_a_process);
 	tcase_add_test(tc, test_stats_report_when_the_region_was_never_needed);
 	tcase_add_loop_test(tc, test_stats_report_guard_line, 0, NELEM(guard_lines));
 	tcase_add_test(tc, test_stats_report_rare_fields);
 	tcase_add_test(tc, test_stats_snapshot_copies_every_field);
 	tcase_add_test(tc, test_stats_line_while_the_log_path_is_written_goes_to_stderr);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "stats", .timeout = 0, .needs_fork = 1, .add = add_tests};

@@ -278,12 +278,8 @@ START_TEST(test_warn_direct_calls)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
+static void add_tests(TCase *tc)
 {
-	Suite *s = suite_create("warn");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_warn_thresholds_crossed_once, 0, NELEM(threshold_cases));
 	tcase_add_test(tc, test_warn_threshold_at_the_first_build);
 	tcase_add_test(tc, test_warn_first_failure_once);
@@ -299,8 +295,6 @@ Suite *ljmm_unit_suite(int forking)
 	tcase_add_test(tc, test_warn_in_a_forked_child_names_the_child);
 	tcase_add_test(tc, test_warn_empty_region);
 	tcase_add_test(tc, test_warn_direct_calls);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "warn", .timeout = 30, .needs_fork = 1, .add = add_tests};
