@@ -835,7 +835,7 @@ static void collide_and_blind(void *ctx, uintptr_t addr, size_t len, int prot, i
 	fk_hook_mmap(NULL, NULL);
 	ck_assert_int_eq(fk_map(addr, addr + len, RW), 0);
 	fk_fail_open("/proc/", ENOENT);
-	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+	fk_fail_next(FK_SYS_MINCORE, EPERM);
 }
 
 START_TEST(test_alloc_resync_that_cannot_read)
@@ -856,7 +856,7 @@ static void refuse_placement(void *ctx, uintptr_t addr, size_t len, int prot, in
 	(void)ctx, (void)addr, (void)len, (void)prot;
 	if (flags & MAP_FIXED_NOREPLACE) {
 		fk_hook_mmap(NULL, NULL);
-		fk_fail_nth(FK_SYS_MMAP, 1, EACCES);
+		fk_fail_next(FK_SYS_MMAP, EACCES);
 	}
 }
 
@@ -886,7 +886,7 @@ START_TEST(test_alloc_debug_lines)
 	ck_assert_int_eq(sc_map32(G), -ENOMEM);
 	ck_assert_int_eq(sc_mremap(2 * G - M, M, 2 * M, 0, 0), -ENOMEM);
 	fk_fail_open("/proc/", ENOENT);
-	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+	fk_fail_next(FK_SYS_MINCORE, EPERM);
 	ck_assert_int_eq(ljmm_index_rebuild(), -EPERM);
 	for (size_t i = 0; i < NELEM(lines); i++)
 		ck_assert_msg(sc_count(fk_stderr_text(), lines[i]) >= 1, "no line '%s' in:\n%s", lines[i], fk_stderr_text());

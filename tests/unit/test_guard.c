@@ -274,9 +274,10 @@ START_TEST(test_guard_placement)
 	if (place_cases[_i].obstacle == TAKEN_OLD_KERNEL)
 		fk_set_noreplace_is_hint(1);
 	if (place_cases[_i].obstacle == REFUSED)
-		fk_fail_nth(FK_SYS_MMAP, 1, ENOMEM);
+		fk_fail_at(FK_SYS_MMAP, BRK_PAGE, ENOMEM);
 	mapped = fk_mapped_bytes();
 	r = ljmm_guard_place(place_cases[_i].reserve, place_cases[_i].lo, place_cases[_i].limit, &g);
+	ck_assert_int_eq(fk_fail_pending(), 0);
 	ck_assert_msg(r == place_cases[_i].ret && g.state == place_cases[_i].state, "%s: returned %d, state %d",
 		      place_cases[_i].what, r, g.state);
 	ck_assert_uint_eq(g.addr, place_cases[_i].addr);
@@ -299,8 +300,9 @@ START_TEST(test_guard_states_through_the_constructor)
 	if (cases[_i].obstacle == TAKEN)
 		ck_assert_int_eq(fk_map(BRK_PAGE, BRK_PAGE + PAGE, RW), 0);
 	else
-		fk_fail_nth(FK_SYS_MMAP, 2, EPERM); /* the lock page first, then the guard */
+		fk_fail_at(FK_SYS_MMAP, BRK_PAGE, EPERM); /* the guard's own mmap */
 	sc_constructor();
+	ck_assert_int_eq(fk_fail_pending(), 0);
 	ck_assert_uint_eq(sc_stats().guard_state, (uint64_t)cases[_i].state);
 	ck_assert_uint_eq(sc_stats().guard_addr, BRK_PAGE);
 	ck_assert_uint_eq(sc_stats().guard_reserve, 0);

@@ -150,18 +150,17 @@ static const struct {
 	const char *what;
 	const char *open_prefix; /* opens of this fail ... */
 	int open_err;            /* ... with this */
-	fk_sys_t sys;            /* or the nth call of this ... */
-	unsigned nth;
-	int err;                 /* ... fails with this */
+	size_t read_at;          /* or a read of the maps from this offset ... */
+	int read_err;            /* ... fails with this, once */
 	size_t read_chunk;
 	unsigned scans; /* rebuilds that had to ask the kernel */
 } fallback_cases[] = {
-	{"no /proc (a chroot)", "/proc/", ENOENT, FK_SYS_COUNT, 0, 0, 0, 2},
-	{"a full descriptor table", "", EMFILE, FK_SYS_COUNT, 0, 0, 0, 2},
-	{"/proc/self/maps cannot be opened", "/proc/self/maps", EACCES, FK_SYS_COUNT, 0, 0, 0, 2},
-	{"a read of the maps fails half-way (once)", NULL, 0, FK_SYS_READ, 3, EIO, 64, 1},
-	{"the maps are read in short pieces", NULL, 0, FK_SYS_COUNT, 0, 0, 7, 0},
-	{"a read of the maps is interrupted", NULL, 0, FK_SYS_READ, 2, EINTR, 100, 0},
+	{"no /proc (a chroot)", "/proc/", ENOENT, 0, 0, 0, 2},
+	{"a full descriptor table", "", EMFILE, 0, 0, 0, 2},
+	{"/proc/self/maps cannot be opened", "/proc/self/maps", EACCES, 0, 0, 0, 2},
+	{"a read of the maps fails half-way (once)", NULL, 0, 64, EIO, 64, 1},
+	{"the maps are read in short pieces", NULL, 0, 0, 0, 7, 0},
+	{"a read of the maps is interrupted", NULL, 0, 0, EINTR, 100, 0},
 };
 
 START_TEST(test_index_falls_back_to_asking_the_kernel)
@@ -173,12 +172,13 @@ START_TEST(test_index_falls_back_to_asking_the_kernel)
 	ck_assert_int_eq(fk_map(100 * M + 8 * K, 2 * G, RW), 0);
 	if (fallback_cases[_i].open_prefix)
 		fk_fail_open(fallback_cases[_i].open_prefix, fallback_cases[_i].open_err);
-	if (fallback_cases[_i].sys != FK_SYS_COUNT)
-		fk_fail_nth(fallback_cases[_i].sys, fallback_cases[_i].nth, fallback_cases[_i].err);
+	if (fallback_cases[_i].read_err)
+		fk_fail_read("/proc/self/maps", fallback_cases[_i].read_at, fallback_cases[_i].read_err);
 	fk_set_read_chunk(fallback_cases[_i].read_chunk);
 	ck_assert_int_eq(sc_map32(8 * K), (long)(100 * M));
 	ck_assert_int_eq(sc_map32(4 * K), (long)(16 * M));
 	ck_assert_int_eq(sc_map32(4 * K), -ENOMEM);
+	ck_assert_int_eq(fk_fail_pending(), 0);
 	st = sc_stats();
 	/* The build, and the rebuild when nothing fitted. */
 	ck_assert_uint_eq(st.scans, fallback_cases[_i].scans);
@@ -194,7 +194,7 @@ START_TEST(test_index_without_any_picture_serves_nothing)
 	ck_assert_int_eq(fk_map(64 * K, 16 * M, RW), 0);
 	ck_assert_int_eq(fk_map(32 * M, 2 * G, RW), 0);
 	fk_fail_open("/proc/", ENOENT);
-	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM); /* a seccomp jail that also forbids mincore */
+	fk_fail_next(FK_SYS_MINCORE, EPERM); /* a seccomp jail that also forbids mincore */
 	/* The region serves nothing; the kernel, asked instead, has no room. */
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_uint_eq(sc_stats().region_served, 0);
@@ -249,9 +249,10 @@ START_TEST(test_index_mmap_min_addr)
 	if (min_cases[_i].taken)
 		ck_assert_int_eq(fk_map(min_cases[_i].taken, min_cases[_i].taken + 4 * K, RW), 0);
 	if (min_cases[_i].read_err)
-		fk_fail_nth(FK_SYS_READ, 1, min_cases[_i].read_err);
+		fk_fail_read("/proc/sys/vm/mmap_min_addr", 0, min_cases[_i].read_err);
 	vmas = fk_vma_count();
 	ck_assert_int_eq(ljmm_index_rebuild(), 0);
+	ck_assert_int_eq(fk_fail_pending(), 0);
 	ck_assert_msg(sc_stats().region_lo == min_cases[_i].want_lo, "%s: the region starts at %#lx, want %#lx",
 		      min_cases[_i].what, (unsigned long)sc_stats().region_lo, (unsigned long)min_cases[_i].want_lo);
 	ck_assert_uint_eq(fk_vma_count(), vmas); /* the probe's mappings are gone */
@@ -283,14 +284,14 @@ START_TEST(test_index_rebuild_limiter)
 	ck_assert_uint_eq(sc_stats().resyncs, 3);
 	/* Without a clock nothing is due. */
 	fk_clock_advance(1000 * MS);
-	fk_fail_nth(FK_SYS_CLOCK, 1, EINVAL);
+	fk_fail_next(FK_SYS_CLOCK, EINVAL);
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_uint_eq(fk_count.open_maps, 3);
 	sc_verified("after the limiter");
 	/* A due rebuild that cannot read anything: ENOMEM, and the next call tries again. */
 	fk_clock_advance(1000 * MS);
 	fk_fail_open("/proc/", ENOENT);
-	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+	fk_fail_next(FK_SYS_MINCORE, EPERM);
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_int_eq(ljmm_alloc_verify(), -EAGAIN);
 	fk_fail_open(NULL, 0);
@@ -309,7 +310,7 @@ START_TEST(test_index_scan_failure_after_a_move_keeps_the_range_used)
 	ck_assert_int_eq(sc_map32(M), (long)(2 * G - M));
 	ck_assert_int_eq(sc_mmap(100 * M, M, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), (long)(100 * M));
 	ck_assert_int_eq(sc_mmap(103 * M, M, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), (long)(103 * M));
-	fk_fail_nth(FK_SYS_MINCORE, 1, EFAULT);
+	fk_fail_next(FK_SYS_MINCORE, EFAULT);
 	ck_assert_int_eq(sc_mremap(100 * M, 4 * M, 4 * M, MREMAP_FIXED | MREMAP_MAYMOVE, 200 * M), (long)(200 * M));
 	/* The index keeps the whole destination as used (never hands out what it cannot
 	 * see), which the maps show to be wrong for the hole... */
@@ -441,7 +442,7 @@ START_TEST(test_index_rebuild_and_verify)
 	ck_assert_uint_eq(fk_count.open_maps, 2);
 	ck_assert_int_eq(ljmm_index_verify(), 0);
 	fk_fail_open("", EMFILE);
-	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+	fk_fail_next(FK_SYS_MINCORE, EPERM);
 	ck_assert_int_eq(ljmm_index_verify(), -EPERM); /* no picture to compare with */
 }
 END_TEST

@@ -793,7 +793,7 @@ START_TEST(test_section_failing_clock_does_not_wait_forever)
 	pthread_t t;
 	start();
 	t = start_holder(&h, 2006, 1);
-	fk_fail_nth(FK_SYS_CLOCK, 1, EINVAL); /* the deadline is computed from 0 */
+	fk_fail_next(FK_SYS_CLOCK, EINVAL); /* the deadline is computed from 0 */
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_uint_eq(fk_count.futex_wait, 0);
 	ck_assert_uint_eq(sc_stats().lock_timeouts, 1);
@@ -964,7 +964,7 @@ START_TEST(test_lockpage_fallbacks)
 	ck_assert_int_eq(fk_map(48 * M, 2 * G, RW), 0);
 	mapped = fk_mapped_bytes();
 	if (lockpage_cases[_i].sys != FK_SYS_COUNT)
-		fk_fail_nth(lockpage_cases[_i].sys, 1, lockpage_cases[_i].err);
+		fk_fail_next(lockpage_cases[_i].sys, lockpage_cases[_i].err);
 	ljmm_lockpage_init();
 	ljmm_lockpage_init(); /* once only */
 	ck_assert_int_eq(ljmm_lockpage_mode(), lockpage_cases[_i].mode);
@@ -984,27 +984,35 @@ START_TEST(test_lockpage_without_trying_the_wipe)
 }
 END_TEST
 
-/* Another thread sets the page up while this one maps its own (simulated from the mmap). */
+/* Another thread sets the page up while this one maps its own (simulated from the mmap);
+ * then, when fail_mine, this thread's own mmap, the one under way, fails. */
+typedef struct {
+	ljmm_lockpage_t *theirs;
+	int fail_mine;
+} meanwhile_t;
+
 static void set_up_meanwhile(void *ctx, uintptr_t addr, size_t len, int prot, int flags)
 {
-	ljmm_lockpage_t **theirs = ctx;
+	meanwhile_t *m = ctx;
 	(void)addr, (void)len, (void)prot, (void)flags;
 	fk_hook_mmap(NULL, NULL);
-	*theirs = ljmm_lockpage_get();
+	m->theirs = ljmm_lockpage_get();
+	if (m->fail_mine)
+		fk_fail_next(FK_SYS_MMAP, ENOMEM);
 }
 
 START_TEST(test_lockpage_set_up_by_another_thread_first)
 {
-	ljmm_lockpage_t *theirs = NULL, *mine;
+	/* _i == 1: this thread's own page could not be mapped (its fallback is not used). */
+	meanwhile_t m = {NULL, _i};
+	ljmm_lockpage_t *mine;
 	uint64_t mapped;
 	fk_reset();
 	mapped = fk_mapped_bytes();
-	/* _i == 1: this thread's own page could not be mapped (its fallback is not used). */
-	if (_i)
-		fk_fail_nth(FK_SYS_MMAP, 2, ENOMEM);
-	fk_hook_mmap(set_up_meanwhile, &theirs);
+	fk_hook_mmap(set_up_meanwhile, &m);
 	mine = ljmm_lockpage_get();
-	ck_assert_ptr_eq(mine, theirs);
+	ck_assert_int_eq(fk_fail_pending(), 0);
+	ck_assert_ptr_eq(mine, m.theirs);
 	ck_assert_int_eq(ljmm_lockpage_mode(), LJMM_LOCKPAGE_WIPE);
 	ck_assert_uint_eq(fk_mapped_bytes(), mapped + PAGE); /* this thread's page was given back */
 }
