@@ -1404,9 +1404,6 @@ long ljmm_sys_sigaltstack_get(void *ss)
 	return 0;
 }
 
-/* A test's code at the shim's LJMM_TEST_POINTs (none when NULL). */
-void (*ljmm_test_point)(const char *where);
-
 /* Signal masks and the working directory: the real process's, as the log needs them. */
 long ljmm_sys_sigmask(int how, const uint64_t *set, uint64_t *old)
 {
