@@ -912,38 +912,37 @@ START_TEST(test_alloc_disabled_is_a_pass_through)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
-{
-	tcase_add_loop_test(tc, test_alloc_kernel_first_then_region, 0, NELEM(fit_cases));
-	tcase_add_test(tc, test_alloc_window_full_hint_skips_the_kernel);
-	tcase_add_test(tc, test_alloc_skipped_request_falls_back_to_the_kernel);
-	tcase_add_test(tc, test_alloc_hinted_requests_never_skip);
-	tcase_add_loop_test(tc, test_alloc_missed_low_hint_after_a_failure, 0, NELEM(hint_cases));
-	tcase_add_test(tc, test_alloc_probing_after_a_failure_fills_the_region);
-	tcase_add_test(tc, test_alloc_region_first);
-	tcase_add_test(tc, test_alloc_region_first_full_region_asks_the_kernel);
-	tcase_add_loop_test(tc, test_alloc_ineligible_requests_stay_with_the_kernel, 0, NELEM(ineligible_cases));
-	tcase_add_loop_test(tc, test_alloc_kernel_errors_pass_through, 0, NELEM(error_cases));
-	tcase_add_loop_test(tc, test_alloc_shared_validate_file_is_placed_as_shared, 0, 2);
-	tcase_add_test(tc, test_alloc_hugetlb_file_hint_keeps_the_kernels_block);
-	tcase_add_test(tc, test_alloc_oversized_failure_leaves_hints_off);
-	tcase_add_test(tc, test_alloc_resync_on_eexist);
-	tcase_add_test(tc, test_alloc_second_collision_marks_the_spot_used);
-	tcase_add_loop_test(tc, test_alloc_place_tries_bound, 0, NELEM(tries_cases));
-	tcase_add_test(tc, test_alloc_noreplace_as_hint_before_4_17);
-	tcase_add_test(tc, test_alloc_kernel_mappings_in_the_region_are_recorded);
-	tcase_add_test(tc, test_alloc_munmap_bookkeeping);
-	tcase_add_loop_test(tc, test_alloc_mremap_bookkeeping, 0, NELEM(mremap_cases));
-	tcase_add_loop_test(tc, test_alloc_mremap_over_holes, 0, NELEM(mremap_hole_cases));
-	tcase_add_test(tc, test_alloc_mremap_multi_move_before_6_17);
-	tcase_add_test(tc, test_alloc_mremap_shared_duplicate);
-	tcase_add_loop_test(tc, test_alloc_mremap_growth_past_2g, 0, NELEM(grow_cases));
-	tcase_add_test(tc, test_alloc_mremap_move_lands_in_the_region);
-	tcase_add_test(tc, test_alloc_mremap_from_and_to_above_the_region);
-	tcase_add_test(tc, test_alloc_munmap_while_the_index_is_built);
-	tcase_add_test(tc, test_alloc_resync_that_cannot_read);
-	tcase_add_test(tc, test_alloc_debug_lines);
-	tcase_add_test(tc, test_alloc_disabled_is_a_pass_through);
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_alloc_kernel_first_then_region, NELEM(fit_cases)},
+	{&test_alloc_window_full_hint_skips_the_kernel, 1},
+	{&test_alloc_skipped_request_falls_back_to_the_kernel, 1},
+	{&test_alloc_hinted_requests_never_skip, 1},
+	{&test_alloc_missed_low_hint_after_a_failure, NELEM(hint_cases)},
+	{&test_alloc_probing_after_a_failure_fills_the_region, 1},
+	{&test_alloc_region_first, 1},
+	{&test_alloc_region_first_full_region_asks_the_kernel, 1},
+	{&test_alloc_ineligible_requests_stay_with_the_kernel, NELEM(ineligible_cases)},
+	{&test_alloc_kernel_errors_pass_through, NELEM(error_cases)},
+	{&test_alloc_shared_validate_file_is_placed_as_shared, 2},
+	{&test_alloc_hugetlb_file_hint_keeps_the_kernels_block, 1},
+	{&test_alloc_oversized_failure_leaves_hints_off, 1},
+	{&test_alloc_resync_on_eexist, 1},
+	{&test_alloc_second_collision_marks_the_spot_used, 1},
+	{&test_alloc_place_tries_bound, NELEM(tries_cases)},
+	{&test_alloc_noreplace_as_hint_before_4_17, 1},
+	{&test_alloc_kernel_mappings_in_the_region_are_recorded, 1},
+	{&test_alloc_munmap_bookkeeping, 1},
+	{&test_alloc_mremap_bookkeeping, NELEM(mremap_cases)},
+	{&test_alloc_mremap_over_holes, NELEM(mremap_hole_cases)},
+	{&test_alloc_mremap_multi_move_before_6_17, 1},
+	{&test_alloc_mremap_shared_duplicate, 1},
+	{&test_alloc_mremap_growth_past_2g, NELEM(grow_cases)},
+	{&test_alloc_mremap_move_lands_in_the_region, 1},
+	{&test_alloc_mremap_from_and_to_above_the_region, 1},
+	{&test_alloc_munmap_while_the_index_is_built, 1},
+	{&test_alloc_resync_that_cannot_read, 1},
+	{&test_alloc_debug_lines, 1},
+	{&test_alloc_disabled_is_a_pass_through, 1},
+};
 
-const ljmm_unit_t ljmm_unit = {.name = "alloc", .timeout = 60, .needs_fork = 1, .add = add_tests};
+const ljmm_unit_t ljmm_unit = {.name = "alloc", .timeout = 60, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

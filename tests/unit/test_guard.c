@@ -346,19 +346,18 @@ START_TEST(test_guard_states_through_the_constructor)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
-{
-	tcase_add_test(tc, test_guard_default_mode_by_libc);
-	tcase_add_loop_test(tc, test_guard_modes, 0, NELEM(mode_cases));
-	tcase_add_test(tc, test_guard_debug_lines);
-	tcase_add_test(tc, test_guard_placed_once_when_the_region_came_first);
-	tcase_add_test(tc, test_guard_constructor_inside_a_section_leaves_it_for_later);
-	tcase_add_test(tc, test_guard_reserve_is_kept_out_of_the_region);
-	tcase_add_loop_test(tc, test_guard_reserve_applied_to_a_built_index, 0, 2);
-	tcase_add_test(tc, test_guard_trimmed_heap_is_found_by_the_rebuild);
-	tcase_add_test(tc, test_guard_below_a_raised_region_lo);
-	tcase_add_loop_test(tc, test_guard_placement, 0, NELEM(place_cases));
-	tcase_add_loop_test(tc, test_guard_states_through_the_constructor, 0, 2);
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_guard_default_mode_by_libc, 1},
+	{&test_guard_modes, NELEM(mode_cases)},
+	{&test_guard_debug_lines, 1},
+	{&test_guard_placed_once_when_the_region_came_first, 1},
+	{&test_guard_constructor_inside_a_section_leaves_it_for_later, 1},
+	{&test_guard_reserve_is_kept_out_of_the_region, 1},
+	{&test_guard_reserve_applied_to_a_built_index, 2},
+	{&test_guard_trimmed_heap_is_found_by_the_rebuild, 1},
+	{&test_guard_below_a_raised_region_lo, 1},
+	{&test_guard_placement, NELEM(place_cases)},
+	{&test_guard_states_through_the_constructor, 2},
+};
 
-const ljmm_unit_t ljmm_unit = {.name = "guard", .timeout = 30, .needs_fork = 1, .add = add_tests};
+const ljmm_unit_t ljmm_unit = {.name = "guard", .timeout = 30, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

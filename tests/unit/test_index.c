@@ -447,20 +447,19 @@ START_TEST(test_index_rebuild_and_verify)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
-{
-	tcase_add_test(tc, test_index_rebuild_gives_the_gaps);
-	tcase_add_loop_test(tc, test_index_scan_equals_maps_on_random_layouts, 0, 24);
-	tcase_add_loop_test(tc, test_index_falls_back_to_asking_the_kernel, 0, NELEM(fallback_cases));
-	tcase_add_test(tc, test_index_without_any_picture_serves_nothing);
-	tcase_add_loop_test(tc, test_index_mmap_min_addr, 0, NELEM(min_cases));
-	tcase_add_test(tc, test_index_rebuild_limiter);
-	tcase_add_test(tc, test_index_scan_failure_after_a_move_keeps_the_range_used);
-	tcase_add_loop_test(tc, test_index_scan_under_rlimit_as, 0, NELEM(rlimit_cases));
-	tcase_add_loop_test(tc, test_index_scan_below_the_kernels_floor, 0, 3);
-	tcase_add_test(tc, test_index_scan_race_with_a_trial);
-	tcase_add_test(tc, test_index_maps_below_the_kernels_floor);
-	tcase_add_test(tc, test_index_rebuild_and_verify);
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_index_rebuild_gives_the_gaps, 1},
+	{&test_index_scan_equals_maps_on_random_layouts, 24},
+	{&test_index_falls_back_to_asking_the_kernel, NELEM(fallback_cases)},
+	{&test_index_without_any_picture_serves_nothing, 1},
+	{&test_index_mmap_min_addr, NELEM(min_cases)},
+	{&test_index_rebuild_limiter, 1},
+	{&test_index_scan_failure_after_a_move_keeps_the_range_used, 1},
+	{&test_index_scan_under_rlimit_as, NELEM(rlimit_cases)},
+	{&test_index_scan_below_the_kernels_floor, 3},
+	{&test_index_scan_race_with_a_trial, 1},
+	{&test_index_maps_below_the_kernels_floor, 1},
+	{&test_index_rebuild_and_verify, 1},
+};
 
-const ljmm_unit_t ljmm_unit = {.name = "index", .timeout = 120, .needs_fork = 1, .add = add_tests};
+const ljmm_unit_t ljmm_unit = {.name = "index", .timeout = 120, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

@@ -153,13 +153,13 @@ START_TEST(test_init_exit_report)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
-{
-	tcase_add_test(tc, test_interpose_errors_become_errno);
-	tcase_add_test(tc, test_interpose_map32_through_the_region);
-	tcase_add_test(tc, test_interpose_mremap_fifth_argument);
-	tcase_add_test(tc, test_interpose_public_api);
-	tcase_add_test(tc, test_init_exit_report);
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_interpose_errors_become_errno, 1},
+	{&test_interpose_map32_through_the_region, 1},
+	{&test_interpose_mremap_fifth_argument, 1},
+	{&test_interpose_public_api, 1},
+	{&test_init_exit_report, 1},
+};
 
-const ljmm_unit_t ljmm_unit = {.name = "interpose", .timeout = 0, .needs_fork = 1, .add = add_tests};
+const ljmm_unit_t ljmm_unit = {.name = "interpose", .timeout = 0, .needs_fork = 1,
+				 .tests = tests, .count = NELEM(tests)};

@@ -1191,40 +1191,39 @@ START_TEST(test_log_debug_line)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
-{
-	tcase_add_test(tc, test_log_buf_formats);
-	tcase_add_test(tc, test_log_buf_appends_in_sequence);
-	tcase_add_test(tc, test_log_buf_truncates_at_every_capacity);
-	tcase_add_test(tc, test_log_buf_truncation_table);
-	tcase_add_test(tc, test_log_flush_to_pipe);
-	tcase_add_test(tc, test_log_flush_large_interrupted);
-	tcase_add_test(tc, test_log_goes_to_stderr_by_default);
-	tcase_add_test(tc, test_log_file_kept_above_stderr_close_on_exec);
-	tcase_add_test(tc, test_log_never_writes_to_a_reused_descriptor);
-	tcase_add_test(tc, test_log_file_is_created_0600);
-	tcase_add_test(tc, test_log_unusable_path_falls_back_to_stderr);
-	tcase_add_test(tc, test_log_long_path_error_line_is_whole);
-	tcase_add_test(tc, test_log_fifo_without_reader_does_not_block);
-	tcase_add_test(tc, test_log_full_descriptor_table_falls_back);
-	tcase_add_test(tc, test_log_full_descriptor_table_later_still_logs);
-	tcase_add_test(tc, test_log_line_carries_time_level_and_pid);
-	tcase_add_test(tc, test_log_utc_matches_gmtime);
-	tcase_add_test(tc, test_log_worker_after_privilege_drop_writes_through_kept_file);
-	tcase_add_test(tc, test_log_follows_rotation);
-	tcase_add_test(tc, test_log_rotation_to_a_file_not_ours_keeps_the_old_one);
-	tcase_add_test(tc, test_log_pid_pattern_gives_each_process_its_file);
-	tcase_add_test(tc, test_log_pid_pattern_child_without_rights_uses_the_parents_file);
-	tcase_add_test(tc, test_log_stderr_reused_by_a_data_file_is_not_written);
-	tcase_add_test(tc, test_log_dup2_over_kept_descriptor_is_not_written);
-	tcase_add_test(tc, test_log_threads_share_the_kept_file);
-	tcase_add_test(tc, test_log_path_is_fixed_at_start);
-	tcase_add_test(tc, test_log_line_while_the_path_is_written_goes_to_stderr);
-	tcase_add_test(tc, test_log_file_size_limit_does_not_kill);
-	tcase_add_test(tc, test_log_write_failure_falls_back);
-	tcase_add_test(tc, test_log_end_keeps_room_for_newline);
-	tcase_add_test(tc, test_log_errno_names);
-	tcase_add_test(tc, test_log_debug_line);
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_log_buf_formats, 1},
+	{&test_log_buf_appends_in_sequence, 1},
+	{&test_log_buf_truncates_at_every_capacity, 1},
+	{&test_log_buf_truncation_table, 1},
+	{&test_log_flush_to_pipe, 1},
+	{&test_log_flush_large_interrupted, 1},
+	{&test_log_goes_to_stderr_by_default, 1},
+	{&test_log_file_kept_above_stderr_close_on_exec, 1},
+	{&test_log_never_writes_to_a_reused_descriptor, 1},
+	{&test_log_file_is_created_0600, 1},
+	{&test_log_unusable_path_falls_back_to_stderr, 1},
+	{&test_log_long_path_error_line_is_whole, 1},
+	{&test_log_fifo_without_reader_does_not_block, 1},
+	{&test_log_full_descriptor_table_falls_back, 1},
+	{&test_log_full_descriptor_table_later_still_logs, 1},
+	{&test_log_line_carries_time_level_and_pid, 1},
+	{&test_log_utc_matches_gmtime, 1},
+	{&test_log_worker_after_privilege_drop_writes_through_kept_file, 1},
+	{&test_log_follows_rotation, 1},
+	{&test_log_rotation_to_a_file_not_ours_keeps_the_old_one, 1},
+	{&test_log_pid_pattern_gives_each_process_its_file, 1},
+	{&test_log_pid_pattern_child_without_rights_uses_the_parents_file, 1},
+	{&test_log_stderr_reused_by_a_data_file_is_not_written, 1},
+	{&test_log_dup2_over_kept_descriptor_is_not_written, 1},
+	{&test_log_threads_share_the_kept_file, 1},
+	{&test_log_path_is_fixed_at_start, 1},
+	{&test_log_line_while_the_path_is_written_goes_to_stderr, 1},
+	{&test_log_file_size_limit_does_not_kill, 1},
+	{&test_log_write_failure_falls_back, 1},
+	{&test_log_end_keeps_room_for_newline, 1},
+	{&test_log_errno_names, 1},
+	{&test_log_debug_line, 1},
+};
 
-const ljmm_unit_t ljmm_unit = {.name = "log", .timeout = 60, .needs_fork = 1, .add = add_tests};
+const ljmm_unit_t ljmm_unit = {.name = "log", .timeout = 60, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

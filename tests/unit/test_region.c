@@ -917,26 +917,26 @@ START_TEST(test_region_hundred_thousand_extents)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
-{
-	tcase_add_test(tc, test_region_init_is_empty);
-	tcase_add_test(tc, test_region_init_bounds);
-	tcase_add_test(tc, test_region_find_best_fit);
-	tcase_add_test(tc, test_region_find_exhaustion);
-	tcase_add_test(tc, test_region_split_by_mark_used);
-	tcase_add_test(tc, test_region_mark_used_spans_extents);
-	tcase_add_test(tc, test_region_coalesces_neighbours);
-	tcase_add_test(tc, test_region_refree_is_idempotent);
-	tcase_add_test(tc, test_region_clips_to_bounds);
-	tcase_add_test(tc, test_region_used_edges_round_outward);
-	tcase_add_test(tc, test_region_storage_full_script);
-	tcase_add_test(tc, test_region_storage_full_never_invents_free);
-	tcase_add_test(tc, test_region_each_order_and_stop);
-	tcase_add_test(tc, test_region_next_extent);
-	tcase_add_test(tc, test_region_random_against_bitmap);
-	tcase_add_test(tc, test_region_clear_forgets_everything);
-	tcase_add_loop_test(tc, test_region_check_finds_each_fault, 0, NELEM(damage_cases));
-	tcase_add_test(tc, test_region_hundred_thousand_extents);
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_region_init_is_empty, 1},
+	{&test_region_init_bounds, 1},
+	{&test_region_find_best_fit, 1},
+	{&test_region_find_exhaustion, 1},
+	{&test_region_split_by_mark_used, 1},
+	{&test_region_mark_used_spans_extents, 1},
+	{&test_region_coalesces_neighbours, 1},
+	{&test_region_refree_is_idempotent, 1},
+	{&test_region_clips_to_bounds, 1},
+	{&test_region_used_edges_round_outward, 1},
+	{&test_region_storage_full_script, 1},
+	{&test_region_storage_full_never_invents_free, 1},
+	{&test_region_each_order_and_stop, 1},
+	{&test_region_next_extent, 1},
+	{&test_region_random_against_bitmap, 1},
+	{&test_region_clear_forgets_everything, 1},
+	{&test_region_check_finds_each_fault, NELEM(damage_cases)},
+	{&test_region_hundred_thousand_extents, 1},
+};
 
-const ljmm_unit_t ljmm_unit = {.name = "region", .timeout = 300, .needs_fork = 0, .add = add_tests};
+const ljmm_unit_t ljmm_unit = {.name = "region", .timeout = 300, .needs_fork = 0,
+				 .tests = tests, .count = NELEM(tests)};

@@ -1018,38 +1018,38 @@ START_TEST(test_lockpage_set_up_by_another_thread_first)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
-{
-	tcase_add_test(tc, test_section_reentry_that_changes_the_region_marks_it_stale);
-	tcase_add_loop_test(tc, test_section_reentry_stands_aside, 0, NELEM(reentry_cases));
-	tcase_add_loop_test(tc, test_section_reentry_with_mincore_refused_stands_aside, 0, 2);
-	tcase_add_loop_test(tc, test_section_reentry_from_a_real_handler, 0, NELEM(real_signal_cases));
-	tcase_add_test(tc, test_section_abandoned_by_a_jump_is_taken_over);
-	tcase_add_test(tc, test_section_abandoned_at_the_same_place);
-	tcase_add_test(tc, test_section_forgotten_sections_are_pruned);
-	tcase_add_loop_test(tc, test_section_abandoned_by_a_real_siglongjmp, 0, 2);
-	tcase_add_loop_test(tc, test_section_marks_and_the_alternate_stack, 0, 2);
-	tcase_add_test(tc, test_section_dead_holder_is_taken_over_after_the_limit);
-	tcase_add_test(tc, test_section_stuck_live_holder_gives_up_once);
-	tcase_add_test(tc, test_section_holder_in_another_live_process_is_taken_over);
-	tcase_add_test(tc, test_section_stuck_holder_that_left_is_waited_for_again);
-	tcase_add_test(tc, test_section_handler_between_entry_and_count_keeps_the_record);
-	tcase_add_test(tc, test_section_stuck_mark_does_not_move_to_the_next_holder);
-	tcase_add_test(tc, test_section_full_record_pruned_by_a_handler_mid_entry);
-	tcase_add_test(tc, test_section_waiter_is_woken_by_the_release);
-	tcase_add_test(tc, test_section_nested_handlers_fill_the_record);
-	tcase_add_loop_test(tc, test_section_fork_reset, 0, 2);
-	tcase_add_test(tc, test_section_fork_inside_our_own_section);
-	tcase_add_test(tc, test_section_handler_calls_leave_the_index_alone);
-	tcase_add_test(tc, test_section_failing_clock_does_not_wait_forever);
-	tcase_add_test(tc, test_section_clock_refused_every_time_gives_up);
-	tcase_add_test(tc, test_section_take_over_lost_to_another_thread);
-	tcase_add_test(tc, test_section_take_over_cas_fails);
-	tcase_add_test(tc, test_section_nested_handlers_on_the_alternate_stack);
-	tcase_add_test(tc, test_section_lock_waits_without_a_limit);
-	tcase_add_loop_test(tc, test_lockpage_fallbacks, 0, NELEM(lockpage_cases));
-	tcase_add_test(tc, test_lockpage_without_trying_the_wipe);
-	tcase_add_loop_test(tc, test_lockpage_set_up_by_another_thread_first, 0, 2);
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_section_reentry_that_changes_the_region_marks_it_stale, 1},
+	{&test_section_reentry_stands_aside, NELEM(reentry_cases)},
+	{&test_section_reentry_with_mincore_refused_stands_aside, 2},
+	{&test_section_reentry_from_a_real_handler, NELEM(real_signal_cases)},
+	{&test_section_abandoned_by_a_jump_is_taken_over, 1},
+	{&test_section_abandoned_at_the_same_place, 1},
+	{&test_section_forgotten_sections_are_pruned, 1},
+	{&test_section_abandoned_by_a_real_siglongjmp, 2},
+	{&test_section_marks_and_the_alternate_stack, 2},
+	{&test_section_dead_holder_is_taken_over_after_the_limit, 1},
+	{&test_section_stuck_live_holder_gives_up_once, 1},
+	{&test_section_holder_in_another_live_process_is_taken_over, 1},
+	{&test_section_stuck_holder_that_left_is_waited_for_again, 1},
+	{&test_section_handler_between_entry_and_count_keeps_the_record, 1},
+	{&test_section_stuck_mark_does_not_move_to_the_next_holder, 1},
+	{&test_section_full_record_pruned_by_a_handler_mid_entry, 1},
+	{&test_section_waiter_is_woken_by_the_release, 1},
+	{&test_section_nested_handlers_fill_the_record, 1},
+	{&test_section_fork_reset, 2},
+	{&test_section_fork_inside_our_own_section, 1},
+	{&test_section_handler_calls_leave_the_index_alone, 1},
+	{&test_section_failing_clock_does_not_wait_forever, 1},
+	{&test_section_clock_refused_every_time_gives_up, 1},
+	{&test_section_take_over_lost_to_another_thread, 1},
+	{&test_section_take_over_cas_fails, 1},
+	{&test_section_nested_handlers_on_the_alternate_stack, 1},
+	{&test_section_lock_waits_without_a_limit, 1},
+	{&test_lockpage_fallbacks, NELEM(lockpage_cases)},
+	{&test_lockpage_without_trying_the_wipe, 1},
+	{&test_lockpage_set_up_by_another_thread_first, 2},
+};
 
-const ljmm_unit_t ljmm_unit = {.name = "section", .timeout = 30, .needs_fork = 1, .add = add_tests};
+const ljmm_unit_t ljmm_unit = {.name = "section", .timeout = 30, .needs_fork = 1,
+				 .tests = tests, .count = NELEM(tests)};

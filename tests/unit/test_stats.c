@@ -112,13 +112,12 @@ START_TEST(test_stats_snapshot_copies_every_field)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
-{
-	tcase_add_test(tc, test_stats_report_after_a_process);
-	tcase_add_test(tc, test_stats_report_when_the_region_was_never_needed);
-	tcase_add_loop_test(tc, test_stats_report_guard_line, 0, NELEM(guard_lines));
-	tcase_add_test(tc, test_stats_report_rare_fields);
-	tcase_add_test(tc, test_stats_snapshot_copies_every_field);
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_stats_report_after_a_process, 1},
+	{&test_stats_report_when_the_region_was_never_needed, 1},
+	{&test_stats_report_guard_line, NELEM(guard_lines)},
+	{&test_stats_report_rare_fields, 1},
+	{&test_stats_snapshot_copies_every_field, 1},
+};
 
-const ljmm_unit_t ljmm_unit = {.name = "stats", .timeout = 0, .needs_fork = 1, .add = add_tests};
+const ljmm_unit_t ljmm_unit = {.name = "stats", .timeout = 0, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

@@ -278,23 +278,22 @@ START_TEST(test_warn_direct_calls)
 }
 END_TEST
 
-static void add_tests(TCase *tc)
-{
-	tcase_add_loop_test(tc, test_warn_thresholds_crossed_once, 0, NELEM(threshold_cases));
-	tcase_add_test(tc, test_warn_threshold_at_the_first_build);
-	tcase_add_test(tc, test_warn_first_failure_once);
-	tcase_add_test(tc, test_warn_failure_when_nothing_is_free);
-	tcase_add_loop_test(tc, test_warn_size_that_reads_as_text, 0, NELEM(text_cases));
-	tcase_add_test(tc, test_warn_request_larger_than_the_region);
-	tcase_add_test(tc, test_warn_text_after_an_ordinary_failure);
-	tcase_add_test(tc, test_warn_off_says_nothing);
-	tcase_add_test(tc, test_warn_len_text);
-	tcase_add_test(tc, test_warn_lines_go_to_the_log_file);
-	tcase_add_test(tc, test_warn_log_file_unusable_falls_back_to_stderr);
-	tcase_add_test(tc, test_warn_lines_survive_short_and_interrupted_writes);
-	tcase_add_test(tc, test_warn_in_a_forked_child_names_the_child);
-	tcase_add_test(tc, test_warn_empty_region);
-	tcase_add_test(tc, test_warn_direct_calls);
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_warn_thresholds_crossed_once, NELEM(threshold_cases)},
+	{&test_warn_threshold_at_the_first_build, 1},
+	{&test_warn_first_failure_once, 1},
+	{&test_warn_failure_when_nothing_is_free, 1},
+	{&test_warn_size_that_reads_as_text, NELEM(text_cases)},
+	{&test_warn_request_larger_than_the_region, 1},
+	{&test_warn_text_after_an_ordinary_failure, 1},
+	{&test_warn_off_says_nothing, 1},
+	{&test_warn_len_text, 1},
+	{&test_warn_lines_go_to_the_log_file, 1},
+	{&test_warn_log_file_unusable_falls_back_to_stderr, 1},
+	{&test_warn_lines_survive_short_and_interrupted_writes, 1},
+	{&test_warn_in_a_forked_child_names_the_child, 1},
+	{&test_warn_empty_region, 1},
+	{&test_warn_direct_calls, 1},
+};
 
-const ljmm_unit_t ljmm_unit = {.name = "warn", .timeout = 30, .needs_fork = 1, .add = add_tests};
+const ljmm_unit_t ljmm_unit = {.name = "warn", .timeout = 30, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};
