@@ -25,11 +25,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "config.h"
 
-#define K ((uint64_t)1 << 10)
-#define M ((uint64_t)1 << 20)
-#define G ((uint64_t)1 << 30)
 #define MAX_OUT 65536
 
 extern char **environ;

@@ -16,9 +16,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "ljmm.h"
 
-#define MiB ((size_t)1 << 20)
 #define MAX_BLOCKS 4096
 
 static void *blocks[MAX_BLOCKS];
@@ -47,7 +47,7 @@ int main(void)
 	memset(&s1, 0, sizeof s1);
 	s0 = snap(stats);
 	while (n < MAX_BLOCKS) {
-		void *p = mmap(NULL, MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+		void *p = mmap(NULL, M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
 		if (p == MAP_FAILED)
 			break;
 		blocks[n++] = p;
@@ -62,6 +62,6 @@ int main(void)
 	       (unsigned long long)s0.guard_state, (unsigned long long)s0.guard_reserve, first, s2.region_served > 0,
 	       (unsigned long long)s2.region_lo, (unsigned long long)s2.region_hi, ok, n >= 1800);
 	while (n)
-		munmap(blocks[--n], MiB);
+		munmap(blocks[--n], M);
 	return 0;
 }

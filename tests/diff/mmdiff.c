@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "../lib/errname.h"
+#include "../lib/testutil.h"
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -75,9 +76,7 @@
 #define MADV_WIPEONFORK 18
 #endif
 
-#define G ((uint64_t)1 << 30)
 #define TWO_G ((uint64_t)1 << 31)
-#define PAGE 4096UL
 #define MAX_OPS 64
 #define LOW_TAKEN 0x30000000UL /* a 64 KiB mapping every child makes first */
 #define LOW_FREE 0x20000000UL  /* + 1 MiB per call: free in every run */

@@ -12,11 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../lib/testutil.h"
 #include "config.h"
-
-#define K ((uint64_t)1 << 10)
-#define M ((uint64_t)1 << 20)
-#define G ((uint64_t)1 << 30)
 
 static void size(uint64_t v)
 {

@@ -18,10 +18,10 @@
  *
  * Negative control: MUSL_CHURN_TEST_LEAK_KB=K makes every 1000 operations also allocate,
  * touch and never free K KiB; the RSS comparison must then fail. */
+#include "../lib/testutil.h"
 #include "guard_rss.h"
 
 #define LIVE 2048
-#define PAGE 4096
 
 /* splitmix64 */
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;

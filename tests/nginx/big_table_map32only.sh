@@ -20,10 +20,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
-SHIM=${1:?usage: big_table_map32only.sh SHIM REPO_ROOT [MIB]}
+ngx_test_begin bigtable 'big_table_map32only.sh SHIM REPO_ROOT [MIB]' "$@"
 ROOT=${2:?usage: big_table_map32only.sh SHIM REPO_ROOT [MIB]}
 WANT_MIB=${3:-1500}
-ngx_require_prereqs
 
 luajit=$("$ROOT/scripts/build-luajit.sh" --print luajit2 2>/dev/null |
          awk '$1 == "luajit2/map32only" { print $2 }') || true
@@ -31,18 +30,9 @@ luajit=$("$ROOT/scripts/build-luajit.sh" --print luajit2 2>/dev/null |
 LJ_LIBDIR=$(cd "$(dirname "$luajit")/../lib" 2>/dev/null && pwd -P) ||
   skip "luajit2/map32only has no lib/ directory next to $luajit"
 [ -e "$LJ_LIBDIR/libluajit-5.1.so.2" ] || skip "no $LJ_LIBDIR/libluajit-5.1.so.2"
-# Whatever the shim path (a wrong one shows the test failing), it is used as given.
-SHIM_REAL=$(ngx_realpath "$SHIM")
-ngx_setup bigtable
-start_s=$SECONDS
 
 write_conf() {
-  ngx_write_conf "$NGX_PREFIX/nginx.conf" "$1" '
-    location = /info {
-      content_by_lua_block {
-        ngx.print(jit.version, " gc64=", tostring(require("ffi").abi("gc64")))
-      }
-    }
+  ngx_write_conf "$NGX_PREFIX/nginx.conf" "$1" "$NGX_INFO_LOCATION"'
     location = /big {
       content_by_lua_block {
         -- Interpreter only: LuaJIT crashes when OOM is raised inside a trace.
@@ -111,22 +101,18 @@ check_workers() {
 # run LABEL [VAR=value...]: start nginx with that environment, request /big,
 # stop nginx; sets RESULT ("<status> <body>") and SHIM_MAPPED (yes/no).
 run() {
-  local label=$1 w t0
+  local label=$1 w
   shift
   ngx_start write_conf "LD_LIBRARY_PATH=$LJ_LIBDIR" "$@"
   log "[$label] nginx master $(ngx_master) on 127.0.0.1:$NGX_PORT, env: LD_LIBRARY_PATH=$LJ_LIBDIR $*"
   check_workers
-  log "[$label] /info -> $(ngx_get /info)"
-  [ "$(ngx_get /info)" = "200 LuaJIT 2.1.0-beta3 gc64=false" ] ||
-    ngx_fail "[$label] the workers' LuaJIT is not the non-GC64 build"
-  t0=$EPOCHREALTIME
-  RESULT=$(ngx_get "/big?mib=$WANT_MIB" 50)
-  log "[$label] GET /big?mib=$WANT_MIB -> $RESULT ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s)"
+  ngx_expect_nongc64 "$label"
+  ngx_timed_get "$label" "/big?mib=$WANT_MIB" 50
+  RESULT=$NGX_GOT
   if [ -n "${EXTRA_MIB:-}" ]; then
     # Informational: how far a worker gets until "not enough memory".
-    t0=$EPOCHREALTIME
-    EXTRA=$(ngx_get "/big?mib=$EXTRA_MIB" 50)
-    log "[$label] GET /big?mib=$EXTRA_MIB -> $EXTRA ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s)"
+    ngx_timed_get "$label" "/big?mib=$EXTRA_MIB" 50
+    EXTRA=$NGX_GOT
   fi
   SHIM_MAPPED=yes
   for w in $(ngx_workers); do
@@ -167,4 +153,4 @@ case $EXTRA in
   "500 ERR mib="*" bad=0 "*"not enough memory"* | "200 OK mib=2100 bad=0 "*) ;;
   *) ngx_fail "with the shim, filling until OOM: got '$EXTRA'" ;;
 esac
-log "PASS: nginx_big_table_map32only: ${mib_without} MiB without the shim (not enough memory), ${mib_with} MiB with it, ${max_with} MiB until OOM ($((SECONDS - start_s)) s)"
+ngx_pass "nginx_big_table_map32only: ${mib_without} MiB without the shim (not enough memory), ${mib_with} MiB with it, ${max_with} MiB until OOM"

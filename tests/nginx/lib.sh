@@ -25,6 +25,14 @@
 #   ngx_stop [quit|term]        stop nginx and wait for every process of the prefix
 #   ngx_prefix_pids             nginx processes that belong to this prefix (see below)
 #   ngx_alive PID               PID runs (exists and is not a zombie)
+#   ngx_test_begin NAME USAGE "$@"  the start of every test script (below)
+#   ngx_pass TEXT               log "PASS: TEXT (N s)", N the seconds since ngx_test_begin
+#   NGX_INFO_LOCATION           a location /info whose handler prints the workers' LuaJIT
+#                               ("LuaJIT 2.1.0-beta3 gc64=false"), for a server{} body
+#   ngx_expect_nongc64 LABEL    /info says non-GC64 LuaJIT 2.1.0-beta3, or fail
+#   ngx_since T0                seconds since $EPOCHREALTIME was T0 ("1.25")
+#   ngx_timed_get LABEL PATH MAX    GET PATH (MAX s at most) into NGX_GOT, logged with
+#                               its time
 #
 # Settings read by ngx_write_conf and ngx_start (defaults in brackets):
 #   NGX_WORKERS [2]             worker_processes, and how many workers ngx_start waits for
@@ -45,6 +53,7 @@ NGX_HAS_E=0
 NGX_E=()
 NGX_PREFIXES=()
 NGX_WHY=""
+NGX_TEST_START=$SECONDS
 NGX_WORKERS=${NGX_WORKERS:-2}
 NGX_ERROR_LEVEL=${NGX_ERROR_LEVEL:-info}
 if ! declare -p NGX_WRAP >/dev/null 2>&1; then NGX_WRAP=(); fi
@@ -104,6 +113,48 @@ ngx_check_prereqs() {
 }
 
 ngx_require_prereqs() { ngx_check_prereqs || skip "$NGX_WHY"; }
+
+# ngx_test_begin NAME USAGE "$@": what every test script does first: SHIM, the library
+# to preload, from its first argument (none: fail with "usage: USAGE"); exit 77 without
+# nginx, curl or the Lua module; fail when SHIM is not a file; set SHIM_REAL, its real
+# path as the workers' maps show it; make a prefix named NAME (ngx_setup); and start the
+# clock of ngx_pass. The script reads its other arguments itself.
+ngx_test_begin() {
+  if [ $# -lt 3 ] || [ -z "$3" ]; then fail "usage: $2"; fi
+  SHIM=$3
+  ngx_require_prereqs
+  [ -f "$SHIM" ] || ngx_fail "shim not found: $SHIM"
+  # shellcheck disable=SC2034  # used by the scripts that source this file
+  SHIM_REAL=$(ngx_realpath "$SHIM")
+  ngx_setup "$1"
+  NGX_TEST_START=$SECONDS
+}
+
+ngx_pass() { log "PASS: $* ($((SECONDS - NGX_TEST_START)) s)"; }
+
+ngx_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
+
+ngx_timed_get() {
+  local t0=$EPOCHREALTIME
+  NGX_GOT=$(ngx_get "$2" "$3")
+  log "[$1] GET $2 -> $NGX_GOT ($(ngx_since "$t0") s)"
+}
+
+ngx_expect_nongc64() {
+  local info
+  info=$(ngx_get /info)
+  log "[$1] /info -> $info"
+  [ "$info" = "200 LuaJIT 2.1.0-beta3 gc64=false" ] ||
+    ngx_fail "[$1] the workers' LuaJIT is not non-GC64 2.1.0-beta3: /info -> $info"
+}
+
+# shellcheck disable=SC2034  # used by the scripts that source this file
+NGX_INFO_LOCATION='
+    location = /info {
+      content_by_lua_block {
+        ngx.print(jit.version, " gc64=", tostring(require("ffi").abi("gc64")))
+      }
+    }'
 
 # Sets NGX_E to the arguments that point nginx's start-up error log at the prefix.
 # nginx before 1.19.5 (Debian 11 has 1.18.0) has no -e: it writes to its compiled-in

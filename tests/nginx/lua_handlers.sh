@@ -14,14 +14,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
-SHIM=${1:?usage: lua_handlers.sh SHIM [REQUESTS]}
+ngx_test_begin handlers 'lua_handlers.sh SHIM [REQUESTS]' "$@"
 REQUESTS=${2:-2000}
 CLIENTS=4
-ngx_require_prereqs
-[ -f "$SHIM" ] || ngx_fail "shim not found: $SHIM"
-SHIM_REAL=$(ngx_realpath "$SHIM")
-ngx_setup handlers
-start_s=$SECONDS
 
 write_conf() {
   ngx_write_conf "$NGX_PREFIX/nginx.conf" "$1" '
@@ -139,7 +134,7 @@ done
 for c in $(seq 1 "$CLIENTS"); do
   wait "${pids[$((c - 1))]}" || ngx_fail "curl client $c failed: $(head -c 300 "$NGX_PREFIX/err.$c")"
 done
-load_s=$(awk -v a="$load_start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+load_s=$(ngx_since "$load_start")
 
 # Each response is "n=N sum=S pid=P" then the status line "200".
 summary=$(cat "$NGX_PREFIX"/out.* | awk '
@@ -177,4 +172,4 @@ log "ok   GET /sum?n=100 -> $got (after the load)"
 grep -E '\[(alert|emerg|crit)\]' "$NGX_PREFIX/error.log" && ngx_fail "alerts in the error log"
 
 ngx_stop quit || ngx_fail "nginx did not quit within 10 s"
-log "PASS: nginx_lua_handlers: 6 handler checks, $good/$REQUESTS load requests correct, shim in both workers ($((SECONDS - start_s)) s)"
+ngx_pass "nginx_lua_handlers: 6 handler checks, $good/$REQUESTS load requests correct, shim in both workers"

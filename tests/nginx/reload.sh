@@ -15,13 +15,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$HERE/lib.sh"
 
-SHIM=${1:?usage: reload.sh SHIM [RELOADS]}
+ngx_test_begin reload 'reload.sh SHIM [RELOADS]' "$@"
 RELOADS=${2:-3}
-ngx_require_prereqs
-[ -f "$SHIM" ] || ngx_fail "shim not found: $SHIM"
-SHIM_REAL=$(ngx_realpath "$SHIM")
-ngx_setup reload
-start_s=$SECONDS
 GEN=0
 
 write_conf() {
@@ -39,7 +34,6 @@ write_conf() {
 expected() { printf '200 generation %s sum=3892 pid=' "$1"; }
 
 now() { printf '%s' "$EPOCHREALTIME"; }
-since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
 
 # check_workers GEN: two workers, each with the shim mapped; sets WORKERS.
 check_workers() {
@@ -86,7 +80,7 @@ for GEN in $(seq 1 "$RELOADS"); do
     [ "$i" -lt 100 ] || ngx_fail "generation $GEN not served 10 s after the reload: '$got'"
     sleep 0.1
   done
-  t_served=$(since "$t0")
+  t_served=$(ngx_since "$t0")
   # ... and every old worker must be gone within 10 s.
   for i in $(seq 1 100); do
     alive=()
@@ -97,7 +91,7 @@ for GEN in $(seq 1 "$RELOADS"); do
     [ "$i" -lt 100 ] || ngx_fail "old workers ${alive[*]} still running 10 s after reload $GEN"
     sleep 0.1
   done
-  t_gone=$(since "$t0")
+  t_gone=$(ngx_since "$t0")
   [ "$(ngx_master)" = "$master" ] || ngx_fail "the master changed across reload $GEN"
   check_workers "$GEN"
   for w in "${WORKERS[@]}"; do
@@ -121,5 +115,5 @@ for p in "${last[@]}"; do
   ! ngx_alive "$p" || ngx_fail "process $p still alive after quit"
 done
 [ ! -e "$NGX_PREFIX/nginx.pid" ] || ngx_fail "pid file left after quit"
-log "ok   nginx -s quit: master $master and workers ${WORKERS[*]} gone after $(since "$t0") s"
-log "PASS: nginx_reload: $RELOADS reloads, $((20 * (RELOADS + 1))) requests each answered by the current generation ($((SECONDS - start_s)) s)"
+log "ok   nginx -s quit: master $master and workers ${WORKERS[*]} gone after $(ngx_since "$t0") s"
+ngx_pass "nginx_reload: $RELOADS reloads, $((20 * (RELOADS + 1))) requests each answered by the current generation"

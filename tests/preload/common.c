@@ -164,12 +164,12 @@ static void free_lowest(size_t room)
 
 void prepare_region(size_t room)
 {
-	fill(MiB);
+	fill(M);
 	free_lowest(room);
 }
 
 void prepare_region_untouched(size_t room)
 {
-	fill_untouched(MiB);
+	fill_untouched(M);
 	free_lowest(room);
 }

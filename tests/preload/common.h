@@ -12,10 +12,9 @@
 
 #include "ljmm.h"
 #include "../lib/errname.h"
+#include "../lib/testutil.h"
 
-#define MiB ((size_t)1 << 20)
 #define LOW_END ((uintptr_t)1 << 31)
-#define PAGE ((size_t)4096)
 #define MAX_BLOCKS 8192
 
 typedef struct {

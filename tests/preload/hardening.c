@@ -183,11 +183,11 @@ static int cmd_forksig(int argc, char **argv)
 			if (p != MAP_FAILED)
 				munmap(p, 64 * 1024 * (1 + (size_t)(forks % 4)));
 			for (int i = 0; i < 8; i++) {
-				void *q = map32(MiB);
-				if (q == MAP_FAILED || (uintptr_t)q + MiB > LOW_END)
+				void *q = map32(M);
+				if (q == MAP_FAILED || (uintptr_t)q + M > LOW_END)
 					_exit(5);
 				memset(q, 0x5a, 4096);
-				if (munmap(q, MiB) != 0)
+				if (munmap(q, M) != 0)
 					_exit(6);
 			}
 			if (shim_verify() != 0)
@@ -232,7 +232,7 @@ static void jump_handler(int sig)
 
 static void *other_thread_call(void *arg)
 {
-	void *p = map32(MiB);
+	void *p = map32(M);
 	*(void **)arg = p;
 	return NULL;
 }
@@ -262,10 +262,10 @@ static int cmd_longjmp(int argc, char **argv)
 	set_timer(0);
 	/* This thread: its next region calls work. */
 	for (int i = 0; i < 16; i++) {
-		void *p = map32(MiB);
+		void *p = map32(M);
 		if (p == MAP_FAILED)
 			FAIL("region call %d after %d jumps: %s", i, n, errname(errno));
-		add_block((uintptr_t)p, MiB);
+		add_block((uintptr_t)p, M);
 	}
 	/* Another thread: its region call neither blocks for ever nor fails. */
 	if (pthread_create(&t, NULL, other_thread_call, &other) != 0)
@@ -276,7 +276,7 @@ static int cmd_longjmp(int argc, char **argv)
 		FAIL("another thread's region call is still blocked after 10 s");
 	if (other == MAP_FAILED)
 		FAIL("another thread's region call failed: %s", errname(errno));
-	add_block((uintptr_t)other, MiB);
+	add_block((uintptr_t)other, M);
 	check_blocks("longjmp");
 	verify("longjmp");
 	ljmm_stats_t s = stats();
@@ -318,10 +318,10 @@ static int cmd_cancel(int argc, char **argv)
 		pthread_join(t, NULL);
 		/* The cancelled thread may have died inside the section: this call must get a
 		 * block, after at most the shim's 1 s limit. */
-		void *p = map32(MiB);
+		void *p = map32(M);
 		if (p == MAP_FAILED)
 			FAIL("region call after cancel %d: %s", i, errname(errno));
-		add_block((uintptr_t)p, MiB);
+		add_block((uintptr_t)p, M);
 	}
 	/* Now quiet. A thread cancelled between a kernel-served MAP_32BIT call and its
 	 * record leaves that block unknown to the index (it thinks the range free, and a
@@ -330,7 +330,7 @@ static int cmd_cancel(int argc, char **argv)
 	 * last rebuild), which must then be exact. */
 	struct timespec pause = {0, 150000000};
 	nanosleep(&pause, NULL);
-	fill_untouched(MiB);
+	fill_untouched(M);
 	check_blocks("cancel");
 	verify("cancel");
 	ljmm_stats_t s = stats();
@@ -377,7 +377,7 @@ static int cmd_fill_min(int argc, char **argv, int no_fd)
 		if (open("/proc/self/maps", O_RDONLY) >= 0)
 			FAIL("a descriptor is still free");
 	}
-	n = fill(MiB);
+	n = fill(M);
 	check_blocks("fill");
 	ljmm_stats_t s = stats();
 	printf("fill: %zu MiB of MAP_32BIT blocks%s; region-served %lu, rebuilds %lu, of which without /proc %lu\n", n,
@@ -404,16 +404,16 @@ static int cmd_mremapmulti(int argc, char **argv)
 	qsort(blocks, nblocks, sizeof *blocks, by_addr);
 	/* A source above 4 GiB: three 1 MiB mappings with holes between them. */
 	uintptr_t src = 0x7e0000000000ull, dst;
-	size_t len = 5 * MiB;
+	size_t len = 5 * M;
 	for (int i = 0; i < 5; i += 2)
-		if (raw_mmap((void *)(src + i * MiB), MiB, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (long)(src + i * MiB))
-			FAIL("set-up: cannot map the source at %#lx", (unsigned long)(src + i * MiB));
+		if (raw_mmap((void *)(src + i * M), M, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != (long)(src + i * M))
+			FAIL("set-up: cannot map the source at %#lx", (unsigned long)(src + i * M));
 	for (int i = 0; i < 5; i += 2)
-		stamp(src + i * MiB, MiB);
+		stamp(src + i * M, M);
 	/* The destination: a free 5 MiB in the region, made by freeing adjacent blocks. */
 	size_t k = 0;
-	while (k + 5 <= nblocks && !(blocks[k + 4].addr == blocks[k].addr + 4 * MiB && blocks[k].addr < (1ul << 30)))
+	while (k + 5 <= nblocks && !(blocks[k + 4].addr == blocks[k].addr + 4 * M && blocks[k].addr < (1ul << 30)))
 		k++;
 	if (k + 5 > nblocks)
 		FAIL("set-up: no five adjacent region blocks below 1 GiB");
@@ -431,11 +431,11 @@ static int cmd_mremapmulti(int argc, char **argv)
 	if ((uintptr_t)r != dst)
 		FAIL("mremap moved to %p, not %#lx", r, (unsigned long)dst);
 	for (int i = 0; i < 5; i += 2)
-		check_moved(dst + i * MiB, src + i * MiB, MiB);
+		check_moved(dst + i * M, src + i * M, M);
 	/* The holes stayed holes: the index must say so, and serve them. */
 	verify("after a multi-mapping mremap move");
 	for (int i = 0; i < 5; i += 2)
-		add_block(dst + i * MiB, MiB);
+		add_block(dst + i * M, M);
 	printf("mremapmulti: three mappings and two holes moved to %#lx; index exact\n", (unsigned long)dst);
 	return 0;
 }
@@ -532,7 +532,7 @@ static int cmd_brkroom(int argc, char **argv)
 	 * fail once in CI). The brk system call: musl's sbrk grows nothing (see lowmem.c's
 	 * reserve). */
 	uintptr_t room = s.guard_addr - PAGE;
-	uintptr_t want = start + 16 * MiB < room ? start + 16 * MiB : room;
+	uintptr_t want = start + 16 * M < room ? start + 16 * M : room;
 	if (want > start) {
 		if ((uintptr_t)syscall(SYS_brk, want) < want)
 			FAIL("brk could not grow %lu KiB from %#lx with the region starting at 1 GiB",
@@ -593,7 +593,7 @@ static int cmd_noop(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	void *p = map32(MiB);
+	void *p = map32(M);
 	if (p == MAP_FAILED)
 		FAIL("MAP_32BIT mmap: %s", errname(errno));
 	return 0;
@@ -603,9 +603,9 @@ static int cmd_exhaust(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	size_t n = fill(MiB);
+	size_t n = fill(M);
 	for (int i = 0; i < 3; i++)
-		if (map32(MiB) != MAP_FAILED || errno != ENOMEM)
+		if (map32(M) != MAP_FAILED || errno != ENOMEM)
 			FAIL("request %d after the fill did not fail with ENOMEM", i);
 	printf("exhaust: %zu MiB, then ENOMEM\n", n);
 	return 0;
@@ -629,8 +629,8 @@ static int cmd_stderrdata(int argc, char **argv)
 	}
 	if (write(fd, "data\n", 5) != 5)
 		return 1;
-	fill(MiB);
-	if (map32(MiB) != MAP_FAILED || errno != ENOMEM) {
+	fill(M);
+	if (map32(M) != MAP_FAILED || errno != ENOMEM) {
 		printf("stderrdata: the request after the fill did not fail with ENOMEM\n");
 		return 1;
 	}
@@ -650,7 +650,7 @@ static int cmd_httpsize(int argc, char **argv)
 	(void)argv;
 	/* Two pages that cut the low 2 GiB so that no free range holds 1.13 GiB (the
 	 * region could otherwise serve the request in a process with nothing else low). */
-	for (uintptr_t a = 512 * MiB; a < LOW_END; a += 1024 * MiB)
+	for (uintptr_t a = 512 * M; a < LOW_END; a += 1024 * M)
 		if (mmap((void *)a, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) !=
 		    (void *)a)
 			FAIL("set-up: cannot map a page at %#lx: %s", (unsigned long)a, errname(errno));
@@ -665,7 +665,7 @@ static int cmd_waitfile(int argc, char **argv)
 {
 	if (argc < 1)
 		FAIL("usage: waitfile PATH");
-	if (map32(MiB) == MAP_FAILED)
+	if (map32(M) == MAP_FAILED)
 		FAIL("map32: %s", errname(errno));
 	for (int i = 0; i < 3000 && access(argv[0], F_OK) != 0; i++) {
 		struct timespec ts = {0, 10000000};
@@ -716,10 +716,10 @@ static void *timed_call(void *arg)
 {
 	struct timespec a, b;
 	clock_gettime(CLOCK_MONOTONIC, &a); /* the vDSO: no system call a filter could refuse */
-	void *p = map32(MiB);
+	void *p = map32(M);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	if (p != MAP_FAILED)
-		munmap(p, MiB);
+		munmap(p, M);
 	*(double *)arg = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
 	return NULL;
 }

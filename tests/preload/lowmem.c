@@ -42,7 +42,7 @@ static size_t free_every_other(void)
 static int cmd_fill(int argc, char **argv)
 {
 	size_t min = argc > 0 ? strtoul(argv[0], NULL, 10) : 0, refill_min = argc > 1 ? strtoul(argv[1], NULL, 10) : 0;
-	size_t n = fill(MiB), freed = 0, n2, n1;
+	size_t n = fill(M), freed = 0, n2, n1;
 	printf("fill: %zu MiB of 1 MiB MAP_32BIT blocks\n", n);
 	if (n < min)
 		FAIL("reached %zu MiB, expected at least %zu", n, min);
@@ -52,11 +52,11 @@ static int cmd_fill(int argc, char **argv)
 		return 0;
 	freed = free_every_other();
 	verify("after freeing every other block");
-	n2 = fill(2 * MiB);
-	n1 = fill(MiB);
-	printf("refill: freed %zu MiB, then %zu x 2 MiB + %zu x 1 MiB, live %zu MiB\n", freed, n2, n1, live_bytes() / MiB);
-	if (live_bytes() / MiB < refill_min)
-		FAIL("live total after refill %zu MiB, expected at least %zu", live_bytes() / MiB, refill_min);
+	n2 = fill(2 * M);
+	n1 = fill(M);
+	printf("refill: freed %zu MiB, then %zu x 2 MiB + %zu x 1 MiB, live %zu MiB\n", freed, n2, n1, live_bytes() / M);
+	if (live_bytes() / M < refill_min)
+		FAIL("live total after refill %zu MiB, expected at least %zu", live_bytes() / M, refill_min);
 	check_blocks("after refill");
 	verify("after refill");
 	return 0;
@@ -73,7 +73,7 @@ static int cmd_probe(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	size_t n = fill(MiB), freed = free_every_other(), got = 0, first_try = 0;
+	size_t n = fill(M), freed = free_every_other(), got = 0, first_try = 0;
 	unsigned seed = 12345;
 	ljmm_stats_t s0 = stats(), s1;
 	if (s0.failures == 0)
@@ -84,19 +84,19 @@ static int cmd_probe(int argc, char **argv)
 		for (tries = 1; tries <= 30; tries++) {
 			/* A range below 2 GiB: one that reaches past it the kernel may well
 			 * honour there, and LuaJIT then simply tries again. */
-			uintptr_t hint = ((uintptr_t)rand_r(&seed) << 16) & ((1ul << 31) - MiB);
-			void *p = mmap((void *)hint, MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			uintptr_t hint = ((uintptr_t)rand_r(&seed) << 16) & ((1ul << 31) - M);
+			void *p = mmap((void *)hint, M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			if (p == MAP_FAILED)
 				FAIL("probe at %#lx: %s", (unsigned long)hint, errname(errno));
-			if ((uintptr_t)p + MiB <= (1ul << 31) && (uintptr_t)p >= 0x10000) {
+			if ((uintptr_t)p + M <= (1ul << 31) && (uintptr_t)p >= 0x10000) {
 				a = (uintptr_t)p;
 				break;
 			}
-			munmap(p, MiB);
+			munmap(p, M);
 		}
 		if (!a)
 			break;
-		add_block(a, MiB);
+		add_block(a, M);
 		got++;
 		first_try += tries == 1;
 	}
@@ -116,7 +116,7 @@ static int cmd_probe(int argc, char **argv)
 /* kernel MAX: without the shim, the kernel's window alone stays at or below MAX MiB. */
 static int cmd_kernel(int argc, char **argv)
 {
-	size_t max = argc > 0 ? strtoul(argv[0], NULL, 10) : 1100, n = fill(MiB);
+	size_t max = argc > 0 ? strtoul(argv[0], NULL, 10) : 1100, n = fill(M);
 	printf("kernel alone: %zu MiB of 1 MiB MAP_32BIT blocks\n", n);
 	if (n > max)
 		FAIL("kernel alone gave %zu MiB, more than %zu: is a shim preloaded?", n, max);
@@ -135,7 +135,7 @@ static int cmd_rawpage(int argc, char **argv)
 	if (r != (long)a)
 		FAIL("raw mmap at %#lx: %ld", (unsigned long)a, r);
 	stamp(a, PAGE);
-	fill(MiB);
+	fill(M);
 	check_stamp(a, PAGE);
 	/* Free a region block, then take one page of it behind the index's back. */
 	qsort(blocks, nblocks, sizeof *blocks, by_addr);
@@ -172,39 +172,39 @@ static int cmd_reuse(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	fill(MiB);
+	fill(M);
 	qsort(blocks, nblocks, sizeof *blocks, by_addr);
 	/* Three adjacent region blocks well below 1 GiB. */
 	size_t k = 0;
-	while (k + 3 < nblocks && !(blocks[k].addr + MiB == blocks[k + 1].addr && blocks[k + 1].addr + MiB == blocks[k + 2].addr &&
+	while (k + 3 < nblocks && !(blocks[k].addr + M == blocks[k + 1].addr && blocks[k + 1].addr + M == blocks[k + 2].addr &&
 				   blocks[k].addr > 0x1000000 && blocks[k].addr < 0x30000000))
 		k++;
 	if (k + 3 >= nblocks)
 		FAIL("no three adjacent low blocks");
 	uintptr_t base = blocks[k].addr;
-	if (munmap((void *)(base + MiB), MiB) != 0)
+	if (munmap((void *)(base + M), M) != 0)
 		FAIL("munmap");
-	void *p = map32(MiB);
-	if ((uintptr_t)p != base + MiB)
-		FAIL("freed block not reused: got %p, expected %#lx", p, (unsigned long)(base + MiB));
-	if (map32(MiB) != MAP_FAILED)
+	void *p = map32(M);
+	if ((uintptr_t)p != base + M)
+		FAIL("freed block not reused: got %p, expected %#lx", p, (unsigned long)(base + M));
+	if (map32(M) != MAP_FAILED)
 		FAIL("region not full after reuse");
-	if (munmap((void *)base, 3 * MiB) != 0) /* spans three blocks */
+	if (munmap((void *)base, 3 * M) != 0) /* spans three blocks */
 		FAIL("munmap span");
 	verify("after spanning munmap");
-	p = map32(3 * MiB);
+	p = map32(3 * M);
 	if ((uintptr_t)p != base)
 		FAIL("coalesced 3 MiB not reused: got %p, expected %#lx", p, (unsigned long)base);
 	/* Partial unmaps inside a block: a hole in the middle, then the edges. The hole
 	 * is larger than any fragment the kernel's window has left, so the region serves
 	 * the refill, and it is the only place that fits. */
-	if (munmap((void *)(base + MiB / 2), MiB + 3 * PAGE) != 0 || munmap((void *)base, PAGE) != 0 ||
-	    munmap((void *)(base + 3 * MiB - PAGE), PAGE) != 0)
+	if (munmap((void *)(base + M / 2), M + 3 * PAGE) != 0 || munmap((void *)base, PAGE) != 0 ||
+	    munmap((void *)(base + 3 * M - PAGE), PAGE) != 0)
 		FAIL("partial munmap");
 	verify("after partial munmaps");
-	p = map32(MiB + 3 * PAGE);
-	if ((uintptr_t)p != base + MiB / 2)
-		FAIL("hole not reused (best fit): got %p, expected %#lx", p, (unsigned long)(base + MiB / 2));
+	p = map32(M + 3 * PAGE);
+	if ((uintptr_t)p != base + M / 2)
+		FAIL("hole not reused (best fit): got %p, expected %#lx", p, (unsigned long)(base + M / 2));
 	verify("after refilling the hole");
 	printf("reuse: ok at %#lx\n", (unsigned long)base);
 	return 0;
@@ -215,48 +215,48 @@ static int cmd_mremap(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	fill(MiB);
+	fill(M);
 	qsort(blocks, nblocks, sizeof *blocks, by_addr);
 	size_t k = 0;
-	while (k + 2 < nblocks && !(blocks[k].addr + MiB == blocks[k + 1].addr && blocks[k].addr > 0x1000000 && blocks[k].addr < 0x30000000))
+	while (k + 2 < nblocks && !(blocks[k].addr + M == blocks[k + 1].addr && blocks[k].addr > 0x1000000 && blocks[k].addr < 0x30000000))
 		k++;
 	/* The scenario needs two adjacent region blocks below 768 MiB; without them it
 	 * would test nothing. */
-	if (!(k + 2 < nblocks && blocks[k].addr + MiB == blocks[k + 1].addr && blocks[k].addr > 0x1000000 &&
+	if (!(k + 2 < nblocks && blocks[k].addr + M == blocks[k + 1].addr && blocks[k].addr > 0x1000000 &&
 	      blocks[k].addr < 0x30000000))
 		FAIL("set-up: no two adjacent region blocks between 16 MiB and 768 MiB among %zu blocks", nblocks);
 	uintptr_t x = blocks[k].addr;
-	if (munmap((void *)(x + MiB), MiB) != 0)
+	if (munmap((void *)(x + M), M) != 0)
 		FAIL("munmap");
-	void *p = mremap((void *)x, MiB, 2 * MiB, 0);
+	void *p = mremap((void *)x, M, 2 * M, 0);
 	if ((uintptr_t)p != x)
 		FAIL("in-place grow: %p (%s)", p, errname(errno));
-	stamp(x, 2 * MiB);
+	stamp(x, 2 * M);
 	verify("after in-place grow");
-	if (map32(MiB) != MAP_FAILED)
+	if (map32(M) != MAP_FAILED)
 		FAIL("grown range handed out again");
-	p = mremap((void *)x, 2 * MiB, MiB / 2, 0);
+	p = mremap((void *)x, 2 * M, M / 2, 0);
 	if ((uintptr_t)p != x)
 		FAIL("in-place shrink");
 	verify("after in-place shrink");
-	check_stamp(x, MiB / 2);
-	p = map32(MiB);
-	if ((uintptr_t)p != x + MiB)
+	check_stamp(x, M / 2);
+	p = map32(M);
+	if ((uintptr_t)p != x + M)
 		FAIL("space freed by shrink not reused at the top: %p", p);
 	verify("after reuse of shrunk space");
 	/* Grow in place where the next block is in the way: the kernel says ENOMEM. */
-	if (mremap((void *)x, MiB / 2, 2 * MiB, 0) != MAP_FAILED || errno != ENOMEM)
+	if (mremap((void *)x, M / 2, 2 * M, 0) != MAP_FAILED || errno != ENOMEM)
 		FAIL("grow into a live block did not fail with ENOMEM");
-	void *q = mremap((void *)x, MiB / 2, 4 * MiB, MREMAP_MAYMOVE);
+	void *q = mremap((void *)x, M / 2, 4 * M, MREMAP_MAYMOVE);
 	if (q == MAP_FAILED)
 		FAIL("MAYMOVE: %s", errname(errno));
-	check_moved((uintptr_t)q, x, MiB / 2);
+	check_moved((uintptr_t)q, x, M / 2);
 	verify("after MAYMOVE");
 	/* MREMAP_FIXED back into the hole the move left. */
-	p = mremap(q, 4 * MiB, MiB / 2, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)x);
+	p = mremap(q, 4 * M, M / 2, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)x);
 	if ((uintptr_t)p != x)
 		FAIL("MREMAP_FIXED: %p (%s)", p, errname(errno));
-	check_moved(x, x, MiB / 2);
+	check_moved(x, x, M / 2);
 	verify("after MREMAP_FIXED");
 	printf("mremap: ok at %#lx\n", (unsigned long)x);
 	return 0;
@@ -269,30 +269,30 @@ static int cmd_stale(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	fill(MiB);
+	fill(M);
 	qsort(blocks, nblocks, sizeof *blocks, by_addr);
 	/* A block below the kernel's window, so that only the region can serve it again. */
 	if (nblocks == 0 || blocks[0].addr >= ((uintptr_t)1 << 30))
 		FAIL("no region block below 1 GiB");
 	uintptr_t x = blocks[0].addr;
-	if (syscall(SYS_munmap, x, MiB) != 0)
+	if (syscall(SYS_munmap, x, M) != 0)
 		FAIL("raw munmap: %s", errname(errno));
 	memmove(blocks, blocks + 1, (nblocks - 1) * sizeof *blocks);
 	nblocks--;
 	/* The fill's last failure rebuilt the index just now: the next rebuild waits. */
 	uint64_t r0 = stats().resyncs;
 	for (int i = 0; i < 100; i++)
-		if (map32(MiB) != MAP_FAILED)
+		if (map32(M) != MAP_FAILED)
 			FAIL("request %d served within 100 ms of the last rebuild", i);
 	uint64_t r1 = stats().resyncs;
 	if (r1 - r0 > 1)
 		FAIL("100 failing requests rebuilt the index %lu times", (unsigned long)(r1 - r0));
 	usleep(150 * 1000);
-	void *p = map32(MiB);
+	void *p = map32(M);
 	if ((uintptr_t)p != x)
 		FAIL("the raw-freed MiB at %#lx was not served again: %p (%s)", (unsigned long)x, p,
 		     p == MAP_FAILED ? errname(errno) : "elsewhere");
-	add_block(x, MiB);
+	add_block(x, M);
 	check_blocks("stale");
 	verify("after the stale rebuild");
 	printf("stale: raw-freed block at %#lx served again; rebuilds %lu during 100 quick failures\n", (unsigned long)x,
@@ -352,9 +352,9 @@ static int cmd_hint(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	void *w = map32(MiB);
-	fill(MiB); /* builds the index */
-	if (munmap(w, MiB) != 0)
+	void *w = map32(M);
+	fill(M); /* builds the index */
+	if (munmap(w, M) != 0)
 		FAIL("munmap");
 	/* blocks[] still lists w: drop it */
 	for (size_t i = 0; i < nblocks; i++)
@@ -364,8 +364,8 @@ static int cmd_hint(int argc, char **argv)
 	if (h != w)
 		FAIL("hint not honoured: %p vs %p", h, w);
 	verify("after hinted mmap");
-	void *f = mmap((char *)w + MiB / 2, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	if (f != (char *)w + MiB / 2)
+	void *f = mmap((char *)w + M / 2, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (f != (char *)w + M / 2)
 		FAIL("MAP_FIXED");
 	verify("after MAP_FIXED");
 	size_t n = fill(64 * 1024);
@@ -466,7 +466,7 @@ static int cmd_errno(int argc, char **argv)
 		{"fixed noreplace on our code", PAGE, PROT_READ, anon | MAP_FIXED_NOREPLACE, -1, 0, (uintptr_t)&cmd_errno & ~(PAGE - 1)},
 		{"/dev/zero private", PAGE, PROT_READ, MAP_PRIVATE, devzero, 0, 0},
 		{"/dev/zero negative offset", PAGE, PROT_READ, MAP_PRIVATE, devzero, -4096, 0},
-		{"hugetlb", 2 * MiB, PROT_READ, anon | MAP_HUGETLB, -1, 0, 0},
+		{"hugetlb", 2 * M, PROT_READ, anon | MAP_HUGETLB, -1, 0, 0},
 	};
 	int expect[sizeof cases / sizeof *cases][2];
 	for (int round = 0; round < 2; round++) {
@@ -578,13 +578,13 @@ static int cmd_fork(int argc, char **argv)
 		if (pid == 0) {
 			alarm(20); /* a deadlock kills the child and fails the test */
 			for (int j = 0; j < 8; j++) {
-				void *p = map32(MiB);
+				void *p = map32(M);
 				if (p == MAP_FAILED)
 					_exit(3);
-				if ((uintptr_t)p + MiB > LOW_END)
+				if ((uintptr_t)p + M > LOW_END)
 					_exit(4);
-				memset(p, 0xab, MiB);
-				if (munmap(p, MiB) != 0)
+				memset(p, 0xab, M);
+				if (munmap(p, M) != 0)
 					_exit(5);
 			}
 			if (shim_verify() != 0) {
@@ -673,10 +673,10 @@ static int cmd_signal(int argc, char **argv)
 		FAIL("%d bad results inside the handler", (int)handler_fails);
 	/* One more region call (1 MiB: no fragment of the kernel's window fits it) rebuilds
 	 * the index if a handler interrupted the shim. */
-	void *p = map32(MiB);
+	void *p = map32(M);
 	if (p == MAP_FAILED)
 		FAIL("region call after the signal loop: %s", errname(errno));
-	munmap(p, MiB);
+	munmap(p, M);
 	check_blocks("signal");
 	verify("signal");
 	printf("signal: %d loop iterations, %d maps in the handler, %lu re-entries handled\n", n, (int)handler_maps,
@@ -726,7 +726,7 @@ static int cmd_reserve(int argc, char **argv)
 {
 	size_t want = argc > 0 ? strtoul(argv[0], NULL, 10) : 0;
 	uintptr_t start = ((uintptr_t)sbrk(0) + PAGE - 1) & ~(PAGE - 1), window = (uintptr_t)1 << 30;
-	fill(MiB);
+	fill(M);
 	ljmm_stats_t s = stats();
 	if (s.guard_state != LJMM_GUARD_STATE_PLACED)
 		FAIL("guard state %lu, expected placed", (unsigned long)s.guard_state);

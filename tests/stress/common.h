@@ -12,6 +12,7 @@
 
 #include "ljmm.h"
 #include "../lib/errname.h"
+#include "../lib/testutil.h"
 
 /* How the shim reached this program: preloaded, or linked in (the sanitizer build). */
 #ifdef LJMM_STRESS_LINKED
@@ -20,8 +21,6 @@
 #define ST_SHIM_PRESENT "preloaded"
 #endif
 
-#define MiB ((size_t)1 << 20)
-#define PAGE ((size_t)4096)
 #define LOW_END ((uintptr_t)1 << 31)
 
 /* stderr is unbuffered; _exit so that a failing worker never runs atexit handlers

@@ -107,7 +107,7 @@ static long raw_mmap(size_t len, int prot, int flags, int fd)
 static int cmd_full(void)
 {
 	const int anon = MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT;
-	const size_t sizes[] = {PAGE, 2 * PAGE, 64 * 1024, MiB, 2 * MiB + PAGE, 256 * MiB, (size_t)1 << 30, (size_t)2 << 30,
+	const size_t sizes[] = {PAGE, 2 * PAGE, 64 * 1024, M, 2 * M + PAGE, 256 * M, (size_t)1 << 30, (size_t)2 << 30,
 				(size_t)3 << 30, (size_t)1 << 40};
 	const struct {
 		const char *what;
@@ -126,12 +126,12 @@ static int cmd_full(void)
 	void *p;
 
 	alarm(120);
-	n1 = fill(MiB);
+	n1 = fill(M);
 	n64 = fill(64 * 1024);
 	n4 = fill(PAGE);
-	first_total = n1 * MiB + n64 * 64 * 1024 + n4 * PAGE;
+	first_total = n1 * M + n64 * 64 * 1024 + n4 * PAGE;
 	printf("full: %zu x 1 MiB + %zu x 64 KiB + %zu x 4 KiB MAP_32BIT blocks (%.1f MiB) until ENOMEM\n", n1, n64, n4,
-	       (double)first_total / (double)MiB);
+	       (double)first_total / (double)M);
 	check_blocks("after fill");
 	verify("after fill");
 
@@ -139,7 +139,7 @@ static int cmd_full(void)
 	for (int round = 0; round < 20; round++)
 		for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
 			for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
-				if (kinds[k].flags & MAP_POPULATE && sizes[i] > 256 * MiB)
+				if (kinds[k].flags & MAP_POPULATE && sizes[i] > 256 * M)
 					continue; /* should it ever succeed, do not touch a GiB */
 				errno = 0;
 				p = mmap(NULL, sizes[i], kinds[k].prot, kinds[k].flags, kinds[k].fd == -2 ? devzero : kinds[k].fd, 0);
@@ -152,16 +152,16 @@ static int cmd_full(void)
 			}
 	/* Not eligible for the region (the kernel's answer stands): compare with the raw call. */
 	{
-		long r = raw_mmap(2 * MiB, PROT_READ | PROT_WRITE, anon | MAP_HUGETLB, -1);
+		long r = raw_mmap(2 * M, PROT_READ | PROT_WRITE, anon | MAP_HUGETLB, -1);
 		int eraw = r == -1 ? errno : 0;
 		if (r != -1)
-			syscall(SYS_munmap, r, 2 * MiB);
+			syscall(SYS_munmap, r, 2 * M);
 		errno = 0;
-		p = mmap(NULL, 2 * MiB, PROT_READ | PROT_WRITE, anon | MAP_HUGETLB, -1, 0);
+		p = mmap(NULL, 2 * M, PROT_READ | PROT_WRITE, anon | MAP_HUGETLB, -1, 0);
 		if ((p == MAP_FAILED ? errno : 0) != eraw)
 			FAIL("full: MAP_HUGETLB: shim %s, kernel %s", ename(p == MAP_FAILED ? errno : 0), ename(eraw));
 		if (p != MAP_FAILED)
-			munmap(p, 2 * MiB);
+			munmap(p, 2 * M);
 	}
 	printf("full: %zu further MAP_32BIT requests (%zu sizes from 4 KiB to 1 TiB, %zu kinds) all ENOMEM\n", refused,
 	       sizeof sizes / sizeof *sizes, sizeof kinds / sizeof *kinds);
@@ -174,9 +174,9 @@ static int cmd_full(void)
 		uint64_t rng = st_seed(20240611);
 		for (size_t tries = 0; got < 16 && tries < 100000; tries++) {
 			size_t i = st_below(&rng, nblocks);
-			if (blocks[i].len != MiB || blocks[i].addr >= ((uintptr_t)1 << 30))
+			if (blocks[i].len != M || blocks[i].addr >= ((uintptr_t)1 << 30))
 				continue;
-			if (munmap((void *)blocks[i].addr, MiB) != 0)
+			if (munmap((void *)blocks[i].addr, M) != 0)
 				FAIL("munmap: %s", errname(errno));
 			freed_lo[got++] = blocks[i].addr;
 			blocks[i] = blocks[--nblocks];
@@ -185,7 +185,7 @@ static int cmd_full(void)
 			FAIL("recovery: found only %zu region blocks below 1 GiB to free", got);
 		verify("after freeing 16 blocks");
 		for (size_t k = 0; k < 16; k++) {
-			p = st_map32(MiB);
+			p = st_map32(M);
 			if (p == MAP_FAILED)
 				FAIL("recovery: map %zu of 16 after freeing: %s", k, errname(errno));
 			int inside = 0;
@@ -195,7 +195,7 @@ static int cmd_full(void)
 				FAIL("recovery: got %p, not one of the freed blocks", p);
 			*(volatile uint64_t *)p = (uintptr_t)p;
 			blocks[nblocks].addr = (uintptr_t)p;
-			blocks[nblocks++].len = MiB;
+			blocks[nblocks++].len = M;
 		}
 		p = st_map32(PAGE);
 		if (p != MAP_FAILED || errno != ENOMEM)
@@ -209,14 +209,14 @@ static int cmd_full(void)
 			FAIL("munmap: %s", errname(errno));
 	nblocks = 0;
 	verify("after freeing everything");
-	n1 = fill(MiB);
+	n1 = fill(M);
 	n64 = fill(64 * 1024);
 	n4 = fill(PAGE);
 	{
-		size_t total = n1 * MiB + n64 * 64 * 1024 + n4 * PAGE;
-		printf("full: after freeing everything, refilled %.1f MiB (first fill %.1f MiB)\n", (double)total / (double)MiB,
-		       (double)first_total / (double)MiB);
-		if (total + 4 * MiB < first_total)
+		size_t total = n1 * M + n64 * 64 * 1024 + n4 * PAGE;
+		printf("full: after freeing everything, refilled %.1f MiB (first fill %.1f MiB)\n", (double)total / (double)M,
+		       (double)first_total / (double)M);
+		if (total + 4 * M < first_total)
 			FAIL("refill reached %zu bytes, first fill %zu: space was lost", total, first_total);
 	}
 	check_blocks("after refill");
@@ -292,7 +292,7 @@ static void compare(const char *what, size_t len, int prot, int extra, int windo
 
 static void limit_round(int window_full)
 {
-	static const size_t sizes[] = {MiB, 4 * MiB, 7 * MiB, 9 * MiB, 16 * MiB, 24 * MiB};
+	static const size_t sizes[] = {M, 4 * M, 7 * M, 9 * M, 16 * M, 24 * M};
 	const int rw = PROT_READ | PROT_WRITE;
 	struct tally as = {0, 0}, data = {0, 0}, lock = {0, 0};
 	ljmm_stats_t s0, s1;
@@ -300,39 +300,39 @@ static void limit_round(int window_full)
 	st_stats(&s0);
 
 	/* RLIMIT_AS: 8 MiB of room. */
-	set_limit(RLIMIT_AS, vm + 8 * MiB);
+	set_limit(RLIMIT_AS, vm + 8 * M);
 	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
 		compare("AS", sizes[i], rw, 0, window_full, &as);
 	/* mremap growth past the limit: refused alike, the block stays where it was. */
 	{
-		void *p = st_map32(MiB), *q;
+		void *p = st_map32(M), *q;
 		if (p == MAP_FAILED)
 			FAIL("AS: 1 MiB MAP_32BIT under the limit: %s", errname(errno));
-		q = mremap(p, MiB, 32 * MiB, MREMAP_MAYMOVE);
+		q = mremap(p, M, 32 * M, MREMAP_MAYMOVE);
 		if (q != MAP_FAILED || errno != ENOMEM)
 			FAIL("AS: mremap past RLIMIT_AS: %p (%s), expected ENOMEM", q, ename(errno));
-		munmap(p, MiB);
+		munmap(p, M);
 	}
 	verify("under RLIMIT_AS");
 	set_limit(RLIMIT_AS, RLIM_INFINITY);
-	compare("AS off", 16 * MiB, rw, 0, window_full, &as);
+	compare("AS off", 16 * M, rw, 0, window_full, &as);
 
 	/* RLIMIT_DATA counts private writable memory, as overcommit accounting does:
 	 * read-only mappings pass, writable ones past the limit are refused. */
-	set_limit(RLIMIT_DATA, vdata + 8 * MiB);
+	set_limit(RLIMIT_DATA, vdata + 8 * M);
 	for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
 		compare("DATA rw", sizes[i], rw, 0, window_full, &data);
 		compare("DATA ro", sizes[i], PROT_READ, 0, window_full, &data);
 	}
 	verify("under RLIMIT_DATA");
 	set_limit(RLIMIT_DATA, RLIM_INFINITY);
-	compare("DATA off", 16 * MiB, rw, 0, window_full, &data);
+	compare("DATA off", 16 * M, rw, 0, window_full, &data);
 
 	/* MAP_LOCKED past RLIMIT_MEMLOCK: EAGAIN, not ENOMEM (CAP_IPC_LOCK was dropped), with
 	 * room in the window. */
-	set_limit(RLIMIT_MEMLOCK, MiB);
+	set_limit(RLIMIT_MEMLOCK, M);
 	compare("LOCK", 64 * 1024, rw, MAP_LOCKED, window_full, &lock);
-	compare("LOCK", 4 * MiB, rw, MAP_LOCKED, window_full, &lock);
+	compare("LOCK", 4 * M, rw, MAP_LOCKED, window_full, &lock);
 	verify("under RLIMIT_MEMLOCK");
 
 	st_stats(&s1);
@@ -368,10 +368,10 @@ static int cmd_limits(void)
 
 	/* Fill everything, then free a contiguous 32 MiB run below 1 GiB: the window stays
 	 * full, so every MAP_32BIT request goes through the region. */
-	size_t n = fill(MiB), run = 0, at = 0;
+	size_t n = fill(M), run = 0, at = 0;
 	check_blocks("limits fill");
 	for (size_t i = 1; i < nblocks && run < 32; i++) {
-		if (blocks[i].addr >= ((uintptr_t)1 << 30) || blocks[i].addr != blocks[i - 1].addr + MiB)
+		if (blocks[i].addr >= ((uintptr_t)1 << 30) || blocks[i].addr != blocks[i - 1].addr + M)
 			run = 0, at = i;
 		else if (++run == 31)
 			break;
@@ -379,13 +379,13 @@ static int cmd_limits(void)
 	if (run < 31)
 		FAIL("no run of 32 adjacent region blocks below 1 GiB");
 	uintptr_t hole = blocks[at].addr;
-	if (munmap((void *)hole, 32 * MiB) != 0)
+	if (munmap((void *)hole, 32 * M) != 0)
 		FAIL("munmap 32 MiB: %s", errname(errno));
 	memmove(&blocks[at], &blocks[at + 32], (nblocks - at - 32) * sizeof *blocks);
 	nblocks -= 32;
 	printf("limits: filled %zu MiB, freed 32 MiB at %#lx; round 2, the window is full\n", n, (unsigned long)hole);
 	{
-		long r = raw_mmap(MiB, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1);
+		long r = raw_mmap(M, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1);
 		if (r != -1)
 			FAIL("the kernel's window still has room after the fill");
 	}

@@ -88,13 +88,13 @@ static void fork_child(void)
 	st_stats(&s0);
 	/* Until one request went through the region (the index is rebuilt then). */
 	for (;;) {
-		void *p = st_map32(MiB);
+		void *p = st_map32(M);
 		if (p == MAP_FAILED && errno != ENOMEM) {
 			code = 2;
 			break;
 		}
 		if (p != MAP_FAILED) {
-			if ((uintptr_t)p + MiB > LOW_END) {
+			if ((uintptr_t)p + M > LOW_END) {
 				code = 3;
 				break;
 			}
@@ -112,7 +112,7 @@ static void fork_child(void)
 	if (!code && verify_fn && verify_fn() != 0)
 		code = 5;
 	for (size_t i = 0; i < n && !code; i++)
-		if (munmap((void *)got[i], MiB) != 0)
+		if (munmap((void *)got[i], M) != 0)
 			code = 6;
 	if (!code && verify_fn && verify_fn() != 0)
 		code = 7;
@@ -146,10 +146,10 @@ static int cmd_big(void)
 	static uintptr_t got[BIG_BLOCKS];
 	alarm(60);
 	for (size_t i = 0; i < BIG_BLOCKS; i++) {
-		void *p = st_map32(MiB);
+		void *p = st_map32(M);
 		if (p == MAP_FAILED)
 			FAIL("big: block %zu of %d: %s (is the shim preloaded?)", i, BIG_BLOCKS, errname(errno));
-		if ((uintptr_t)p + MiB > LOW_END)
+		if ((uintptr_t)p + M > LOW_END)
 			FAIL("big: block %p above 2 GiB", p);
 		got[i] = (uintptr_t)p;
 		*(volatile uint64_t *)p = (uint64_t)i + 1;
@@ -177,13 +177,13 @@ static void fill_then_free(uint64_t *rng)
 	static uintptr_t got[4096];
 	size_t n = 0, freed = 0;
 	void *p;
-	while (n < 4096 && (p = st_map32(MiB)) != MAP_FAILED)
+	while (n < 4096 && (p = st_map32(M)) != MAP_FAILED)
 		got[n++] = (uintptr_t)p;
 	/* Free ~30 % at random below 1 GiB (region blocks): room for the churn and the
 	 * children while the kernel's window stays nearly full. */
 	for (size_t i = 0; i < n; i++)
 		if (got[i] < ((uintptr_t)1 << 30) && st_below(rng, 100) < 30) {
-			if (munmap((void *)got[i], MiB) != 0)
+			if (munmap((void *)got[i], M) != 0)
 				FAIL("munmap: %s", errname(errno));
 			freed++;
 		}

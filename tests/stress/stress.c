@@ -34,7 +34,7 @@
 #define NOWNERS (NWORKERS + 2)
 #define MAX_OWN 4096       /* blocks per thread */
 #define MAX_FILL 4096      /* 1 MiB blocks in 2 GiB, and then some */
-#define MAX_BLOCK (8 * MiB) /* growth stops here */
+#define MAX_BLOCK (8 * M) /* growth stops here */
 #define CHECK_EVERY 2.0    /* seconds between quiescent checks */
 
 typedef struct {
@@ -366,7 +366,7 @@ static void worker_op(owner_t *o)
 static void hint_op(owner_t *o)
 {
 	unsigned r = (unsigned)st_below(&o->rng, 100);
-	if (!o->n || (r < 40 && o->bytes < 64 * MiB && o->n + 4 < MAX_OWN)) {
+	if (!o->n || (r < 40 && o->bytes < 64 * M && o->n + 4 < MAX_OWN)) {
 		size_t len = PAGE * (1 + st_below(&o->rng, 256));
 		uintptr_t hint = o->freed[st_below(&o->rng, 16)];
 		if (!hint || st_below(&o->rng, 2))
@@ -428,7 +428,7 @@ static void raw_unmap(owner_t *o, size_t i)
 
 static void raw_op(owner_t *o)
 {
-	if (!o->n || (st_below(&o->rng, 100) < 50 && o->bytes < 32 * MiB && o->n + 4 < MAX_OWN)) {
+	if (!o->n || (st_below(&o->rng, 100) < 50 && o->bytes < 32 * M && o->n + 4 < MAX_OWN)) {
 		size_t len = PAGE * (1 + st_below(&o->rng, 64));
 		uintptr_t hint = 0x10000 + PAGE * st_below(&o->rng, (LOW_END - 0x10000 - len) / PAGE);
 		long r = syscall(SYS_mmap, hint, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
@@ -535,7 +535,7 @@ static void quiescent_check(int n, const char *when)
 	}
 	if (verify_fn && verify_fn() != 0)
 		FAIL("check %d (%s): ljmm_verify: the shim's index and /proc/self/maps differ (%s)", n, when, errname(errno));
-	printf("check %d (%s): %zu blocks, %zu MiB live, ok\n", n, when, total, bytes / MiB);
+	printf("check %d (%s): %zu blocks, %zu MiB live, ok\n", n, when, total, bytes / M);
 }
 
 /* --- main -------------------------------------------------------------------------- */
@@ -566,13 +566,13 @@ int main(int argc, char **argv)
 
 	/* Exhaust the kernel's window (and, with the shim, the region) with 1 MiB blocks. */
 	for (;;) {
-		void *p = st_map32(MiB);
+		void *p = st_map32(M);
 		if (p == MAP_FAILED) {
 			if (errno != ENOMEM)
 				FAIL("fill: %s, not ENOMEM", errname(errno));
 			break;
 		}
-		if ((uintptr_t)p + MiB > LOW_END)
+		if ((uintptr_t)p + M > LOW_END)
 			FAIL("fill: MAP_32BIT block %p ends above 2 GiB", p);
 		if (nfill == MAX_FILL)
 			FAIL("fill: more than %d blocks", MAX_FILL);
@@ -582,7 +582,7 @@ int main(int argc, char **argv)
 	 * own runs of adjacent blocks. */
 	for (size_t i = 0; i < nfill; i++) {
 		if (st_below(&rng, 100) < 30) {
-			if (munmap((void *)fill[i].addr, MiB) != 0)
+			if (munmap((void *)fill[i].addr, M) != 0)
 				FAIL("fill: munmap: %s", errname(errno));
 			freed++;
 		} else {
@@ -606,11 +606,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < kept; i++) {
 		owner_t *o = &owners[i * NWORKERS / (kept ? kept : 1)];
 		uint64_t key = st_rand(&o->rng);
-		add_blk(o, fill[i].addr, fill[i].addr, MiB, key, 1);
-		st_stamp(fill[i].addr, fill[i].addr, MiB, key);
+		add_blk(o, fill[i].addr, fill[i].addr, M, key, 1);
+		st_stamp(fill[i].addr, fill[i].addr, M, key);
 	}
 	for (int t = 0; t < NWORKERS; t++)
-		owners[t].budget = owners[t].bytes + 64 * MiB;
+		owners[t].budget = owners[t].bytes + 64 * M;
 	printf("fill: %zu MiB in 1 MiB MAP_32BIT blocks until ENOMEM, freed %zu at random, %zu handed to the workers\n", nfill,
 	       freed, kept);
 	quiescent_check(checks++, "after fill");

@@ -34,10 +34,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "../../include/ljmm.h"
 #include "../../shim/probe.h"
 
-#define PAGE 4096
 #define FILE_SIZE (3 * PAGE)
 #define MAX_MODES 16
 #define NOTE_OFF (sizeof(Elf64_Ehdr) + 3 * sizeof(Elf64_Phdr))

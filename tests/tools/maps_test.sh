@@ -19,6 +19,17 @@ look() {
 	"$maps" --json "$pid" >"$dir/json" 2>"$dir/err" || fail "ljmm-maps --json $pid failed"
 }
 
+# look_mapped NAME yes|no: look, print the picture, and check that its header names the
+# helper (NAME, a grep pattern: the kernel cuts a command's name at 15 characters) and
+# that the header and the JSON say whether the library is mapped.
+look_mapped() {
+	look
+	cat "$dir/out"
+	grep -q "^pid $pid ($1)  libljmm_preload: $2" "$dir/out" || fail "header"
+	if [ "$2" = yes ]; then mapped=true; else mapped=false; fi
+	grep -q "\"ljmm_mapped\":$mapped" "$dir/json" || fail "ljmm_mapped in the JSON"
+}
+
 # bytes KEY: a total from the JSON output.
 bytes() {
 	sed -n 's/.*"bytes":{\([^}]*\)}.*/\1/p' "$dir/json" | tr ',' '\n' | sed -n "s/^\"$1\":\([0-9][0-9]*\)$/\1/p"
@@ -60,10 +71,7 @@ case $case in
 shim_nopie | shim_pie)
 	if [ "$case" = shim_nopie ]; then hold=$hold_nopie; else hold=$hold_pie; fi
 	start "$run" --lib "$lib" "$hold"
-	look
-	cat "$dir/out"
-	grep -q "^pid $pid (map32_hold_[a-z]*)  libljmm_preload: yes" "$dir/out" || fail "header"
-	grep -q '"ljmm_mapped":true' "$dir/json" || fail "ljmm_mapped in the JSON"
+	look_mapped 'map32_hold_[a-z]*' yes
 	more_than region 900
 	more_than kernel 900
 	less_than free 100
@@ -104,10 +112,7 @@ guard_lo)
 	;;
 noshim)
 	start "$hold_pie"
-	look
-	cat "$dir/out"
-	grep -q "^pid $pid (map32_hold_pie)  libljmm_preload: no" "$dir/out" || fail "header"
-	grep -q '"ljmm_mapped":false' "$dir/json" || fail "ljmm_mapped in the JSON"
+	look_mapped map32_hold_pie no
 	more_than kernel 900
 	less_than region 16
 	more_than free 900

@@ -76,6 +76,7 @@
  * - sigaltstack is disabled unless a test asks for the real one; tgkill only answers
  *   signal 0, from the thread set the test controls.
  * - Mappings with real memory cannot be moved or resized (the model aborts). */
+#include "../lib/testutil.h"
 #include "fake_kernel.h"
 #include "internal.h"
 
@@ -145,8 +146,19 @@ static struct {
 	uintptr_t brk_start, brk_cur;
 	uint64_t as_limit;
 	const char *libc_version;
-	unsigned fail_nth[FK_SYS_COUNT];
-	int fail_err[FK_SYS_COUNT], fail_always[FK_SYS_COUNT];
+	int fail_next[FK_SYS_COUNT], fail_always[FK_SYS_COUNT];
+	struct {
+		int err; /* 0: none armed */
+		uintptr_t addr;
+	} fail_at[FK_SYS_COUNT];
+	struct {
+		int err, kind; /* kind: FD_MAPS or FD_SYSCTL */
+		size_t at;
+	} fail_read;
+	struct {
+		int err; /* for descriptor 2 */
+		size_t at;
+	} fail_write;
 	char fail_prefix[128];
 	int fail_prefix_on, fail_prefix_err;
 	size_t read_chunk, write_chunk;
@@ -183,11 +195,11 @@ static void die(const char *fmt, ...)
 
 static uintptr_t page_up(uintptr_t a)
 {
-	uintptr_t r = (a + FK_PAGE - 1) & ~(FK_PAGE - 1);
+	uintptr_t r = (a + PAGE - 1) & ~(PAGE - 1);
 	return r < a ? 0 : r;
 }
 
-static int aligned(uintptr_t a) { return (a & (FK_PAGE - 1)) == 0; }
+static int aligned(uintptr_t a) { return (a & (PAGE - 1)) == 0; }
 
 static void ready(void)
 {
@@ -387,7 +399,7 @@ void fk_reset(void)
 	memset(&fk_count, 0, sizeof fk_count);
 	fk.ready = 1;
 	fk.multi_move = 1;
-	fk.map32_start = FK_GIB;
+	fk.map32_start = G;
 	fk.mmap_min = 65536;
 	fk.min_err = EPERM;
 	fk.copy_fd = -1;
@@ -505,11 +517,52 @@ void fk_set_brk(uintptr_t start, uintptr_t cur)
 void fk_set_as_limit(uint64_t bytes) { ready(); fk.as_limit = bytes; }
 void fk_set_libc_version(const char *version) { ready(); fk.libc_version = version; }
 
-void fk_fail_nth(fk_sys_t sys, unsigned nth, int err)
+void fk_fail_next(fk_sys_t sys, int err)
 {
 	ready();
-	fk.fail_nth[sys] = nth;
-	fk.fail_err[sys] = err;
+	fk.fail_next[sys] = err;
+}
+
+void fk_fail_at(fk_sys_t sys, uintptr_t addr, int err)
+{
+	ready();
+	if (sys != FK_SYS_MMAP && sys != FK_SYS_MUNMAP && sys != FK_SYS_MREMAP && sys != FK_SYS_MINCORE &&
+	    sys != FK_SYS_MADVISE)
+		die("fk_fail_at: call %d takes no address", (int)sys);
+	fk.fail_at[sys].err = err;
+	fk.fail_at[sys].addr = addr;
+}
+
+void fk_fail_read(const char *path, size_t at, int err)
+{
+	ready();
+	if (strcmp(path, "/proc/self/maps") == 0)
+		fk.fail_read.kind = FD_MAPS;
+	else if (strcmp(path, "/proc/sys/vm/mmap_min_addr") == 0)
+		fk.fail_read.kind = FD_SYSCTL;
+	else
+		die("fk_fail_read: the fake reads no file %s", path);
+	fk.fail_read.err = err;
+	fk.fail_read.at = at;
+}
+
+void fk_fail_write(int fd, size_t at, int err)
+{
+	ready();
+	if (fd != 2)
+		die("fk_fail_write: only descriptor 2 is modelled, not %d", fd);
+	fk.fail_write.err = err;
+	fk.fail_write.at = at;
+}
+
+int fk_fail_pending(void)
+{
+	int n;
+	ready();
+	n = (fk.fail_read.err != 0) + (fk.fail_write.err != 0);
+	for (int i = 0; i < FK_SYS_COUNT; i++)
+		n += (fk.fail_next[i] != 0) + (fk.fail_at[i].err != 0);
+	return n;
 }
 
 void fk_fail_always(fk_sys_t sys, int err)
@@ -538,13 +591,26 @@ void fk_hook_call(fk_sys_t sys, fk_call_hook_t fn, void *ctx)
 	fk.call_ctx[sys] = ctx;
 }
 
-/* At the start of a call: its hook, then an injected failure due now (-err, else 0). */
-static long injected(fk_sys_t sys)
+/* A failure armed for this call site, fired once (-err, else 0). */
+static long fire(int *err)
+{
+	long r = -*err;
+	*err = 0;
+	return r;
+}
+
+/* At the start of a call: its hook, then an injected failure due now (-err, else 0):
+ * armed for the next call of its kind, for its address (at; NO_ADDR for calls that take
+ * none), or for every call. */
+#define NO_ADDR UINTPTR_MAX
+static long injected(fk_sys_t sys, uintptr_t at)
 {
 	if (fk.call_hook[sys])
 		fk.call_hook[sys](fk.call_ctx[sys]);
-	if (fk.fail_nth[sys] && --fk.fail_nth[sys] == 0)
-		return -fk.fail_err[sys];
+	if (fk.fail_next[sys])
+		return fire(&fk.fail_next[sys]);
+	if (fk.fail_at[sys].err && at == fk.fail_at[sys].addr)
+		return fire(&fk.fail_at[sys].err);
 	return fk.fail_always[sys] ? -fk.fail_always[sys] : 0;
 }
 
@@ -741,7 +807,7 @@ long ljmm_sys_open(const char *path, int flags, int mode)
 	(void)mode;
 	ready();
 	fk_count.open++;
-	if ((r = injected(FK_SYS_OPEN)))
+	if ((r = injected(FK_SYS_OPEN, NO_ADDR)))
 		return r;
 	if (open_fails(path))
 		return -fk.fail_prefix_err;
@@ -786,12 +852,14 @@ long ljmm_sys_read(int fd, void *buf, size_t n)
 	long r;
 	ready();
 	fk_count.read++;
-	if ((r = injected(FK_SYS_READ)))
+	if ((r = injected(FK_SYS_READ, NO_ADDR)))
 		return r;
 	if (!f || f->kind == FD_LOG)
 		return -EBADF;
 	if (f->kind == FD_FILE)
 		return 0;
+	if (fk.fail_read.err && fk.fail_read.kind == f->kind && f->pos >= fk.fail_read.at)
+		return fire(&fk.fail_read.err);
 	if (fk.read_chunk && n > fk.read_chunk)
 		n = fk.read_chunk;
 	if (n > f->len - f->pos)
@@ -807,8 +875,10 @@ long ljmm_sys_write(int fd, const void *buf, size_t n)
 	long r;
 	ready();
 	fk_count.write++;
-	if ((r = injected(FK_SYS_WRITE)))
+	if ((r = injected(FK_SYS_WRITE, NO_ADDR)))
 		return r;
+	if (fd == 2 && fk.fail_write.err && fk.err.len >= fk.fail_write.at)
+		return fire(&fk.fail_write.err);
 	if (fk.write_chunk && n > fk.write_chunk)
 		n = fk.write_chunk;
 	if (fd == 2) {
@@ -907,9 +977,9 @@ long ljmm_sys_mmap(void *addr_, size_t len_, int prot, int flags, int fd, long o
 		fk_count.noreplace++;
 	if (fk.mmap_hook)
 		fk.mmap_hook(fk.mmap_ctx, addr, len_, prot, flags);
-	if ((r = injected(FK_SYS_MMAP)))
+	if ((r = injected(FK_SYS_MMAP, addr)))
 		return r;
-	if (off & (long)(FK_PAGE - 1))
+	if (off & (long)(PAGE - 1))
 		return -EINVAL;
 	if (!(flags & MAP_ANONYMOUS)) {
 		f = fd_get(fd);
@@ -941,7 +1011,7 @@ long ljmm_sys_mmap(void *addr_, size_t len_, int prot, int flags, int fd, long o
 		where = addr;
 		placed = 1;
 	} else {
-		uintptr_t hint = addr & ~(FK_PAGE - 1);
+		uintptr_t hint = addr & ~(PAGE - 1);
 		if (hint && hint < fk.mmap_min)
 			hint = page_up(fk.mmap_min);
 		if (flags & MAP_32BIT) {
@@ -1004,7 +1074,7 @@ long ljmm_sys_munmap(void *addr_, size_t len_)
 	long r;
 	ready();
 	fk_count.munmap++;
-	if ((r = injected(FK_SYS_MUNMAP)))
+	if ((r = injected(FK_SYS_MUNMAP, addr)))
 		return r;
 	len = page_up(len_);
 	if (!aligned(addr) || !len_ || !len || addr > FK_TASK_SIZE || len > FK_TASK_SIZE - addr)
@@ -1070,7 +1140,7 @@ long ljmm_sys_mremap(void *old_, size_t old_len_, size_t new_len_, int flags, vo
 	long r;
 	ready();
 	fk_count.mremap++;
-	if ((r = injected(FK_SYS_MREMAP)))
+	if ((r = injected(FK_SYS_MREMAP, old)))
 		return r;
 	if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP))
 		return -EINVAL;
@@ -1195,7 +1265,7 @@ long ljmm_sys_mincore(void *addr_, size_t len_, unsigned char *vec)
 	long r;
 	ready();
 	fk_count.mincore++;
-	if ((r = injected(FK_SYS_MINCORE)))
+	if ((r = injected(FK_SYS_MINCORE, addr)))
 		return r;
 	if (!aligned(addr))
 		return -EINVAL;
@@ -1228,7 +1298,7 @@ long ljmm_sys_madvise(void *addr_, size_t len_, int advice)
 	long r, holes = 0;
 	ready();
 	fk_count.madvise++;
-	if ((r = injected(FK_SYS_MADVISE)))
+	if ((r = injected(FK_SYS_MADVISE, addr)))
 		return r;
 	if (!aligned(addr) || (len_ && !len))
 		return -EINVAL;
@@ -1304,7 +1374,7 @@ long ljmm_sys_tgkill(long tgid, long tid, int sig)
 	long r;
 	ready();
 	fk_count.tgkill++;
-	if ((r = injected(FK_SYS_TGKILL)))
+	if ((r = injected(FK_SYS_TGKILL, NO_ADDR)))
 		return r;
 	if (sig != 0)
 		die("tgkill with signal %d: not modelled", sig);
@@ -1334,9 +1404,6 @@ long ljmm_sys_sigaltstack_get(void *ss)
 	return 0;
 }
 
-/* A test's code at the shim's LJMM_TEST_POINTs (none when NULL). */
-void (*ljmm_test_point)(const char *where);
-
 /* Signal masks and the working directory: the real process's, as the log needs them. */
 long ljmm_sys_sigmask(int how, const uint64_t *set, uint64_t *old)
 {
@@ -1363,7 +1430,7 @@ long ljmm_sys_clock_gettime(int clock, struct timespec *ts)
 	long r;
 	ready();
 	fk_count.clock++;
-	if ((r = injected(FK_SYS_CLOCK)))
+	if ((r = injected(FK_SYS_CLOCK, NO_ADDR)))
 		return r;
 	if (clock == CLOCK_REALTIME) {
 		/* A fixed wall clock, so that expected log lines are exact: 2026-12-06T00:00:00Z. */

@@ -13,16 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../lib/testutil.h"
 #include "sys.h"
 
-#define FK_PAGE ((uintptr_t)4096)
-#define FK_KIB ((uintptr_t)1 << 10)
-#define FK_MIB ((uintptr_t)1 << 20)
-#define FK_GIB ((uintptr_t)1 << 30)
 /* Mappings the fake places itself, without real memory behind them, lie below this. */
 #define FK_TOP ((uintptr_t)4 << 30)
 /* x86-64's TASK_SIZE with 4-level page tables. */
-#define FK_TASK_SIZE (((uintptr_t)1 << 47) - FK_PAGE)
+#define FK_TASK_SIZE (((uintptr_t)1 << 47) - PAGE)
 
 /** A fresh process: an empty address space, the defaults below, nothing counted or captured.
  *  pid 1000 (its main thread's tid too), clock at 1000 s, vm.mmap_min_addr 65536 (readable),
@@ -92,8 +89,24 @@ typedef enum {
 	FK_SYS_MMAP, FK_SYS_MUNMAP, FK_SYS_MREMAP, FK_SYS_MINCORE, FK_SYS_MADVISE, FK_SYS_OPEN,
 	FK_SYS_READ, FK_SYS_WRITE, FK_SYS_CLOCK, FK_SYS_TGKILL, FK_SYS_COUNT
 } fk_sys_t;
-/** The nth next call (1: the very next) of that kind fails with -err, once. */
-void fk_fail_nth(fk_sys_t sys, unsigned nth, int err);
+/* A failure is armed for a call site, named by what the call asks for, not by how many
+ * calls come before it: a test then keeps testing the same thing when the shim makes
+ * another call first. Each fires once, and fk_fail_pending tells whether it did. */
+/** The next call of that kind fails with -err: a call already under way when set from one
+ *  of the hooks below, or the first that comes. */
+void fk_fail_next(fk_sys_t sys, int err);
+/** The next call of that kind at addr fails with -err (mmap: its address, hint or fixed;
+ *  munmap, mincore, madvise: theirs; mremap: the old address): the guard page's mmap, and
+ *  not the lock page's before it. */
+void fk_fail_at(fk_sys_t sys, uintptr_t addr, int err);
+/** The next read of path ("/proc/self/maps", "/proc/sys/vm/mmap_min_addr") that starts at
+ *  offset at or past it fails with -err: a read that fails half-way through the file. */
+void fk_fail_read(const char *path, size_t at, int err);
+/** The next write to descriptor fd (2 only) once at bytes went to it since fk_reset or
+ *  fk_output_clear fails with -err: a line interrupted half-way. */
+void fk_fail_write(int fd, size_t at, int err);
+/** How many of the failures above are armed and have not fired yet. */
+int fk_fail_pending(void);
 /** Every call of sys fails with -err from now on (0: no more): a seccomp filter's refusal. */
 void fk_fail_always(fk_sys_t sys, int err);
 /** Every open of a path starting with prefix ("" for all) fails with -err until cleared

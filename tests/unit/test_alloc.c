@@ -9,17 +9,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "alloc.h"
 #include "check_main.h"
 #include "index.h"
 #include "scenario.h"
 
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct {
 	uintptr_t s, e;
@@ -506,7 +502,7 @@ static void take_every_spot(void *ctx, uintptr_t addr, size_t len, int prot, int
 	(void)prot;
 	if ((flags & MAP_FIXED_NOREPLACE) && *left > 0) {
 		(*left)--;
-		ck_assert_int_eq(fk_map(addr, addr + ((len + FK_PAGE - 1) & ~(FK_PAGE - 1)), RW), 0);
+		ck_assert_int_eq(fk_map(addr, addr + ((len + PAGE - 1) & ~(PAGE - 1)), RW), 0);
 	}
 }
 
@@ -839,7 +835,7 @@ static void collide_and_blind(void *ctx, uintptr_t addr, size_t len, int prot, i
 	fk_hook_mmap(NULL, NULL);
 	ck_assert_int_eq(fk_map(addr, addr + len, RW), 0);
 	fk_fail_open("/proc/", ENOENT);
-	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+	fk_fail_next(FK_SYS_MINCORE, EPERM);
 }
 
 START_TEST(test_alloc_resync_that_cannot_read)
@@ -860,7 +856,7 @@ static void refuse_placement(void *ctx, uintptr_t addr, size_t len, int prot, in
 	(void)ctx, (void)addr, (void)len, (void)prot;
 	if (flags & MAP_FIXED_NOREPLACE) {
 		fk_hook_mmap(NULL, NULL);
-		fk_fail_nth(FK_SYS_MMAP, 1, EACCES);
+		fk_fail_next(FK_SYS_MMAP, EACCES);
 	}
 }
 
@@ -890,7 +886,7 @@ START_TEST(test_alloc_debug_lines)
 	ck_assert_int_eq(sc_map32(G), -ENOMEM);
 	ck_assert_int_eq(sc_mremap(2 * G - M, M, 2 * M, 0, 0), -ENOMEM);
 	fk_fail_open("/proc/", ENOENT);
-	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+	fk_fail_next(FK_SYS_MINCORE, EPERM);
 	ck_assert_int_eq(ljmm_index_rebuild(), -EPERM);
 	for (size_t i = 0; i < NELEM(lines); i++)
 		ck_assert_msg(sc_count(fk_stderr_text(), lines[i]) >= 1, "no line '%s' in:\n%s", lines[i], fk_stderr_text());
@@ -916,44 +912,37 @@ START_TEST(test_alloc_disabled_is_a_pass_through)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	Suite *s = suite_create("alloc");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_set_timeout(tc, 60);
-	tcase_add_loop_test(tc, test_alloc_kernel_first_then_region, 0, NELEM(fit_cases));
-	tcase_add_test(tc, test_alloc_window_full_hint_skips_the_kernel);
-	tcase_add_test(tc, test_alloc_skipped_request_falls_back_to_the_kernel);
-	tcase_add_test(tc, test_alloc_hinted_requests_never_skip);
-	tcase_add_loop_test(tc, test_alloc_missed_low_hint_after_a_failure, 0, NELEM(hint_cases));
-	tcase_add_test(tc, test_alloc_probing_after_a_failure_fills_the_region);
-	tcase_add_test(tc, test_alloc_region_first);
-	tcase_add_test(tc, test_alloc_region_first_full_region_asks_the_kernel);
-	tcase_add_loop_test(tc, test_alloc_ineligible_requests_stay_with_the_kernel, 0, NELEM(ineligible_cases));
-	tcase_add_loop_test(tc, test_alloc_kernel_errors_pass_through, 0, NELEM(error_cases));
-	tcase_add_loop_test(tc, test_alloc_shared_validate_file_is_placed_as_shared, 0, 2);
-	tcase_add_test(tc, test_alloc_hugetlb_file_hint_keeps_the_kernels_block);
-	tcase_add_test(tc, test_alloc_oversized_failure_leaves_hints_off);
-	tcase_add_test(tc, test_alloc_resync_on_eexist);
-	tcase_add_test(tc, test_alloc_second_collision_marks_the_spot_used);
-	tcase_add_loop_test(tc, test_alloc_place_tries_bound, 0, NELEM(tries_cases));
-	tcase_add_test(tc, test_alloc_noreplace_as_hint_before_4_17);
-	tcase_add_test(tc, test_alloc_kernel_mappings_in_the_region_are_recorded);
-	tcase_add_test(tc, test_alloc_munmap_bookkeeping);
-	tcase_add_loop_test(tc, test_alloc_mremap_bookkeeping, 0, NELEM(mremap_cases));
-	tcase_add_loop_test(tc, test_alloc_mremap_over_holes, 0, NELEM(mremap_hole_cases));
-	tcase_add_test(tc, test_alloc_mremap_multi_move_before_6_17);
-	tcase_add_test(tc, test_alloc_mremap_shared_duplicate);
-	tcase_add_loop_test(tc, test_alloc_mremap_growth_past_2g, 0, NELEM(grow_cases));
-	tcase_add_test(tc, test_alloc_mremap_move_lands_in_the_region);
-	tcase_add_test(tc, test_alloc_mremap_from_and_to_above_the_region);
-	tcase_add_test(tc, test_alloc_munmap_while_the_index_is_built);
-	tcase_add_test(tc, test_alloc_resync_that_cannot_read);
-	tcase_add_test(tc, test_alloc_debug_lines);
-	tcase_add_test(tc, test_alloc_disabled_is_a_pass_through);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_alloc_kernel_first_then_region, NELEM(fit_cases)},
+	{&test_alloc_window_full_hint_skips_the_kernel, 1},
+	{&test_alloc_skipped_request_falls_back_to_the_kernel, 1},
+	{&test_alloc_hinted_requests_never_skip, 1},
+	{&test_alloc_missed_low_hint_after_a_failure, NELEM(hint_cases)},
+	{&test_alloc_probing_after_a_failure_fills_the_region, 1},
+	{&test_alloc_region_first, 1},
+	{&test_alloc_region_first_full_region_asks_the_kernel, 1},
+	{&test_alloc_ineligible_requests_stay_with_the_kernel, NELEM(ineligible_cases)},
+	{&test_alloc_kernel_errors_pass_through, NELEM(error_cases)},
+	{&test_alloc_shared_validate_file_is_placed_as_shared, 2},
+	{&test_alloc_hugetlb_file_hint_keeps_the_kernels_block, 1},
+	{&test_alloc_oversized_failure_leaves_hints_off, 1},
+	{&test_alloc_resync_on_eexist, 1},
+	{&test_alloc_second_collision_marks_the_spot_used, 1},
+	{&test_alloc_place_tries_bound, NELEM(tries_cases)},
+	{&test_alloc_noreplace_as_hint_before_4_17, 1},
+	{&test_alloc_kernel_mappings_in_the_region_are_recorded, 1},
+	{&test_alloc_munmap_bookkeeping, 1},
+	{&test_alloc_mremap_bookkeeping, NELEM(mremap_cases)},
+	{&test_alloc_mremap_over_holes, NELEM(mremap_hole_cases)},
+	{&test_alloc_mremap_multi_move_before_6_17, 1},
+	{&test_alloc_mremap_shared_duplicate, 1},
+	{&test_alloc_mremap_growth_past_2g, NELEM(grow_cases)},
+	{&test_alloc_mremap_move_lands_in_the_region, 1},
+	{&test_alloc_mremap_from_and_to_above_the_region, 1},
+	{&test_alloc_munmap_while_the_index_is_built, 1},
+	{&test_alloc_resync_that_cannot_read, 1},
+	{&test_alloc_debug_lines, 1},
+	{&test_alloc_disabled_is_a_pass_through, 1},
+};
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "alloc", .timeout = 60, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

@@ -10,13 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "config.h"
 #include "check_main.h"
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-#define K ((uint64_t)1 << 10)
-#define M ((uint64_t)1 << 20)
-#define G ((uint64_t)1 << 30)
 
 /* Options of our own, to test parsing apart from the real table's bounds. */
 static const ljmm_option_t size_any = {"LJMM_TEST_ANY", LJMM_KIND_SIZE, 0, 0, UINT64_MAX, NULL, "test"};
@@ -819,34 +815,31 @@ START_TEST(test_config_load_from_environment_once)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	Suite *s = suite_create("config");
-	TCase *tc = tcase_create("core");
-	tcase_add_test(tc, test_config_get_before_load_is_default);
-	tcase_add_test(tc, test_config_parse_sizes);
-	tcase_add_test(tc, test_config_parse_booleans);
-	tcase_add_test(tc, test_config_parse_words);
-	tcase_add_test(tc, test_config_parse_path);
-	tcase_add_test(tc, test_config_load_without_variables);
-	tcase_add_test(tc, test_config_valid_values_take_effect);
-	tcase_add_test(tc, test_config_invalid_value_one_line);
-	tcase_add_test(tc, test_config_several_invalid_one_line_each);
-	tcase_add_test(tc, test_config_unsafe_value_quoted_on_one_line);
-	tcase_add_test(tc, test_config_region_lo_below_hi);
-	tcase_add_test(tc, test_config_rounds_to_pages);
-	tcase_add_test(tc, test_config_long_path_rejected);
-	tcase_add_test(tc, test_config_describe_each_kind);
-	tcase_add_test(tc, test_config_option_table_sane);
-	tcase_add_test(tc, test_config_parse_percents);
-	tcase_add_test(tc, test_config_is_set_only_when_accepted);
-	suite_add_tcase(s, tc);
-	if (forking) {
-		TCase *env = tcase_create("environment");
-		tcase_add_test(env, test_config_load_from_environment_once);
-		suite_add_tcase(s, env);
-	}
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_config_get_before_load_is_default, 1},
+	{&test_config_parse_sizes, 1},
+	{&test_config_parse_booleans, 1},
+	{&test_config_parse_words, 1},
+	{&test_config_parse_path, 1},
+	{&test_config_load_without_variables, 1},
+	{&test_config_valid_values_take_effect, 1},
+	{&test_config_invalid_value_one_line, 1},
+	{&test_config_several_invalid_one_line_each, 1},
+	{&test_config_unsafe_value_quoted_on_one_line, 1},
+	{&test_config_region_lo_below_hi, 1},
+	{&test_config_rounds_to_pages, 1},
+	{&test_config_long_path_rejected, 1},
+	{&test_config_describe_each_kind, 1},
+	{&test_config_option_table_sane, 1},
+	{&test_config_parse_percents, 1},
+	{&test_config_is_set_only_when_accepted, 1},
+};
 
-const int ljmm_unit_needs_fork = 0;
+/* The table loads from the environment once a process: that test needs a fresh one. */
+static const ljmm_unit_test_t forked[] = {
+	{&test_config_load_from_environment_once, 1},
+};
+
+const ljmm_unit_t ljmm_unit = {
+	.name = "config", .timeout = 0, .needs_fork = 0, .tests = tests, .count = NELEM(tests),
+	.forked = forked, .forked_count = NELEM(forked)};

@@ -18,15 +18,16 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "check_main.h"
 #include "fake_kernel.h"
 
-#define P ((long)FK_PAGE)
+#define P ((long)PAGE)
 /* The window: 128 MiB at 768 MiB, free in any PIE process (and under ASan, whose low
  * shadow starts just below 2 GiB). */
 #define W_BASE ((uintptr_t)0x30000000)
 #define W_SIZE ((uintptr_t)128 << 20)
-#define AT(pages) (W_BASE + (uintptr_t)(pages) * FK_PAGE)
+#define AT(pages) (W_BASE + (uintptr_t)(pages) * PAGE)
 
 enum { OP_END, OP_MMAP, OP_MUNMAP, OP_MREMAP, OP_MINCORE, OP_MADVISE };
 /* Descriptors by role: the same role is a real file for the kernel and a fake one for the model. */
@@ -55,7 +56,6 @@ typedef struct {
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 #define FIX (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED)
 #define NOREP (MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE)
-#define RW (PROT_READ | PROT_WRITE)
 #define MM(addr, len, prot, flags, what) {OP_MMAP, addr, len, prot, flags, 0, FD_NONE, SAME, 0, what}
 #define MMX(addr, len, prot, flags, off, fd, exp, what) {OP_MMAP, addr, len, prot, flags, off, fd, exp, 0, what}
 #define UN(addr, len, what) {OP_MUNMAP, addr, len, 0, 0, 0, 0, SAME, 0, what}
@@ -253,7 +253,7 @@ static long fake_call(const step_t *s, int fds[4], unsigned char *vec)
 
 static int outside(long r) { return r >= 0 && ((uintptr_t)r < W_BASE || (uintptr_t)r >= W_BASE + W_SIZE); }
 
-static int in32(long r, long len) { return r >= (long)FK_GIB && r + len <= (long)(2 * FK_GIB); }
+static int in32(long r, long len) { return r >= (long)G && r + len <= (long)(2 * G); }
 
 START_TEST(test_fake_matches_the_kernel)
 {
@@ -342,13 +342,13 @@ START_TEST(test_fake_random_sequence_stays_consistent)
 	for (int i = 0; i < 20000; i++) {
 		uintptr_t a, b, prev_end = 0;
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-		a = FK_GIB / 2 + (x % 4096) * FK_PAGE;
-		b = ((x >> 20) % 64 + 1) * FK_PAGE;
+		a = G / 2 + (x % 4096) * PAGE;
+		b = ((x >> 20) % 64 + 1) * PAGE;
 		switch ((x >> 40) % 4) {
 		case 0: ljmm_sys_mmap((void *)a, b, (x >> 50) & 1 ? PROT_READ : PROT_NONE, NOREP, -1, 0); break;
 		case 1: ljmm_sys_munmap((void *)a, b); break;
 		case 2: ljmm_sys_mremap((void *)a, b, b * 2, MREMAP_MAYMOVE, NULL); break;
-		default: ljmm_sys_mremap((void *)a, b, b, MREMAP_FIXED | MREMAP_MAYMOVE, (void *)(a + FK_GIB / 4)); break;
+		default: ljmm_sys_mremap((void *)a, b, b, MREMAP_FIXED | MREMAP_MAYMOVE, (void *)(a + G / 4)); break;
 		}
 		for (size_t k = 0; k < fk_vma_count(); k++) {
 			uintptr_t s, e;
@@ -362,20 +362,13 @@ START_TEST(test_fake_random_sequence_stays_consistent)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	Suite *s = suite_create("fake");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	/* A guard against a hang, not a speed target: 20000 random steps took 45 s beside
-	 * other tests on a loaded 2-core machine, 66-68 s while ctest -j2 ran the OpenSSL
-	 * guard tests next to them, and 224 s in the ASan+UBSan build at load 8-11 (CI runs
-	 * of 2026-12-06, main and branch alike; each failed at the old 60 s). */
-	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, test_fake_matches_the_kernel);
-	tcase_add_test(tc, test_fake_random_sequence_stays_consistent);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_fake_matches_the_kernel, 1},
+	{&test_fake_random_sequence_stays_consistent, 1},
+};
 
-const int ljmm_unit_needs_fork = 1;
+/* A guard against a hang, not a speed target: 20000 random steps took 45 s beside
+ * other tests on a loaded 2-core machine, 66-68 s while ctest -j2 ran the OpenSSL
+ * guard tests next to them, and 224 s in the ASan+UBSan build at load 8-11 (CI runs
+ * of 2026-12-06, main and branch alike; each failed at the old 60 s). */
+const ljmm_unit_t ljmm_unit = {.name = "fake", .timeout = 600, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "alloc.h"
 #include "check_main.h"
 #include "config.h"
@@ -16,13 +17,6 @@
 #include "index.h"
 #include "scenario.h"
 #include "section.h"
-
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define PG FK_PAGE
-#define RW (PROT_READ | PROT_WRITE)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A non-PIE program: its text at 4 MiB, its brk heap from 16 MiB to BRK_END (unaligned),
  * the kernel's window full. */
@@ -99,7 +93,7 @@ START_TEST(test_guard_modes)
 	ck_assert_uint_eq(st.guard_addr, placed ? BRK_PAGE : 0);
 	sc_verified(mode_cases[_i].what);
 	/* brk cannot grow past a placed guard; without one it can. */
-	ck_assert_int_eq(ljmm_sys_brk((void *)(BRK_PAGE + PG)) == (long)(BRK_PAGE + PG), !placed);
+	ck_assert_int_eq(ljmm_sys_brk((void *)(BRK_PAGE + PAGE)) == (long)(BRK_PAGE + PAGE), !placed);
 }
 END_TEST
 
@@ -163,19 +157,19 @@ START_TEST(test_guard_reserve_is_kept_out_of_the_region)
 	sc_constructor();
 	ck_assert_uint_eq(sc_stats().guard_addr, guard);
 	ck_assert_uint_eq(sc_stats().guard_reserve, M);
-	a = sc_map32(3 * M - PG);
-	ck_assert_int_eq(a, (long)(guard + PG));
-	ck_assert_int_eq(sc_map32(PG), -ENOMEM); /* only the reserve is left */
+	a = sc_map32(3 * M - PAGE);
+	ck_assert_int_eq(a, (long)(guard + PAGE));
+	ck_assert_int_eq(sc_map32(PAGE), -ENOMEM); /* only the reserve is left */
 	sc_verified("the reserve stays out");
 	/* A mapping the program makes in the reserve is recorded; once unmapped, the reserve
 	 * is still not the region's. */
 	ck_assert_int_eq(sc_mmap(BRK_PAGE, 64 * K, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), (long)BRK_PAGE);
 	sc_verified("a mapping in the reserve");
 	ck_assert_int_eq(sc_munmap(BRK_PAGE, 128 * K), 0);
-	ck_assert_int_eq(sc_map32(PG), -ENOMEM);
+	ck_assert_int_eq(sc_map32(PAGE), -ENOMEM);
 	sc_verified("the reserve after munmap");
 	/* Freed blocks next to it come back, without it. */
-	ck_assert_int_eq(sc_munmap((uintptr_t)a - PG, 3 * M), 0); /* the guard page too */
+	ck_assert_int_eq(sc_munmap((uintptr_t)a - PAGE, 3 * M), 0); /* the guard page too */
 	ck_assert_int_eq(sc_map32(3 * M), (long)(guard));
 	sc_verified("after the guard page went");
 }
@@ -196,25 +190,60 @@ START_TEST(test_guard_reserve_applied_to_a_built_index)
 }
 END_TEST
 
+/* Everything the region can serve, asked for in blocks from 64 MiB down to a page: no
+ * block may touch [lo, hi). The blocks are given back, and the index must still match the
+ * address space, so a test goes on as before. */
+static void region_serves_none_of(uintptr_t lo, uintptr_t hi, const char *what)
+{
+	static struct {
+		long addr;
+		size_t len;
+	} got[1024];
+	size_t n = 0;
+	long a;
+	for (size_t len = 64 * M; len >= PAGE; len /= 2)
+		while ((a = sc_map32(len)) >= 0) {
+			ck_assert_msg((uintptr_t)a + len <= lo || (uintptr_t)a >= hi,
+				      "%s: the region served [%#lx, %#lx), inside [%#lx, %#lx)", what, (unsigned long)a,
+				      (unsigned long)a + len, (unsigned long)lo, (unsigned long)hi);
+			ck_assert_uint_lt(n, NELEM(got));
+			got[n].addr = a;
+			got[n++].len = len;
+		}
+	ck_assert_int_eq(a, -ENOMEM);
+	while (n--)
+		ck_assert_int_eq(sc_munmap((uintptr_t)got[n].addr, got[n].len), 0);
+	sc_verified(what);
+}
+
 START_TEST(test_guard_trimmed_heap_is_found_by_the_rebuild)
 {
 	/* glibc trims the heap below the guard (brk shrinks, behind the index's back): the
 	 * pages between the new break and the old one are free, the index does not know until
-	 * a rebuild; they stay out of the region either way (the reserve starts at the old
-	 * break only when they are recorded; the verifier shows the difference). */
+	 * a rebuild (the verifier shows the difference). The reserve, from the old break to
+	 * the guard, stays out of the region at every step: asked for everything it has, the
+	 * region serves none of it. The trimmed pages below the old break are not kept out:
+	 * after the rebuild the region serves them (the first, a 64 KiB block ending at
+	 * BRK_PAGE), where a brk growing back would meet it. That is an open question for the shim (the reserve is
+	 * fixed at the break the guard saw), not asserted either way. */
+	const uintptr_t guard = BRK_PAGE + 64 * K;
 	SC_START("LJMM_GUARD_RESERVE=64K");
 	nopie();
 	sc_constructor();
+	ck_assert_uint_eq(sc_stats().guard_addr, guard);
 	ck_assert_int_ge(sc_map32(M), 0);
 	sc_verified("before the trim");
+	region_serves_none_of(BRK_PAGE, guard + PAGE, "before the trim");
 	ck_assert_int_eq(ljmm_sys_brk((void *)(BRK_START + 8 * K)), (long)(BRK_START + 8 * K));
 	ck_assert_int_eq(ljmm_alloc_verify(), -EIO);
 	ck_assert_int_eq(ljmm_index_rebuild(), 0);
 	sc_verified("after the rebuild");
+	region_serves_none_of(BRK_PAGE, guard + PAGE, "after the rebuild");
 	/* Unmapping below the reserve, and across its end, keeps it out. */
 	ck_assert_int_eq(sc_munmap(4 * M, 64 * K), 0);
 	ck_assert_int_eq(sc_munmap(BRK_PAGE + 32 * K, 128 * K), 0);
 	sc_verified("munmap next to the reserve");
+	region_serves_none_of(BRK_PAGE, guard, "munmap next to the reserve");
 }
 END_TEST
 
@@ -225,11 +254,11 @@ START_TEST(test_guard_below_a_raised_region_lo)
 	SC_START("LJMM_REGION_LO=512M");
 	nopie();
 	sc_constructor();
-	ck_assert_uint_eq(sc_stats().guard_addr, 512 * M - PG);
-	ck_assert_uint_eq(sc_stats().guard_reserve, 512 * M - PG - BRK_PAGE);
-	ck_assert_int_eq(fk_prot_at(512 * M - PG), PROT_NONE);
-	ck_assert_int_eq(ljmm_sys_brk((void *)(512 * M - PG)), (long)(512 * M - PG));
-	ck_assert_int_eq(ljmm_sys_brk((void *)(512 * M)), (long)(512 * M - PG));
+	ck_assert_uint_eq(sc_stats().guard_addr, 512 * M - PAGE);
+	ck_assert_uint_eq(sc_stats().guard_reserve, 512 * M - PAGE - BRK_PAGE);
+	ck_assert_int_eq(fk_prot_at(512 * M - PAGE), PROT_NONE);
+	ck_assert_int_eq(ljmm_sys_brk((void *)(512 * M - PAGE)), (long)(512 * M - PAGE));
+	ck_assert_int_eq(ljmm_sys_brk((void *)(512 * M)), (long)(512 * M - PAGE));
 	ck_assert_int_ge(sc_map32(M), (long)(512 * M));
 	sc_verified("guard below the region");
 }
@@ -255,15 +284,15 @@ static const struct {
 	{"no brk at all", 0, 0, 0, 64 * K, 2 * G, NOTHING, LJMM_GUARD_STATE_NOT_NEEDED, 0, 0, 0, 0},
 	{"the reserve reaches past the region's end", 2 * G - 64 * K, 2 * G - 64 * K, M, 64 * K, 2 * G, NOTHING,
 	 LJMM_GUARD_STATE_NOT_NEEDED, 0, 2 * G - 64 * K + M, 0, 0},
-	{"a reserve that wraps around", BRK_START, BRK_CUR, (uintptr_t)-8 * PG, 64 * K, 2 * G, NOTHING,
-	 LJMM_GUARD_STATE_NOT_NEEDED, 0, BRK_PAGE - 8 * PG, 0, 0},
+	{"a reserve that wraps around", BRK_START, BRK_CUR, (uintptr_t)-8 * PAGE, 64 * K, 2 * G, NOTHING,
+	 LJMM_GUARD_STATE_NOT_NEEDED, 0, BRK_PAGE - 8 * PAGE, 0, 0},
 	{"a mapping in the way", BRK_START, BRK_CUR, 0, 64 * K, 2 * G, TAKEN, LJMM_GUARD_STATE_OCCUPIED, 0, BRK_PAGE, 0, 0},
 	{"a mapping in the way, before Linux 4.17", BRK_START, BRK_CUR, 0, 64 * K, 2 * G, TAKEN_OLD_KERNEL,
 	 LJMM_GUARD_STATE_OCCUPIED, 0, BRK_PAGE, 0, 0},
 	{"the kernel refuses", BRK_START, BRK_CUR, 0, 64 * K, 2 * G, REFUSED, LJMM_GUARD_STATE_FAILED, -ENOMEM, BRK_PAGE, 0,
 	 0},
 	{"the region starts far above: just below it", BRK_START, BRK_CUR, 0, 512 * M + 100, 2 * G, NOTHING,
-	 LJMM_GUARD_STATE_PLACED, 0, 512 * M - PG, BRK_PAGE, 512 * M - PG},
+	 LJMM_GUARD_STATE_PLACED, 0, 512 * M - PAGE, BRK_PAGE, 512 * M - PAGE},
 	{"a region starting at 0", BRK_START, BRK_CUR, 0, 0, 2 * G, NOTHING, LJMM_GUARD_STATE_PLACED, 0, BRK_PAGE, BRK_PAGE,
 	 BRK_PAGE},
 };
@@ -276,19 +305,20 @@ START_TEST(test_guard_placement)
 	sc_start(NULL);
 	fk_set_brk(place_cases[_i].brk_start, place_cases[_i].brk_cur);
 	if (place_cases[_i].obstacle == TAKEN || place_cases[_i].obstacle == TAKEN_OLD_KERNEL)
-		ck_assert_int_eq(fk_map(BRK_PAGE, BRK_PAGE + PG, RW), 0);
+		ck_assert_int_eq(fk_map(BRK_PAGE, BRK_PAGE + PAGE, RW), 0);
 	if (place_cases[_i].obstacle == TAKEN_OLD_KERNEL)
 		fk_set_noreplace_is_hint(1);
 	if (place_cases[_i].obstacle == REFUSED)
-		fk_fail_nth(FK_SYS_MMAP, 1, ENOMEM);
+		fk_fail_at(FK_SYS_MMAP, BRK_PAGE, ENOMEM);
 	mapped = fk_mapped_bytes();
 	r = ljmm_guard_place(place_cases[_i].reserve, place_cases[_i].lo, place_cases[_i].limit, &g);
+	ck_assert_int_eq(fk_fail_pending(), 0);
 	ck_assert_msg(r == place_cases[_i].ret && g.state == place_cases[_i].state, "%s: returned %d, state %d",
 		      place_cases[_i].what, r, g.state);
 	ck_assert_uint_eq(g.addr, place_cases[_i].addr);
 	ck_assert_uint_eq(g.keep_lo, place_cases[_i].keep_lo);
 	ck_assert_uint_eq(g.keep_hi, place_cases[_i].keep_hi);
-	ck_assert_uint_eq(fk_mapped_bytes(), mapped + (g.state == LJMM_GUARD_STATE_PLACED ? PG : 0));
+	ck_assert_uint_eq(fk_mapped_bytes(), mapped + (g.state == LJMM_GUARD_STATE_PLACED ? PAGE : 0));
 	if (g.state == LJMM_GUARD_STATE_PLACED)
 		ck_assert_int_eq(fk_prot_at(g.addr), PROT_NONE);
 }
@@ -303,10 +333,11 @@ START_TEST(test_guard_states_through_the_constructor)
 	sc_start(NULL);
 	nopie();
 	if (cases[_i].obstacle == TAKEN)
-		ck_assert_int_eq(fk_map(BRK_PAGE, BRK_PAGE + PG, RW), 0);
+		ck_assert_int_eq(fk_map(BRK_PAGE, BRK_PAGE + PAGE, RW), 0);
 	else
-		fk_fail_nth(FK_SYS_MMAP, 2, EPERM); /* the lock page first, then the guard */
+		fk_fail_at(FK_SYS_MMAP, BRK_PAGE, EPERM); /* the guard's own mmap */
 	sc_constructor();
+	ck_assert_int_eq(fk_fail_pending(), 0);
 	ck_assert_uint_eq(sc_stats().guard_state, (uint64_t)cases[_i].state);
 	ck_assert_uint_eq(sc_stats().guard_addr, BRK_PAGE);
 	ck_assert_uint_eq(sc_stats().guard_reserve, 0);
@@ -315,25 +346,18 @@ START_TEST(test_guard_states_through_the_constructor)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	Suite *s = suite_create("guard");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_guard_default_mode_by_libc);
-	tcase_add_loop_test(tc, test_guard_modes, 0, NELEM(mode_cases));
-	tcase_add_test(tc, test_guard_debug_lines);
-	tcase_add_test(tc, test_guard_placed_once_when_the_region_came_first);
-	tcase_add_test(tc, test_guard_constructor_inside_a_section_leaves_it_for_later);
-	tcase_add_test(tc, test_guard_reserve_is_kept_out_of_the_region);
-	tcase_add_loop_test(tc, test_guard_reserve_applied_to_a_built_index, 0, 2);
-	tcase_add_test(tc, test_guard_trimmed_heap_is_found_by_the_rebuild);
-	tcase_add_test(tc, test_guard_below_a_raised_region_lo);
-	tcase_add_loop_test(tc, test_guard_placement, 0, NELEM(place_cases));
-	tcase_add_loop_test(tc, test_guard_states_through_the_constructor, 0, 2);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_guard_default_mode_by_libc, 1},
+	{&test_guard_modes, NELEM(mode_cases)},
+	{&test_guard_debug_lines, 1},
+	{&test_guard_placed_once_when_the_region_came_first, 1},
+	{&test_guard_constructor_inside_a_section_leaves_it_for_later, 1},
+	{&test_guard_reserve_is_kept_out_of_the_region, 1},
+	{&test_guard_reserve_applied_to_a_built_index, 2},
+	{&test_guard_trimmed_heap_is_found_by_the_rebuild, 1},
+	{&test_guard_below_a_raised_region_lo, 1},
+	{&test_guard_placement, NELEM(place_cases)},
+	{&test_guard_states_through_the_constructor, 2},
+};
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "guard", .timeout = 30, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

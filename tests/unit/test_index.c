@@ -10,18 +10,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "alloc.h"
 #include "check_main.h"
 #include "index.h"
 #include "scenario.h"
 #include "stats.h"
 
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define PG FK_PAGE
-#define RW (PROT_READ | PROT_WRITE)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MS 1000000ull
 
 /* ---- the rebuild from the maps gives the gaps ---------------------------------------------- */
@@ -48,17 +43,17 @@ START_TEST(test_index_rebuild_gives_the_gaps)
 	fk_set_mmap_min_addr(4096);
 	ck_assert_int_eq(fk_map(G, 2 * G, RW), 0); /* the kernel's window is full */
 	for (size_t i = 0; i < NELEM(rebuild_maps); i++)
-		ck_assert_int_eq(fk_map(rebuild_maps[i].s * PG, rebuild_maps[i].e * PG, rebuild_maps[i].prot), 0);
+		ck_assert_int_eq(fk_map(rebuild_maps[i].s * PAGE, rebuild_maps[i].e * PAGE, rebuild_maps[i].prot), 0);
 	ck_assert_int_eq(ljmm_index_rebuild(), 0);
 	st = sc_stats();
-	ck_assert_uint_eq(st.region_lo, 8 * PG);
-	ck_assert_uint_eq(st.region_hi, 1000 * PG);
+	ck_assert_uint_eq(st.region_lo, 8 * PAGE);
+	ck_assert_uint_eq(st.region_hi, 1000 * PAGE);
 	ck_assert_uint_eq(st.free_extents, 4);
-	ck_assert_uint_eq(st.region_in_use, (992 - 944) * PG);
+	ck_assert_uint_eq(st.region_in_use, (992 - 944) * PAGE);
 	sc_verified("rebuilt");
 	for (size_t i = 0; i < NELEM(want); i++)
-		ck_assert_int_eq(sc_map32(want[i].pages * PG), (long)(want[i].at * PG));
-	ck_assert_int_eq(sc_map32(PG), -ENOMEM);
+		ck_assert_int_eq(sc_map32(want[i].pages * PAGE), (long)(want[i].at * PAGE));
+	ck_assert_int_eq(sc_map32(PAGE), -ENOMEM);
 	ck_assert_uint_eq(fk_count.map32, 1); /* only the last: region-first */
 	sc_verified("filled");
 }
@@ -80,14 +75,14 @@ static uint64_t rnd(void)
  * 256 MiB) and protection, holes of a page to 256 MiB between them, some adjacent. */
 static void random_layout(uintptr_t limit)
 {
-	uintptr_t p = (rnd() % 64) * PG;
+	uintptr_t p = (rnd() % 64) * PAGE;
 	static const int prots[] = {PROT_NONE, PROT_READ, RW, PROT_READ | PROT_EXEC};
 	while (p < limit) {
-		uintptr_t len = (rnd() % 4 ? rnd() % 64 + 1 : rnd() % 65536 + 1) * PG, gap;
+		uintptr_t len = (rnd() % 4 ? rnd() % 64 + 1 : rnd() % 65536 + 1) * PAGE, gap;
 		if (p >= 64 * K)
 			ck_assert_int_eq(fk_map(p, p + len, prots[rnd() % 4]), 0);
 		p += len;
-		gap = rnd() % 3 == 0 ? 0 : (rnd() % 2 ? rnd() % 16 + 1 : rnd() % 65536 + 1) * PG;
+		gap = rnd() % 3 == 0 ? 0 : (rnd() % 2 ? rnd() % 16 + 1 : rnd() % 65536 + 1) * PAGE;
 		p += gap;
 	}
 }
@@ -155,18 +150,17 @@ static const struct {
 	const char *what;
 	const char *open_prefix; /* opens of this fail ... */
 	int open_err;            /* ... with this */
-	fk_sys_t sys;            /* or the nth call of this ... */
-	unsigned nth;
-	int err;                 /* ... fails with this */
+	size_t read_at;          /* or a read of the maps from this offset ... */
+	int read_err;            /* ... fails with this, once */
 	size_t read_chunk;
 	unsigned scans; /* rebuilds that had to ask the kernel */
 } fallback_cases[] = {
-	{"no /proc (a chroot)", "/proc/", ENOENT, FK_SYS_COUNT, 0, 0, 0, 2},
-	{"a full descriptor table", "", EMFILE, FK_SYS_COUNT, 0, 0, 0, 2},
-	{"/proc/self/maps cannot be opened", "/proc/self/maps", EACCES, FK_SYS_COUNT, 0, 0, 0, 2},
-	{"a read of the maps fails half-way (once)", NULL, 0, FK_SYS_READ, 3, EIO, 64, 1},
-	{"the maps are read in short pieces", NULL, 0, FK_SYS_COUNT, 0, 0, 7, 0},
-	{"a read of the maps is interrupted", NULL, 0, FK_SYS_READ, 2, EINTR, 100, 0},
+	{"no /proc (a chroot)", "/proc/", ENOENT, 0, 0, 0, 2},
+	{"a full descriptor table", "", EMFILE, 0, 0, 0, 2},
+	{"/proc/self/maps cannot be opened", "/proc/self/maps", EACCES, 0, 0, 0, 2},
+	{"a read of the maps fails half-way (once)", NULL, 0, 64, EIO, 64, 1},
+	{"the maps are read in short pieces", NULL, 0, 0, 0, 7, 0},
+	{"a read of the maps is interrupted", NULL, 0, 0, EINTR, 100, 0},
 };
 
 START_TEST(test_index_falls_back_to_asking_the_kernel)
@@ -178,12 +172,13 @@ START_TEST(test_index_falls_back_to_asking_the_kernel)
 	ck_assert_int_eq(fk_map(100 * M + 8 * K, 2 * G, RW), 0);
 	if (fallback_cases[_i].open_prefix)
 		fk_fail_open(fallback_cases[_i].open_prefix, fallback_cases[_i].open_err);
-	if (fallback_cases[_i].sys != FK_SYS_COUNT)
-		fk_fail_nth(fallback_cases[_i].sys, fallback_cases[_i].nth, fallback_cases[_i].err);
+	if (fallback_cases[_i].read_err)
+		fk_fail_read("/proc/self/maps", fallback_cases[_i].read_at, fallback_cases[_i].read_err);
 	fk_set_read_chunk(fallback_cases[_i].read_chunk);
 	ck_assert_int_eq(sc_map32(8 * K), (long)(100 * M));
 	ck_assert_int_eq(sc_map32(4 * K), (long)(16 * M));
 	ck_assert_int_eq(sc_map32(4 * K), -ENOMEM);
+	ck_assert_int_eq(fk_fail_pending(), 0);
 	st = sc_stats();
 	/* The build, and the rebuild when nothing fitted. */
 	ck_assert_uint_eq(st.scans, fallback_cases[_i].scans);
@@ -199,7 +194,7 @@ START_TEST(test_index_without_any_picture_serves_nothing)
 	ck_assert_int_eq(fk_map(64 * K, 16 * M, RW), 0);
 	ck_assert_int_eq(fk_map(32 * M, 2 * G, RW), 0);
 	fk_fail_open("/proc/", ENOENT);
-	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM); /* a seccomp jail that also forbids mincore */
+	fk_fail_next(FK_SYS_MINCORE, EPERM); /* a seccomp jail that also forbids mincore */
 	/* The region serves nothing; the kernel, asked instead, has no room. */
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_uint_eq(sc_stats().region_served, 0);
@@ -254,9 +249,10 @@ START_TEST(test_index_mmap_min_addr)
 	if (min_cases[_i].taken)
 		ck_assert_int_eq(fk_map(min_cases[_i].taken, min_cases[_i].taken + 4 * K, RW), 0);
 	if (min_cases[_i].read_err)
-		fk_fail_nth(FK_SYS_READ, 1, min_cases[_i].read_err);
+		fk_fail_read("/proc/sys/vm/mmap_min_addr", 0, min_cases[_i].read_err);
 	vmas = fk_vma_count();
 	ck_assert_int_eq(ljmm_index_rebuild(), 0);
+	ck_assert_int_eq(fk_fail_pending(), 0);
 	ck_assert_msg(sc_stats().region_lo == min_cases[_i].want_lo, "%s: the region starts at %#lx, want %#lx",
 		      min_cases[_i].what, (unsigned long)sc_stats().region_lo, (unsigned long)min_cases[_i].want_lo);
 	ck_assert_uint_eq(fk_vma_count(), vmas); /* the probe's mappings are gone */
@@ -288,14 +284,14 @@ START_TEST(test_index_rebuild_limiter)
 	ck_assert_uint_eq(sc_stats().resyncs, 3);
 	/* Without a clock nothing is due. */
 	fk_clock_advance(1000 * MS);
-	fk_fail_nth(FK_SYS_CLOCK, 1, EINVAL);
+	fk_fail_next(FK_SYS_CLOCK, EINVAL);
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_uint_eq(fk_count.open_maps, 3);
 	sc_verified("after the limiter");
 	/* A due rebuild that cannot read anything: ENOMEM, and the next call tries again. */
 	fk_clock_advance(1000 * MS);
 	fk_fail_open("/proc/", ENOENT);
-	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+	fk_fail_next(FK_SYS_MINCORE, EPERM);
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_int_eq(ljmm_alloc_verify(), -EAGAIN);
 	fk_fail_open(NULL, 0);
@@ -314,7 +310,7 @@ START_TEST(test_index_scan_failure_after_a_move_keeps_the_range_used)
 	ck_assert_int_eq(sc_map32(M), (long)(2 * G - M));
 	ck_assert_int_eq(sc_mmap(100 * M, M, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), (long)(100 * M));
 	ck_assert_int_eq(sc_mmap(103 * M, M, RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0), (long)(103 * M));
-	fk_fail_nth(FK_SYS_MINCORE, 1, EFAULT);
+	fk_fail_next(FK_SYS_MINCORE, EFAULT);
 	ck_assert_int_eq(sc_mremap(100 * M, 4 * M, 4 * M, MREMAP_FIXED | MREMAP_MAYMOVE, 200 * M), (long)(200 * M));
 	/* The index keeps the whole destination as used (never hands out what it cannot
 	 * see), which the maps show to be wrong for the hole... */
@@ -391,9 +387,9 @@ END_TEST
 static void map_before_the_trial(void *ctx, uintptr_t addr, size_t len, int prot, int flags)
 {
 	(void)ctx, (void)prot;
-	if ((flags & MAP_FIXED_NOREPLACE) && addr == 100 * M && len == PG) {
+	if ((flags & MAP_FIXED_NOREPLACE) && addr == 100 * M && len == PAGE) {
 		fk_hook_mmap(NULL, NULL);
-		ck_assert_int_eq(fk_map(100 * M, 100 * M + PG, RW), 0);
+		ck_assert_int_eq(fk_map(100 * M, 100 * M + PAGE, RW), 0);
 	}
 }
 
@@ -406,7 +402,7 @@ START_TEST(test_index_scan_race_with_a_trial)
 	fk_hook_mmap(map_before_the_trial, NULL);
 	ck_assert_int_eq(ljmm_index_rebuild(), 0);
 	ck_assert_uint_eq(sc_stats().free_extents, 1);
-	ck_assert_uint_eq(sc_stats().region_in_use, 2 * G - 64 * K - (100 * M - PG));
+	ck_assert_uint_eq(sc_stats().region_in_use, 2 * G - 64 * K - (100 * M - PAGE));
 	fk_fail_open(NULL, 0);
 	sc_verified("the raced page is used");
 }
@@ -446,31 +442,24 @@ START_TEST(test_index_rebuild_and_verify)
 	ck_assert_uint_eq(fk_count.open_maps, 2);
 	ck_assert_int_eq(ljmm_index_verify(), 0);
 	fk_fail_open("", EMFILE);
-	fk_fail_nth(FK_SYS_MINCORE, 1, EPERM);
+	fk_fail_next(FK_SYS_MINCORE, EPERM);
 	ck_assert_int_eq(ljmm_index_verify(), -EPERM); /* no picture to compare with */
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	Suite *s = suite_create("index");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_index_rebuild_gives_the_gaps);
-	tcase_add_loop_test(tc, test_index_scan_equals_maps_on_random_layouts, 0, 24);
-	tcase_add_loop_test(tc, test_index_falls_back_to_asking_the_kernel, 0, NELEM(fallback_cases));
-	tcase_add_test(tc, test_index_without_any_picture_serves_nothing);
-	tcase_add_loop_test(tc, test_index_mmap_min_addr, 0, NELEM(min_cases));
-	tcase_add_test(tc, test_index_rebuild_limiter);
-	tcase_add_test(tc, test_index_scan_failure_after_a_move_keeps_the_range_used);
-	tcase_add_loop_test(tc, test_index_scan_under_rlimit_as, 0, NELEM(rlimit_cases));
-	tcase_add_loop_test(tc, test_index_scan_below_the_kernels_floor, 0, 3);
-	tcase_add_test(tc, test_index_scan_race_with_a_trial);
-	tcase_add_test(tc, test_index_maps_below_the_kernels_floor);
-	tcase_add_test(tc, test_index_rebuild_and_verify);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_index_rebuild_gives_the_gaps, 1},
+	{&test_index_scan_equals_maps_on_random_layouts, 24},
+	{&test_index_falls_back_to_asking_the_kernel, NELEM(fallback_cases)},
+	{&test_index_without_any_picture_serves_nothing, 1},
+	{&test_index_mmap_min_addr, NELEM(min_cases)},
+	{&test_index_rebuild_limiter, 1},
+	{&test_index_scan_failure_after_a_move_keeps_the_range_used, 1},
+	{&test_index_scan_under_rlimit_as, NELEM(rlimit_cases)},
+	{&test_index_scan_below_the_kernels_floor, 3},
+	{&test_index_scan_race_with_a_trial, 1},
+	{&test_index_maps_below_the_kernels_floor, 1},
+	{&test_index_rebuild_and_verify, 1},
+};
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "index", .timeout = 120, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

@@ -16,16 +16,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "../../include/ljmm.h"
 #include "check_main.h"
 #include "config.h"
 #include "fake_kernel.h"
 #include "stats.h"
 
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define RW (PROT_READ | PROT_WRITE)
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 
 START_TEST(test_interpose_errors_become_errno)
@@ -156,18 +153,13 @@ START_TEST(test_init_exit_report)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	Suite *s = suite_create("interpose");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_add_test(tc, test_interpose_errors_become_errno);
-	tcase_add_test(tc, test_interpose_map32_through_the_region);
-	tcase_add_test(tc, test_interpose_mremap_fifth_argument);
-	tcase_add_test(tc, test_interpose_public_api);
-	tcase_add_test(tc, test_init_exit_report);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_interpose_errors_become_errno, 1},
+	{&test_interpose_map32_through_the_region, 1},
+	{&test_interpose_mremap_fifth_argument, 1},
+	{&test_interpose_public_api, 1},
+	{&test_init_exit_report, 1},
+};
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "interpose", .timeout = 0, .needs_fork = 1,
+				 .tests = tests, .count = NELEM(tests)};

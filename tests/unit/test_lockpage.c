@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "lockpage.h"
 #include "check_main.h"
 
@@ -179,20 +180,14 @@ START_TEST(test_lockpage_grandchild_also_reset)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	(void)forking;
-	Suite *s = suite_create("lockpage");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_lockpage_page_is_wiped_in_child);
-	tcase_add_test(tc, test_lockpage_unwiped_page_would_deadlock);
-	tcase_add_test(tc, test_lockpage_wipe_frees_lock_held_by_other_thread);
-	tcase_add_test(tc, test_lockpage_atfork_fallback_frees_lock_held_by_other_thread);
-	tcase_add_test(tc, test_lockpage_state_set_up_once);
-	tcase_add_test(tc, test_lockpage_grandchild_also_reset);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_lockpage_page_is_wiped_in_child, 1},
+	{&test_lockpage_unwiped_page_would_deadlock, 1},
+	{&test_lockpage_wipe_frees_lock_held_by_other_thread, 1},
+	{&test_lockpage_atfork_fallback_frees_lock_held_by_other_thread, 1},
+	{&test_lockpage_state_set_up_once, 1},
+	{&test_lockpage_grandchild_also_reset, 1},
+};
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "lockpage", .timeout = 30, .needs_fork = 1,
+				 .tests = tests, .count = NELEM(tests)};

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,10 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
+#include "internal.h"
 #include "log.h"
 #include "check_main.h"
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define GUARD 0xa5
 
 typedef enum { F_U64, F_I64, F_HEX, F_MIB, F_STR } fmt_t;
@@ -436,18 +438,28 @@ static void expect_text(const char *path, const char *want)
 	ck_assert_str_eq(got, want);
 }
 
+/* The same, with want formatted from fmt ("ljmm[%ld]: ...", a PID). */
+static void expect_textf(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void expect_textf(const char *path, const char *fmt, ...)
+{
+	char want[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(want, sizeof want, fmt, ap);
+	va_end(ap);
+	expect_text(path, want);
+}
+
 START_TEST(test_log_goes_to_stderr_by_default)
 {
-	char err[4096], got[256], want[256];
+	char err[4096];
 	capture_stderr(err, sizeof err);
 	ljmm_log_configure(NULL, 0);
 	ck_assert_int_eq(ljmm_log_check(), 0);
 	log_line("one");
 	ljmm_log_configure("", 0);
 	log_line("two");
-	snprintf(want, sizeof want, "ljmm[%ld]: one\nljmm[%ld]: two\n", (long)getpid(), (long)getpid());
-	slurp(err, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_textf(err, "ljmm[%ld]: one\nljmm[%ld]: two\n", (long)getpid(), (long)getpid());
 	unlink(err);
 }
 END_TEST
@@ -455,7 +467,7 @@ END_TEST
 /* The file is opened at start-up and kept: one descriptor, above 2, closed on exec. */
 START_TEST(test_log_file_kept_above_stderr_close_on_exec)
 {
-	char path[4096], got[1024], want[1024];
+	char path[4096];
 	int fd, before, kept = -1;
 	temp_path(path, sizeof path);
 	fd = open(path, O_WRONLY | O_TRUNC);
@@ -469,9 +481,7 @@ START_TEST(test_log_file_kept_above_stderr_close_on_exec)
 	ck_assert_int_eq(open_fds(), before + 1);
 	kept = kept_descriptor();
 	ck_assert_int_eq(fcntl(kept, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
-	snprintf(want, sizeof want, "existing\nljmm[%ld]: first\nljmm[%ld]: second\n", (long)getpid(), (long)getpid());
-	slurp(path, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_textf(path, "existing\nljmm[%ld]: first\nljmm[%ld]: second\n", (long)getpid(), (long)getpid());
 	unlink(path);
 }
 END_TEST
@@ -480,7 +490,7 @@ END_TEST
  * a kept log descriptor would have had: the lines must reach the log, not the data. */
 START_TEST(test_log_never_writes_to_a_reused_descriptor)
 {
-	char path[4096], data[4096], got[1024], want[256];
+	char path[4096], data[4096], got[1024];
 	int fd;
 	temp_path(path, sizeof path);
 	temp_path(data, sizeof data);
@@ -493,9 +503,7 @@ START_TEST(test_log_never_writes_to_a_reused_descriptor)
 	log_line("after");
 	close(fd);
 	ck_assert_uint_eq(slurp(data, got, sizeof got), 0);
-	snprintf(want, sizeof want, "ljmm[%ld]: before\nljmm[%ld]: after\n", (long)getpid(), (long)getpid());
-	slurp(path, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_textf(path, "ljmm[%ld]: before\nljmm[%ld]: after\n", (long)getpid(), (long)getpid());
 	unlink(path);
 	unlink(data);
 }
@@ -659,7 +667,7 @@ END_TEST
 /* A table that fills after start-up no longer matters: the file was opened then. */
 START_TEST(test_log_full_descriptor_table_later_still_logs)
 {
-	char path[4096], got[256], want[256];
+	char path[4096];
 	struct rlimit rl = {16, 16};
 	temp_path(path, sizeof path);
 	ljmm_log_configure(path, 0);
@@ -669,9 +677,7 @@ START_TEST(test_log_full_descriptor_table_later_still_logs)
 		;
 	log_line("no descriptor left");
 	close(15);
-	snprintf(want, sizeof want, "ljmm[%ld]: no descriptor left\n", (long)getpid());
-	slurp(path, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_textf(path, "ljmm[%ld]: no descriptor left\n", (long)getpid());
 	unlink(path);
 }
 END_TEST
@@ -681,7 +687,7 @@ END_TEST
  * postgres write their process title over the environment string it came from). */
 START_TEST(test_log_path_is_fixed_at_start)
 {
-	char a[4096], b[4096], env[64] = "rel.log", file[4200], got[1024], want[256];
+	char a[4096], b[4096], env[64] = "rel.log", file[4200];
 	struct stat st;
 	snprintf(a, sizeof a, "%s/ljmm-test-logdir-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	snprintf(b, sizeof b, "%s", a);
@@ -693,15 +699,61 @@ START_TEST(test_log_path_is_fixed_at_start)
 	ck_assert_int_eq(chdir(b), 0);
 	log_line("from elsewhere");
 	snprintf(file, sizeof file, "%s/rel.log", a);
-	snprintf(want, sizeof want, "ljmm[%ld]: from elsewhere\n", (long)getpid());
-	slurp(file, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_textf(file, "ljmm[%ld]: from elsewhere\n", (long)getpid());
 	snprintf(file, sizeof file, "%s/rel.log", b);
 	ck_assert_int_eq(stat(file, &st), -1);
 	snprintf(file, sizeof file, "%s/rel.log", a);
 	unlink(file);
 	rmdir(a);
 	rmdir(b);
+}
+END_TEST
+
+/* A line written while the log path is being copied (another thread's, or a handler's,
+ * at the first MAP_32BIT call, which reads the options) goes to stderr: it must not open
+ * the half-written path, with O_CREAT, as a file of its own. Half written, the path is
+ * the new directory followed by the rest of the old path's bytes: with two directories
+ * of the same length, the old file's name in the new directory. */
+static int fds_opened_in_the_middle = -1;
+
+static void log_in_the_middle(const char *where)
+{
+	if (strcmp(where, "log: path half written") != 0)
+		return;
+	fds_opened_in_the_middle = open_fds();
+	ljmm_log_debug("in the middle", 0, NULL, 0, 0);
+	fds_opened_in_the_middle = open_fds() - fds_opened_in_the_middle;
+}
+
+START_TEST(test_log_line_while_the_path_is_written_goes_to_stderr)
+{
+	char one[4096], two[4096], err[4096], path[4200];
+	static const char old_name[] = "the-first-log-file-with-a-longer-name.log";
+	temp_dir(one, sizeof one, 0700);
+	temp_dir(two, sizeof two, 0700);
+	ck_assert_uint_eq(strlen(one), strlen(two));
+	capture_stderr(err, sizeof err);
+	ck_assert_int_eq(chdir(one), 0);
+	ljmm_log_configure(old_name, 1);
+	ck_assert_int_eq(ljmm_log_check(), 0);
+	ck_assert_int_eq(chdir(two), 0);
+	ljmm_test_point = log_in_the_middle;
+	ljmm_log_configure("new.log", 1);
+	ljmm_test_point = NULL;
+	ck_assert_int_eq(fds_opened_in_the_middle, 0);
+	expect_textf(err, "ljmm[%ld]: in the middle\n", (long)getpid());
+	snprintf(path, sizeof path, "%s/%s", two, old_name);
+	ck_assert_msg(access(path, F_OK) != 0, "%s was created in the middle", path);
+	/* Afterwards, the new file. */
+	log_line("after");
+	snprintf(path, sizeof path, "%s/new.log", two);
+	expect_textf(path, "ljmm[%ld]: after\n", (long)getpid());
+	unlink(path);
+	snprintf(path, sizeof path, "%s/%s", one, old_name);
+	unlink(path);
+	unlink(err);
+	rmdir(one);
+	rmdir(two);
 }
 END_TEST
 
@@ -855,7 +907,7 @@ static int worker_logs(void)
 
 START_TEST(test_log_worker_after_privilege_drop_writes_through_kept_file)
 {
-	char dir[4096], path[4200], want[512];
+	char dir[4096], path[4200];
 	pid_t pid;
 	if (geteuid() != 0)
 		return; /* dropping privileges needs root */
@@ -866,8 +918,7 @@ START_TEST(test_log_worker_after_privilege_drop_writes_through_kept_file)
 	log_line("master");
 	worker_path = path;
 	pid = as_worker(worker_logs);
-	snprintf(want, sizeof want, "ljmm[%ld]: master\nljmm[%ld]: worker\n", (long)getpid(), (long)pid);
-	expect_text(path, want);
+	expect_textf(path, "ljmm[%ld]: master\nljmm[%ld]: worker\n", (long)getpid(), (long)pid);
 	unlink(path);
 	rmdir(dir);
 }
@@ -877,7 +928,7 @@ END_TEST
  * one, nothing is lost; "copytruncate": the file emptied in place. */
 START_TEST(test_log_follows_rotation)
 {
-	char path[4096], rotated[4200], got[1024], want[512];
+	char path[4096], rotated[4200];
 	int fd;
 	temp_path(path, sizeof path);
 	snprintf(rotated, sizeof rotated, "%s.1", path);
@@ -890,17 +941,11 @@ START_TEST(test_log_follows_rotation)
 	ck_assert_int_ge(fd, 0);
 	close(fd);
 	log_line("after");
-	snprintf(want, sizeof want, "ljmm[%ld]: before\nljmm[%ld]: between\n", (long)getpid(), (long)getpid());
-	slurp(rotated, got, sizeof got);
-	ck_assert_str_eq(got, want);
-	snprintf(want, sizeof want, "ljmm[%ld]: after\n", (long)getpid());
-	slurp(path, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_textf(rotated, "ljmm[%ld]: before\nljmm[%ld]: between\n", (long)getpid(), (long)getpid());
+	expect_textf(path, "ljmm[%ld]: after\n", (long)getpid());
 	ck_assert_int_eq(truncate(path, 0), 0); /* copytruncate */
 	log_line("truncated");
-	snprintf(want, sizeof want, "ljmm[%ld]: truncated\n", (long)getpid());
-	slurp(path, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_textf(path, "ljmm[%ld]: truncated\n", (long)getpid());
 	unlink(path);
 	unlink(rotated);
 }
@@ -947,7 +992,7 @@ END_TEST
 /* "%p": a file per process; a forked child opens its own; "%%" is a "%". */
 START_TEST(test_log_pid_pattern_gives_each_process_its_file)
 {
-	char dir[4096], pattern[4200], mine[4200], childs[4200], want[256];
+	char dir[4096], pattern[4200], mine[4200], childs[4200];
 	pid_t pid;
 	int status;
 	temp_dir(dir, sizeof dir, 0700);
@@ -965,10 +1010,8 @@ START_TEST(test_log_pid_pattern_gives_each_process_its_file)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_int_eq(status, 0);
 	snprintf(childs, sizeof childs, "%s/ljmm.%ld.100%%.log", dir, (long)pid);
-	snprintf(want, sizeof want, "ljmm[%ld]: parent\n", (long)getpid());
-	expect_text(mine, want);
-	snprintf(want, sizeof want, "ljmm[%ld]: child\n", (long)pid);
-	expect_text(childs, want);
+	expect_textf(mine, "ljmm[%ld]: parent\n", (long)getpid());
+	expect_textf(childs, "ljmm[%ld]: child\n", (long)pid);
 	unlink(mine);
 	unlink(childs);
 	rmdir(dir);
@@ -978,7 +1021,7 @@ END_TEST
 /* A child that may not create its own "%p" file writes into its parent's. */
 START_TEST(test_log_pid_pattern_child_without_rights_uses_the_parents_file)
 {
-	char dir[4096], pattern[4200], mine[4200], want[256];
+	char dir[4096], pattern[4200], mine[4200];
 	pid_t pid;
 	if (geteuid() != 0)
 		return;
@@ -989,8 +1032,7 @@ START_TEST(test_log_pid_pattern_child_without_rights_uses_the_parents_file)
 	ck_assert_int_eq(ljmm_log_check(), 0);
 	worker_path = NULL;
 	pid = as_worker(worker_logs);
-	snprintf(want, sizeof want, "ljmm[%ld]: worker\n", (long)pid);
-	expect_text(mine, want);
+	expect_textf(mine, "ljmm[%ld]: worker\n", (long)pid);
 	unlink(mine);
 	rmdir(dir);
 }
@@ -1000,7 +1042,7 @@ END_TEST
  * put there on purpose (opened for appending, as nginx's error.log) gets the line. */
 START_TEST(test_log_stderr_reused_by_a_data_file_is_not_written)
 {
-	char data[4096], applog[4096], got[256], want[256];
+	char data[4096], applog[4096], got[256];
 	int fd;
 	temp_path(data, sizeof data);
 	temp_path(applog, sizeof applog);
@@ -1022,9 +1064,7 @@ START_TEST(test_log_stderr_reused_by_a_data_file_is_not_written)
 	fd = open(applog, O_WRONLY | O_APPEND);
 	ck_assert_int_eq(fd, 2);
 	log_line("into the program's log");
-	snprintf(want, sizeof want, "ljmm[%ld]: into the program's log\n", (long)getpid());
-	slurp(applog, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_textf(applog, "ljmm[%ld]: into the program's log\n", (long)getpid());
 	unlink(data);
 	unlink(applog);
 }
@@ -1034,7 +1074,7 @@ END_TEST
  * gets nothing, the log gets the line. */
 START_TEST(test_log_dup2_over_kept_descriptor_is_not_written)
 {
-	char path[4096], data[4096], got[256], want[256];
+	char path[4096], data[4096], got[256];
 	int kept = -1, fd;
 	temp_path(path, sizeof path);
 	temp_path(data, sizeof data);
@@ -1046,9 +1086,7 @@ START_TEST(test_log_dup2_over_kept_descriptor_is_not_written)
 	close(fd);
 	log_line("line");
 	ck_assert_uint_eq(slurp(data, got, sizeof got), 0);
-	snprintf(want, sizeof want, "ljmm[%ld]: line\n", (long)getpid());
-	slurp(path, got, sizeof got);
-	ck_assert_str_eq(got, want);
+	expect_textf(path, "ljmm[%ld]: line\n", (long)getpid());
 	unlink(path);
 	unlink(data);
 }
@@ -1138,7 +1176,7 @@ END_TEST
 
 START_TEST(test_log_debug_line)
 {
-	char err[4096], got[512], want[512];
+	char err[4096];
 	capture_stderr(err, sizeof err);
 	ljmm_log_configure(NULL, 0);
 	LJMM_DEBUG("off: never printed", 0x1000, "len", 4096, -ENOMEM);
@@ -1146,55 +1184,46 @@ START_TEST(test_log_debug_line)
 	LJMM_DEBUG("region: served", 0x7ff00000, "len", 1048576, 0);
 	LJMM_DEBUG("plain", 0, NULL, 0, 0);
 	LJMM_DEBUG("refused", 0x10000, "len", 4096, -EEXIST);
-	snprintf(want, sizeof want,
-		 "ljmm[%ld]: region: served addr=0x7ff00000 len=1048576\nljmm[%ld]: plain\n"
+	expect_textf(err, "ljmm[%ld]: region: served addr=0x7ff00000 len=1048576\nljmm[%ld]: plain\n"
 		 "ljmm[%ld]: refused addr=0x10000 len=4096 error=EEXIST\n",
 		 (long)getpid(), (long)getpid(), (long)getpid());
-	slurp(err, got, sizeof got);
-	ck_assert_str_eq(got, want);
 	unlink(err);
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	(void)forking;
-	Suite *s = suite_create("log");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, test_log_buf_formats);
-	tcase_add_test(tc, test_log_buf_appends_in_sequence);
-	tcase_add_test(tc, test_log_buf_truncates_at_every_capacity);
-	tcase_add_test(tc, test_log_buf_truncation_table);
-	tcase_add_test(tc, test_log_flush_to_pipe);
-	tcase_add_test(tc, test_log_flush_large_interrupted);
-	tcase_add_test(tc, test_log_goes_to_stderr_by_default);
-	tcase_add_test(tc, test_log_file_kept_above_stderr_close_on_exec);
-	tcase_add_test(tc, test_log_never_writes_to_a_reused_descriptor);
-	tcase_add_test(tc, test_log_file_is_created_0600);
-	tcase_add_test(tc, test_log_unusable_path_falls_back_to_stderr);
-	tcase_add_test(tc, test_log_long_path_error_line_is_whole);
-	tcase_add_test(tc, test_log_fifo_without_reader_does_not_block);
-	tcase_add_test(tc, test_log_full_descriptor_table_falls_back);
-	tcase_add_test(tc, test_log_full_descriptor_table_later_still_logs);
-	tcase_add_test(tc, test_log_line_carries_time_level_and_pid);
-	tcase_add_test(tc, test_log_utc_matches_gmtime);
-	tcase_add_test(tc, test_log_worker_after_privilege_drop_writes_through_kept_file);
-	tcase_add_test(tc, test_log_follows_rotation);
-	tcase_add_test(tc, test_log_rotation_to_a_file_not_ours_keeps_the_old_one);
-	tcase_add_test(tc, test_log_pid_pattern_gives_each_process_its_file);
-	tcase_add_test(tc, test_log_pid_pattern_child_without_rights_uses_the_parents_file);
-	tcase_add_test(tc, test_log_stderr_reused_by_a_data_file_is_not_written);
-	tcase_add_test(tc, test_log_dup2_over_kept_descriptor_is_not_written);
-	tcase_add_test(tc, test_log_threads_share_the_kept_file);
-	tcase_add_test(tc, test_log_path_is_fixed_at_start);
-	tcase_add_test(tc, test_log_file_size_limit_does_not_kill);
-	tcase_add_test(tc, test_log_write_failure_falls_back);
-	tcase_add_test(tc, test_log_end_keeps_room_for_newline);
-	tcase_add_test(tc, test_log_errno_names);
-	tcase_add_test(tc, test_log_debug_line);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_log_buf_formats, 1},
+	{&test_log_buf_appends_in_sequence, 1},
+	{&test_log_buf_truncates_at_every_capacity, 1},
+	{&test_log_buf_truncation_table, 1},
+	{&test_log_flush_to_pipe, 1},
+	{&test_log_flush_large_interrupted, 1},
+	{&test_log_goes_to_stderr_by_default, 1},
+	{&test_log_file_kept_above_stderr_close_on_exec, 1},
+	{&test_log_never_writes_to_a_reused_descriptor, 1},
+	{&test_log_file_is_created_0600, 1},
+	{&test_log_unusable_path_falls_back_to_stderr, 1},
+	{&test_log_long_path_error_line_is_whole, 1},
+	{&test_log_fifo_without_reader_does_not_block, 1},
+	{&test_log_full_descriptor_table_falls_back, 1},
+	{&test_log_full_descriptor_table_later_still_logs, 1},
+	{&test_log_line_carries_time_level_and_pid, 1},
+	{&test_log_utc_matches_gmtime, 1},
+	{&test_log_worker_after_privilege_drop_writes_through_kept_file, 1},
+	{&test_log_follows_rotation, 1},
+	{&test_log_rotation_to_a_file_not_ours_keeps_the_old_one, 1},
+	{&test_log_pid_pattern_gives_each_process_its_file, 1},
+	{&test_log_pid_pattern_child_without_rights_uses_the_parents_file, 1},
+	{&test_log_stderr_reused_by_a_data_file_is_not_written, 1},
+	{&test_log_dup2_over_kept_descriptor_is_not_written, 1},
+	{&test_log_threads_share_the_kept_file, 1},
+	{&test_log_path_is_fixed_at_start, 1},
+	{&test_log_line_while_the_path_is_written_goes_to_stderr, 1},
+	{&test_log_file_size_limit_does_not_kill, 1},
+	{&test_log_write_failure_falls_back, 1},
+	{&test_log_end_keeps_room_for_newline, 1},
+	{&test_log_errno_names, 1},
+	{&test_log_debug_line, 1},
+};
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "log", .timeout = 60, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

@@ -11,10 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "maps.h"
 #include "check_main.h"
-
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 typedef struct {
 	uintptr_t start, end;
@@ -488,24 +487,17 @@ START_TEST(test_maps_read_self)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	(void)forking;
-	Suite *s = suite_create("maps");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_maps_parses_fixtures);
-	tcase_add_test(tc, test_maps_longline_fixture_is_long);
-	tcase_add_test(tc, test_maps_every_chunk_size_same_result);
-	tcase_add_test(tc, test_maps_read_fd_pipe_tiny_writes);
-	tcase_add_test(tc, test_maps_read_fd_file_and_errors);
-	tcase_add_test(tc, test_maps_valid_inputs);
-	tcase_add_test(tc, test_maps_malformed_lines);
-	tcase_add_test(tc, test_maps_finish_on_fresh_parser);
-	tcase_add_test(tc, test_maps_callback_stops_parse);
-	tcase_add_test(tc, test_maps_read_self);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_maps_parses_fixtures, 1},
+	{&test_maps_longline_fixture_is_long, 1},
+	{&test_maps_every_chunk_size_same_result, 1},
+	{&test_maps_read_fd_pipe_tiny_writes, 1},
+	{&test_maps_read_fd_file_and_errors, 1},
+	{&test_maps_valid_inputs, 1},
+	{&test_maps_malformed_lines, 1},
+	{&test_maps_finish_on_fresh_parser, 1},
+	{&test_maps_callback_stops_parse, 1},
+	{&test_maps_read_self, 1},
+};
 
-const int ljmm_unit_needs_fork = 0;
+const ljmm_unit_t ljmm_unit = {.name = "maps", .timeout = 120, .needs_fork = 0, .tests = tests, .count = NELEM(tests)};

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/testutil.h"
 #include "region.h"
 #include "check_main.h"
 
-#define PG ((uintptr_t)4096)
-#define A(page) ((uintptr_t)(page) * PG)
+#define A(page) ((uintptr_t)(page) * PAGE)
 
 /* Bounds, in pages, of the region used by the scripted tests. */
 #define S_LO 8u
@@ -34,11 +34,11 @@ static int collect(void *ctx, uintptr_t start, uintptr_t end)
 	extents_t *x = ctx;
 	if (x->n && A(x->v[x->n - 1].e) >= start)
 		x->order_ok = 0;
-	if (start % PG || end % PG || end <= start)
+	if (start % PAGE || end % PAGE || end <= start)
 		x->order_ok = 0;
 	if (x->n < sizeof x->v / sizeof x->v[0]) {
-		x->v[x->n].s = (uint32_t)(start / PG);
-		x->v[x->n].e = (uint32_t)(end / PG);
+		x->v[x->n].s = (uint32_t)(start / PAGE);
+		x->v[x->n].e = (uint32_t)(end / PAGE);
 	}
 	x->n++;
 	return 0;
@@ -69,18 +69,18 @@ static void expect_extents(const ljmm_region_t *r, const pr_t *want, size_t nwan
 			      want[i].e);
 		pages += want[i].e - want[i].s;
 	}
-	ck_assert_msg(ljmm_region_free_bytes(r) == pages * PG, "%s: free bytes %llu, want %llu", what,
-		      (unsigned long long)ljmm_region_free_bytes(r), (unsigned long long)(pages * PG));
+	ck_assert_msg(ljmm_region_free_bytes(r) == pages * PAGE, "%s: free bytes %llu, want %llu", what,
+		      (unsigned long long)ljmm_region_free_bytes(r), (unsigned long long)(pages * PAGE));
 	ck_assert_uint_eq(r->count, nwant);
 }
 
 static int find_pages(const ljmm_region_t *r, uint64_t npages, uint32_t *page)
 {
 	uintptr_t addr = 0;
-	int ret = ljmm_region_find(r, (size_t)(npages * PG), &addr);
+	int ret = ljmm_region_find(r, (size_t)(npages * PAGE), &addr);
 	if (ret == 0) {
-		ck_assert_msg(addr % PG == 0, "find returned unaligned %#lx", (unsigned long)addr);
-		*page = (uint32_t)(addr / PG);
+		ck_assert_msg(addr % PAGE == 0, "find returned unaligned %#lx", (unsigned long)addr);
+		*page = (uint32_t)(addr / PAGE);
 	}
 	return ret;
 }
@@ -127,8 +127,6 @@ static void run_scripts(const script_t *sc, size_t n)
 		run_script(&sc[i]);
 }
 
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
-
 /* ---- init / empty ---------------------------------------------------------------------- */
 
 static int count_calls(void *ctx, uintptr_t start, uintptr_t end)
@@ -151,7 +149,7 @@ START_TEST(test_region_init_is_empty)
 	ck_assert_uint_eq(ljmm_region_free_bytes(&r), 0);
 	ck_assert_uint_eq(r.count, 0);
 	ck_assert_uint_eq(r.dropped_pages, 0);
-	ck_assert_int_eq(ljmm_region_find(&r, PG, &addr), -ENOMEM);
+	ck_assert_int_eq(ljmm_region_find(&r, PAGE, &addr), -ENOMEM);
 	ck_assert_int_eq(ljmm_region_each(&r, count_calls, &calls), 0);
 	ck_assert_int_eq(calls, 0);
 	ck_assert_int_eq(ljmm_region_check(&r), 0);
@@ -271,21 +269,21 @@ START_TEST(test_region_find_exhaustion)
 	ck_assert_int_eq(ljmm_region_mark_free(&r, A(100), A(110)), 0);
 	ck_assert_int_eq(ljmm_region_mark_free(&r, A(200), A(204)), 0);
 	ck_assert_int_eq(ljmm_region_find(&r, 0, &addr), -ENOMEM);
-	ck_assert_int_eq(ljmm_region_find(&r, 11 * PG, &addr), -ENOMEM);
-	ck_assert_int_eq(ljmm_region_find(&r, 14 * PG, &addr), -ENOMEM); /* == total free, but split */
+	ck_assert_int_eq(ljmm_region_find(&r, 11 * PAGE, &addr), -ENOMEM);
+	ck_assert_int_eq(ljmm_region_find(&r, 14 * PAGE, &addr), -ENOMEM); /* == total free, but split */
 	ck_assert_int_eq(ljmm_region_find(&r, (size_t)1 << 40, &addr), -ENOMEM);
 	ck_assert_int_eq(ljmm_region_find(&r, SIZE_MAX, &addr), -ENOMEM);
-	ck_assert_int_eq(ljmm_region_find(&r, SIZE_MAX - PG + 1, &addr), -ENOMEM);
-	ck_assert_int_eq(ljmm_region_find(&r, 10 * PG, &addr), 0);
+	ck_assert_int_eq(ljmm_region_find(&r, SIZE_MAX - PAGE + 1, &addr), -ENOMEM);
+	ck_assert_int_eq(ljmm_region_find(&r, 10 * PAGE, &addr), 0);
 	ck_assert_uint_eq(addr, A(100));
 	/* Take blocks until nothing is left, as an allocator would. */
 	for (int i = 0; i < 14; i++) {
-		ck_assert_int_eq(ljmm_region_find(&r, PG, &addr), 0);
-		ck_assert_int_eq(ljmm_region_mark_used(&r, addr, addr + PG), 0);
+		ck_assert_int_eq(ljmm_region_find(&r, PAGE, &addr), 0);
+		ck_assert_int_eq(ljmm_region_mark_used(&r, addr, addr + PAGE), 0);
 		ck_assert_int_eq(ljmm_region_check(&r), 0);
 	}
 	ck_assert_uint_eq(ljmm_region_free_bytes(&r), 0);
-	ck_assert_int_eq(ljmm_region_find(&r, PG, &addr), -ENOMEM);
+	ck_assert_int_eq(ljmm_region_find(&r, PAGE, &addr), -ENOMEM);
 }
 END_TEST
 
@@ -698,8 +696,8 @@ START_TEST(test_region_random_against_bitmap)
 		uint64_t free_pages = 0;
 		for (size_t i = 0; i < n; i++)
 			free_pages += runs[i].e - runs[i].s;
-		ck_assert_msg(ljmm_region_free_bytes(&r) == free_pages * PG, "op %d: free bytes %llu, bitmap %llu", op,
-			      (unsigned long long)ljmm_region_free_bytes(&r), (unsigned long long)(free_pages * PG));
+		ck_assert_msg(ljmm_region_free_bytes(&r) == free_pages * PAGE, "op %d: free bytes %llu, bitmap %llu", op,
+			      (unsigned long long)ljmm_region_free_bytes(&r), (unsigned long long)(free_pages * PAGE));
 		cmp_ctx_t c = {runs, n, 0, 0};
 		ljmm_region_each(&r, compare_run, &c);
 		ck_assert_msg(!c.bad && c.i == n, "op %d: extents differ from the bitmap's runs (at %zu of %zu)", op,
@@ -709,7 +707,7 @@ START_TEST(test_region_random_against_bitmap)
 			max_count = r.count;
 		/* next() agrees with the runs for an arbitrary address. */
 		{
-			uintptr_t from = A(RND_LO) + (uintptr_t)((v >> 20) % ((uint64_t)RND_PAGES * PG)), ns, ne;
+			uintptr_t from = A(RND_LO) + (uintptr_t)((v >> 20) % ((uint64_t)RND_PAGES * PAGE)), ns, ne;
 			size_t k = 0;
 			while (k < n && A(runs[k].s) < from)
 				k++;
@@ -882,7 +880,7 @@ START_TEST(test_region_hundred_thousand_extents)
 	for (uint32_t p = 0; p < BIG_PAGES; p += 2)
 		ck_assert_int_eq(ljmm_region_mark_free(&r, A(p), A(p + 1)), 0);
 	ck_assert_uint_eq(r.count, BIG_EXTENTS);
-	ck_assert_uint_eq(ljmm_region_free_bytes(&r), (uint64_t)BIG_EXTENTS * PG);
+	ck_assert_uint_eq(ljmm_region_free_bytes(&r), (uint64_t)BIG_EXTENTS * PAGE);
 	ck_assert_int_eq(ljmm_region_check(&r), 0);
 	ck_assert_int_eq(ljmm_region_each(&r, check_alternate, &c), 0);
 	ck_assert_uint_eq(c.n, BIG_EXTENTS);
@@ -919,32 +917,26 @@ START_TEST(test_region_hundred_thousand_extents)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	(void)forking;
-	Suite *s = suite_create("region");
-	TCase *tc = tcase_create("core");
-	tcase_set_timeout(tc, 300);
-	tcase_add_test(tc, test_region_init_is_empty);
-	tcase_add_test(tc, test_region_init_bounds);
-	tcase_add_test(tc, test_region_find_best_fit);
-	tcase_add_test(tc, test_region_find_exhaustion);
-	tcase_add_test(tc, test_region_split_by_mark_used);
-	tcase_add_test(tc, test_region_mark_used_spans_extents);
-	tcase_add_test(tc, test_region_coalesces_neighbours);
-	tcase_add_test(tc, test_region_refree_is_idempotent);
-	tcase_add_test(tc, test_region_clips_to_bounds);
-	tcase_add_test(tc, test_region_used_edges_round_outward);
-	tcase_add_test(tc, test_region_storage_full_script);
-	tcase_add_test(tc, test_region_storage_full_never_invents_free);
-	tcase_add_test(tc, test_region_each_order_and_stop);
-	tcase_add_test(tc, test_region_next_extent);
-	tcase_add_test(tc, test_region_random_against_bitmap);
-	tcase_add_test(tc, test_region_clear_forgets_everything);
-	tcase_add_loop_test(tc, test_region_check_finds_each_fault, 0, NELEM(damage_cases));
-	tcase_add_test(tc, test_region_hundred_thousand_extents);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_region_init_is_empty, 1},
+	{&test_region_init_bounds, 1},
+	{&test_region_find_best_fit, 1},
+	{&test_region_find_exhaustion, 1},
+	{&test_region_split_by_mark_used, 1},
+	{&test_region_mark_used_spans_extents, 1},
+	{&test_region_coalesces_neighbours, 1},
+	{&test_region_refree_is_idempotent, 1},
+	{&test_region_clips_to_bounds, 1},
+	{&test_region_used_edges_round_outward, 1},
+	{&test_region_storage_full_script, 1},
+	{&test_region_storage_full_never_invents_free, 1},
+	{&test_region_each_order_and_stop, 1},
+	{&test_region_next_extent, 1},
+	{&test_region_random_against_bitmap, 1},
+	{&test_region_clear_forgets_everything, 1},
+	{&test_region_check_finds_each_fault, NELEM(damage_cases)},
+	{&test_region_hundred_thousand_extents, 1},
+};
 
-const int ljmm_unit_needs_fork = 0;
+const ljmm_unit_t ljmm_unit = {.name = "region", .timeout = 300, .needs_fork = 0,
+				 .tests = tests, .count = NELEM(tests)};

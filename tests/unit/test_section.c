@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "../lib/testutil.h"
 #include "alloc.h"
 #include "check_main.h"
 #include "index.h"
@@ -26,11 +27,6 @@
 #include "scenario.h"
 #include "section.h"
 
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define RW (PROT_READ | PROT_WRITE)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define SECOND 1000000000ull
 
 /* The window full, [16M, 48M) free, a first block at 47M: the index is built and the hint
@@ -797,7 +793,7 @@ START_TEST(test_section_failing_clock_does_not_wait_forever)
 	pthread_t t;
 	start();
 	t = start_holder(&h, 2006, 1);
-	fk_fail_nth(FK_SYS_CLOCK, 1, EINVAL); /* the deadline is computed from 0 */
+	fk_fail_next(FK_SYS_CLOCK, EINVAL); /* the deadline is computed from 0 */
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_uint_eq(fk_count.futex_wait, 0);
 	ck_assert_uint_eq(sc_stats().lock_timeouts, 1);
@@ -968,11 +964,11 @@ START_TEST(test_lockpage_fallbacks)
 	ck_assert_int_eq(fk_map(48 * M, 2 * G, RW), 0);
 	mapped = fk_mapped_bytes();
 	if (lockpage_cases[_i].sys != FK_SYS_COUNT)
-		fk_fail_nth(lockpage_cases[_i].sys, 1, lockpage_cases[_i].err);
+		fk_fail_next(lockpage_cases[_i].sys, lockpage_cases[_i].err);
 	ljmm_lockpage_init();
 	ljmm_lockpage_init(); /* once only */
 	ck_assert_int_eq(ljmm_lockpage_mode(), lockpage_cases[_i].mode);
-	ck_assert_uint_eq(fk_mapped_bytes(), mapped + (lockpage_cases[_i].mode == LJMM_LOCKPAGE_WIPE ? FK_PAGE : 0));
+	ck_assert_uint_eq(fk_mapped_bytes(), mapped + (lockpage_cases[_i].mode == LJMM_LOCKPAGE_WIPE ? PAGE : 0));
 	ck_assert_int_eq(sc_map32(M), (long)(47 * M));
 	sc_verified(lockpage_cases[_i].what);
 }
@@ -988,70 +984,72 @@ START_TEST(test_lockpage_without_trying_the_wipe)
 }
 END_TEST
 
-/* Another thread sets the page up while this one maps its own (simulated from the mmap). */
+/* Another thread sets the page up while this one maps its own (simulated from the mmap);
+ * then, when fail_mine, this thread's own mmap, the one under way, fails. */
+typedef struct {
+	ljmm_lockpage_t *theirs;
+	int fail_mine;
+} meanwhile_t;
+
 static void set_up_meanwhile(void *ctx, uintptr_t addr, size_t len, int prot, int flags)
 {
-	ljmm_lockpage_t **theirs = ctx;
+	meanwhile_t *m = ctx;
 	(void)addr, (void)len, (void)prot, (void)flags;
 	fk_hook_mmap(NULL, NULL);
-	*theirs = ljmm_lockpage_get();
+	m->theirs = ljmm_lockpage_get();
+	if (m->fail_mine)
+		fk_fail_next(FK_SYS_MMAP, ENOMEM);
 }
 
 START_TEST(test_lockpage_set_up_by_another_thread_first)
 {
-	ljmm_lockpage_t *theirs = NULL, *mine;
+	/* _i == 1: this thread's own page could not be mapped (its fallback is not used). */
+	meanwhile_t m = {NULL, _i};
+	ljmm_lockpage_t *mine;
 	uint64_t mapped;
 	fk_reset();
 	mapped = fk_mapped_bytes();
-	/* _i == 1: this thread's own page could not be mapped (its fallback is not used). */
-	if (_i)
-		fk_fail_nth(FK_SYS_MMAP, 2, ENOMEM);
-	fk_hook_mmap(set_up_meanwhile, &theirs);
+	fk_hook_mmap(set_up_meanwhile, &m);
 	mine = ljmm_lockpage_get();
-	ck_assert_ptr_eq(mine, theirs);
+	ck_assert_int_eq(fk_fail_pending(), 0);
+	ck_assert_ptr_eq(mine, m.theirs);
 	ck_assert_int_eq(ljmm_lockpage_mode(), LJMM_LOCKPAGE_WIPE);
-	ck_assert_uint_eq(fk_mapped_bytes(), mapped + FK_PAGE); /* this thread's page was given back */
+	ck_assert_uint_eq(fk_mapped_bytes(), mapped + PAGE); /* this thread's page was given back */
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	Suite *s = suite_create("section");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_set_timeout(tc, 30);
-	tcase_add_test(tc, test_section_reentry_that_changes_the_region_marks_it_stale);
-	tcase_add_loop_test(tc, test_section_reentry_stands_aside, 0, NELEM(reentry_cases));
-	tcase_add_loop_test(tc, test_section_reentry_with_mincore_refused_stands_aside, 0, 2);
-	tcase_add_loop_test(tc, test_section_reentry_from_a_real_handler, 0, NELEM(real_signal_cases));
-	tcase_add_test(tc, test_section_abandoned_by_a_jump_is_taken_over);
-	tcase_add_test(tc, test_section_abandoned_at_the_same_place);
-	tcase_add_test(tc, test_section_forgotten_sections_are_pruned);
-	tcase_add_loop_test(tc, test_section_abandoned_by_a_real_siglongjmp, 0, 2);
-	tcase_add_loop_test(tc, test_section_marks_and_the_alternate_stack, 0, 2);
-	tcase_add_test(tc, test_section_dead_holder_is_taken_over_after_the_limit);
-	tcase_add_test(tc, test_section_stuck_live_holder_gives_up_once);
-	tcase_add_test(tc, test_section_holder_in_another_live_process_is_taken_over);
-	tcase_add_test(tc, test_section_stuck_holder_that_left_is_waited_for_again);
-	tcase_add_test(tc, test_section_handler_between_entry_and_count_keeps_the_record);
-	tcase_add_test(tc, test_section_stuck_mark_does_not_move_to_the_next_holder);
-	tcase_add_test(tc, test_section_full_record_pruned_by_a_handler_mid_entry);
-	tcase_add_test(tc, test_section_waiter_is_woken_by_the_release);
-	tcase_add_test(tc, test_section_nested_handlers_fill_the_record);
-	tcase_add_loop_test(tc, test_section_fork_reset, 0, 2);
-	tcase_add_test(tc, test_section_fork_inside_our_own_section);
-	tcase_add_test(tc, test_section_handler_calls_leave_the_index_alone);
-	tcase_add_test(tc, test_section_failing_clock_does_not_wait_forever);
-	tcase_add_test(tc, test_section_clock_refused_every_time_gives_up);
-	tcase_add_test(tc, test_section_take_over_lost_to_another_thread);
-	tcase_add_test(tc, test_section_take_over_cas_fails);
-	tcase_add_test(tc, test_section_nested_handlers_on_the_alternate_stack);
-	tcase_add_test(tc, test_section_lock_waits_without_a_limit);
-	tcase_add_loop_test(tc, test_lockpage_fallbacks, 0, NELEM(lockpage_cases));
-	tcase_add_test(tc, test_lockpage_without_trying_the_wipe);
-	tcase_add_loop_test(tc, test_lockpage_set_up_by_another_thread_first, 0, 2);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_section_reentry_that_changes_the_region_marks_it_stale, 1},
+	{&test_section_reentry_stands_aside, NELEM(reentry_cases)},
+	{&test_section_reentry_with_mincore_refused_stands_aside, 2},
+	{&test_section_reentry_from_a_real_handler, NELEM(real_signal_cases)},
+	{&test_section_abandoned_by_a_jump_is_taken_over, 1},
+	{&test_section_abandoned_at_the_same_place, 1},
+	{&test_section_forgotten_sections_are_pruned, 1},
+	{&test_section_abandoned_by_a_real_siglongjmp, 2},
+	{&test_section_marks_and_the_alternate_stack, 2},
+	{&test_section_dead_holder_is_taken_over_after_the_limit, 1},
+	{&test_section_stuck_live_holder_gives_up_once, 1},
+	{&test_section_holder_in_another_live_process_is_taken_over, 1},
+	{&test_section_stuck_holder_that_left_is_waited_for_again, 1},
+	{&test_section_handler_between_entry_and_count_keeps_the_record, 1},
+	{&test_section_stuck_mark_does_not_move_to_the_next_holder, 1},
+	{&test_section_full_record_pruned_by_a_handler_mid_entry, 1},
+	{&test_section_waiter_is_woken_by_the_release, 1},
+	{&test_section_nested_handlers_fill_the_record, 1},
+	{&test_section_fork_reset, 2},
+	{&test_section_fork_inside_our_own_section, 1},
+	{&test_section_handler_calls_leave_the_index_alone, 1},
+	{&test_section_failing_clock_does_not_wait_forever, 1},
+	{&test_section_clock_refused_every_time_gives_up, 1},
+	{&test_section_take_over_lost_to_another_thread, 1},
+	{&test_section_take_over_cas_fails, 1},
+	{&test_section_nested_handlers_on_the_alternate_stack, 1},
+	{&test_section_lock_waits_without_a_limit, 1},
+	{&test_lockpage_fallbacks, NELEM(lockpage_cases)},
+	{&test_lockpage_without_trying_the_wipe, 1},
+	{&test_lockpage_set_up_by_another_thread_first, 2},
+};
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "section", .timeout = 30, .needs_fork = 1,
+				 .tests = tests, .count = NELEM(tests)};

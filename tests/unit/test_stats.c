@@ -7,17 +7,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "check_main.h"
 #include "scenario.h"
-#include "internal.h"
-#include "log.h"
 #include "stats.h"
-
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define RW (PROT_READ | PROT_WRITE)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 START_TEST(test_stats_report_after_a_process)
 {
@@ -56,33 +49,6 @@ START_TEST(test_stats_report_when_the_region_was_never_needed)
 					FK_LINE("notice") "ljmm[1000]: region: never needed (the kernel served every MAP_32BIT request)\n"
 					FK_LINE("notice") "ljmm[1000]: guard: not needed (brk heap above 2 GiB)\n");
 	ck_assert_str_eq(fk_stderr_text(), "");
-}
-END_TEST
-
-/* A line written while the log path is being copied (another thread's, or a handler's,
- * at the first MAP_32BIT call, which reads the options) goes to stderr: it must not open
- * the half-written path, with O_CREAT, as a file of its own. */
-static unsigned opens_in_the_middle;
-
-static void log_in_the_middle(const char *where)
-{
-	if (strcmp(where, "log: path half written") != 0)
-		return;
-	opens_in_the_middle = fk_count.open;
-	ljmm_log_debug("in the middle", 0, NULL, 0, 0);
-	opens_in_the_middle = fk_count.open - opens_in_the_middle;
-}
-
-START_TEST(test_stats_line_while_the_log_path_is_written_goes_to_stderr)
-{
-	ljmm_test_point = log_in_the_middle;
-	SC_START("LJMM_LOG_FILE=relative.log"); /* reads the options */
-	ljmm_test_point = NULL;
-	sc_constructor();
-	ck_assert_uint_eq(opens_in_the_middle, 0);
-	ck_assert_str_eq(fk_stderr_text(), FK_LINE("debug") "ljmm[1000]: in the middle\n");
-	ljmm_stats_report(); /* and afterwards, the file */
-	ck_assert_int_eq(sc_count(fk_log_text(), "ljmm[1000]: calls: "), 1);
 }
 END_TEST
 
@@ -146,19 +112,12 @@ START_TEST(test_stats_snapshot_copies_every_field)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	Suite *s = suite_create("stats");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_add_test(tc, test_stats_report_after_a_process);
-	tcase_add_test(tc, test_stats_report_when_the_region_was_never_needed);
-	tcase_add_loop_test(tc, test_stats_report_guard_line, 0, NELEM(guard_lines));
-	tcase_add_test(tc, test_stats_report_rare_fields);
-	tcase_add_test(tc, test_stats_snapshot_copies_every_field);
-	tcase_add_test(tc, test_stats_line_while_the_log_path_is_written_goes_to_stderr);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_stats_report_after_a_process, 1},
+	{&test_stats_report_when_the_region_was_never_needed, 1},
+	{&test_stats_report_guard_line, NELEM(guard_lines)},
+	{&test_stats_report_rare_fields, 1},
+	{&test_stats_snapshot_copies_every_field, 1},
+};
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "stats", .timeout = 0, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};

@@ -10,15 +10,11 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "../lib/testutil.h"
 #include "check_main.h"
 #include "scenario.h"
 #include "warn.h"
 
-#define K FK_KIB
-#define M FK_MIB
-#define G FK_GIB
-#define RW (PROT_READ | PROT_WRITE)
-#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define REGION "LJMM_REGION_LO=4M", "LJMM_REGION_HI=104M", "LJMM_POLICY=region-first", "LJMM_GUARD=off"
 
 /* The window is full (so the kernel, asked last, says ENOMEM). */
@@ -228,7 +224,7 @@ START_TEST(test_warn_lines_survive_short_and_interrupted_writes)
 {
 	start("LJMM_WARN=50");
 	fk_set_write_chunk(7);
-	fk_fail_nth(FK_SYS_WRITE, 3, EINTR);
+	fk_fail_write(2, 14, EINTR); /* the third piece of 7 bytes */
 	ck_assert_int_gt(sc_map32(60 * M), 0);
 	ck_assert_str_eq(fk_stderr_text(), FK_LINE("warn") "ljmm[1000]: 50% of the low 2 GiB in use (60.0 MiB of 100.0 MiB)\n");
 }
@@ -282,29 +278,22 @@ START_TEST(test_warn_direct_calls)
 }
 END_TEST
 
-Suite *ljmm_unit_suite(int forking)
-{
-	Suite *s = suite_create("warn");
-	TCase *tc = tcase_create("core");
-	(void)forking;
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_warn_thresholds_crossed_once, 0, NELEM(threshold_cases));
-	tcase_add_test(tc, test_warn_threshold_at_the_first_build);
-	tcase_add_test(tc, test_warn_first_failure_once);
-	tcase_add_test(tc, test_warn_failure_when_nothing_is_free);
-	tcase_add_loop_test(tc, test_warn_size_that_reads_as_text, 0, NELEM(text_cases));
-	tcase_add_test(tc, test_warn_request_larger_than_the_region);
-	tcase_add_test(tc, test_warn_text_after_an_ordinary_failure);
-	tcase_add_test(tc, test_warn_off_says_nothing);
-	tcase_add_test(tc, test_warn_len_text);
-	tcase_add_test(tc, test_warn_lines_go_to_the_log_file);
-	tcase_add_test(tc, test_warn_log_file_unusable_falls_back_to_stderr);
-	tcase_add_test(tc, test_warn_lines_survive_short_and_interrupted_writes);
-	tcase_add_test(tc, test_warn_in_a_forked_child_names_the_child);
-	tcase_add_test(tc, test_warn_empty_region);
-	tcase_add_test(tc, test_warn_direct_calls);
-	suite_add_tcase(s, tc);
-	return s;
-}
+static const ljmm_unit_test_t tests[] = {
+	{&test_warn_thresholds_crossed_once, NELEM(threshold_cases)},
+	{&test_warn_threshold_at_the_first_build, 1},
+	{&test_warn_first_failure_once, 1},
+	{&test_warn_failure_when_nothing_is_free, 1},
+	{&test_warn_size_that_reads_as_text, NELEM(text_cases)},
+	{&test_warn_request_larger_than_the_region, 1},
+	{&test_warn_text_after_an_ordinary_failure, 1},
+	{&test_warn_off_says_nothing, 1},
+	{&test_warn_len_text, 1},
+	{&test_warn_lines_go_to_the_log_file, 1},
+	{&test_warn_log_file_unusable_falls_back_to_stderr, 1},
+	{&test_warn_lines_survive_short_and_interrupted_writes, 1},
+	{&test_warn_in_a_forked_child_names_the_child, 1},
+	{&test_warn_empty_region, 1},
+	{&test_warn_direct_calls, 1},
+};
 
-const int ljmm_unit_needs_fork = 1;
+const ljmm_unit_t ljmm_unit = {.name = "warn", .timeout = 30, .needs_fork = 1, .tests = tests, .count = NELEM(tests)};
