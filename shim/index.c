@@ -228,11 +228,28 @@ static void build_reset(void *ctx)
 	ljmm_region_clear(&region);
 }
 
+/* glibc trims the heap (brk shrinks, malloc_trim or a large free at the top) and grows
+ * it back later, through the pages it gave up: they are brk's, not the region's. So the
+ * reserve follows the break down, never up (its top stays the guard). Seen at a rebuild,
+ * the only time the index learns of pages it did not free itself. */
+static void follow_break(void)
+{
+	uintptr_t brk;
+	if (keep_hi <= keep_lo)
+		return;
+	brk = ljmm_page_up((uintptr_t)ljmm_sys_brk(0));
+	if (brk && brk < keep_lo) {
+		keep_lo = brk;
+		ljmm_stats_set(&ljmm_stats_live.guard_reserve, keep_hi - keep_lo);
+	}
+}
+
 int ljmm_index_rebuild(void)
 {
 	int r;
 	if (!ljmm_index_built())
 		first_build();
+	follow_break();
 	__atomic_store_n(&ljmm_hot.need_resync, 0, __ATOMIC_SEQ_CST);
 	ljmm_region_clear(&region);
 	r = walk_gaps(region_lo(), region_hi(), build_gap, build_reset, NULL);

@@ -220,12 +220,10 @@ START_TEST(test_guard_trimmed_heap_is_found_by_the_rebuild)
 {
 	/* glibc trims the heap below the guard (brk shrinks, behind the index's back): the
 	 * pages between the new break and the old one are free, the index does not know until
-	 * a rebuild (the verifier shows the difference). The reserve, from the old break to
-	 * the guard, stays out of the region at every step: asked for everything it has, the
-	 * region serves none of it. The trimmed pages below the old break are not kept out:
-	 * after the rebuild the region serves them (the first, a 64 KiB block ending at
-	 * BRK_PAGE), where a brk growing back would meet it. That is an open question for the shim (the reserve is
-	 * fixed at the break the guard saw), not asserted either way. */
+	 * a rebuild (the verifier shows the difference). The reserve, from the break to the
+	 * guard, stays out of the region at every step: asked for everything it has, the
+	 * region serves none of it. After the rebuild the reserve starts at the new break:
+	 * the trimmed pages are brk's to grow back into, not the region's. */
 	const uintptr_t guard = BRK_PAGE + 64 * K;
 	SC_START("LJMM_GUARD_RESERVE=64K");
 	nopie();
@@ -238,7 +236,9 @@ START_TEST(test_guard_trimmed_heap_is_found_by_the_rebuild)
 	ck_assert_int_eq(ljmm_alloc_verify(), -EIO);
 	ck_assert_int_eq(ljmm_index_rebuild(), 0);
 	sc_verified("after the rebuild");
-	region_serves_none_of(BRK_PAGE, guard + PAGE, "after the rebuild");
+	region_serves_none_of(BRK_START + 8 * K, guard + PAGE, "after the rebuild");
+	ck_assert_uint_eq(sc_stats().guard_reserve, guard - (BRK_START + 8 * K));
+	ck_assert_int_eq(ljmm_sys_brk((void *)BRK_PAGE), (long)BRK_PAGE); /* brk grows back */
 	/* Unmapping below the reserve, and across its end, keeps it out. */
 	ck_assert_int_eq(sc_munmap(4 * M, 64 * K), 0);
 	ck_assert_int_eq(sc_munmap(BRK_PAGE + 32 * K, 128 * K), 0);
