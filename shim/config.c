@@ -15,10 +15,6 @@
 #include "internal.h"
 #include "log.h"
 
-#define K ((uint64_t)1 << 10)
-#define M ((uint64_t)1 << 20)
-#define G ((uint64_t)1 << 30)
-
 static const char *const bool_words[] = {"off", "on", NULL};
 static const char *const policy_words[] = {"kernel-first", "region-first", NULL};
 static const char *const guard_words[] = {"off", "on", "lazy", NULL};
@@ -34,16 +30,18 @@ const ljmm_option_t ljmm_options[LJMM_OPT_COUNT] = {
 			    "`on`: place the brk guard at start-up; `lazy`: at the first region allocation; `off`: never. "
 			    "Unset, it is `on`, but `lazy` on a glibc older than 2.31, the oldest the guard's cost was "
 			    "measured on"},
-	[LJMM_OPT_GUARD_RESERVE] = {"LJMM_GUARD_RESERVE", LJMM_KIND_SIZE, 0, 0, 1 * G, NULL,
+	[LJMM_OPT_GUARD_RESERVE] = {"LJMM_GUARD_RESERVE", LJMM_KIND_SIZE, 0, 0, LJMM_GIB, NULL,
 				    "room left for the brk heap between `sbrk(0)` and the guard; the region never hands it out"},
-	[LJMM_OPT_REGION_LO] = {"LJMM_REGION_LO", LJMM_KIND_SIZE, 64 * K, 4 * K, 2 * G - 4 * K, NULL,
+	[LJMM_OPT_REGION_LO] = {"LJMM_REGION_LO", LJMM_KIND_SIZE, 64 * LJMM_KIB, 4 * LJMM_KIB,
+				2 * LJMM_GIB - 4 * LJMM_KIB, NULL,
 				"lowest address the region hands out (raised to `vm.mmap_min_addr`; 64 KiB keeps "
 				"NULL-pointer faults faulting); brk may grow up to it"},
-	[LJMM_OPT_REGION_HI] = {"LJMM_REGION_HI", LJMM_KIND_SIZE, 2 * G, 8 * K, 2 * G, NULL, "end of the region"},
+	[LJMM_OPT_REGION_HI] = {"LJMM_REGION_HI", LJMM_KIND_SIZE, 2 * LJMM_GIB, 8 * LJMM_KIB, 2 * LJMM_GIB, NULL,
+				"end of the region"},
 	[LJMM_OPT_STATS] = {"LJMM_STATS", LJMM_KIND_BOOL, 0, 0, 1, bool_words, "print statistics when the process exits"},
 	[LJMM_OPT_DEBUG] = {"LJMM_DEBUG", LJMM_KIND_BOOL, 0, 0, 1, bool_words,
 			    "log every slow-path decision (fallback, placement, conflict, rebuild)"},
-	[LJMM_OPT_LOG_FILE] = {"LJMM_LOG_FILE", LJMM_KIND_PATH, 0, 0, 0, NULL,
+	[LJMM_OPT_LOG_FILE] = {"LJMM_LOG_FILE", LJMM_KIND_PATH, 0, 0, LJMM_LOG_PATH_MAX, NULL,
 			       "append statistics, warnings and debug lines to this file instead of stderr (`%p`: the "
 			       "PID; created 0600 and opened at start-up, kept for the workers a root master forks, "
 			       "followed through log rotation; never blocking)"},
@@ -168,9 +166,3 @@ int ljmm_config_loaded(void) { return __atomic_load_n(&state, __ATOMIC_ACQUIRE) 
 uint64_t ljmm_config_get(ljmm_opt_id_t id) { return ljmm_config_loaded() ? values[id] : ljmm_options[id].def; }
 
 int ljmm_config_is_set(ljmm_opt_id_t id) { return ljmm_config_loaded() && (set_mask >> id) & 1; }
-
-const char *ljmm_config_path(ljmm_opt_id_t id)
-{
-	(void)id;
-	return ljmm_config_loaded() && log_path ? log_path : "";
-}

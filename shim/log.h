@@ -13,7 +13,8 @@
 /** A line's level, nginx's words for them. */
 typedef enum { LJMM_LOG_ERROR, LJMM_LOG_WARN, LJMM_LOG_NOTICE, LJMM_LOG_DEBUG } ljmm_log_level_t;
 
-/** The longest log path kept, with its NUL (Linux's PATH_MAX). */
+/** The longest log path kept, with its NUL (Linux's PATH_MAX); also the longest
+ *  LJMM_LOG_FILE accepted (its bound in config.c's table). */
 #define LJMM_LOG_PATH_MAX 4096
 /** Where lines go: path NULL or "" means stderr; debug turns on LJMM_DEBUG lines. The
  *  path is copied, made absolute against the current directory; "%p" in it stands for

@@ -1,18 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* The syntax of option values (see config.h): sizes with K/M/G suffixes, on/off
+/* The syntax of option values (see optparse.h): sizes with K/M/G suffixes, on/off
  * switches, words, lists of percentages; and how each kind is described and written
  * back, for error lines and the documentation. No allocation, no stdio: parsing may run
  * from the first interposed call, before our constructor. */
-#include "config.h"
+#include "optparse.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include "buf.h"
-
-#define K ((uint64_t)1 << 10)
-#define M ((uint64_t)1 << 20)
-#define G ((uint64_t)1 << 30)
 
 static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
 
@@ -48,9 +44,9 @@ static int parse_size(const char *s, uint64_t *out)
 	if (!digits)
 		return -EINVAL;
 	switch (lower((unsigned char)*s)) {
-	case 'k': mult = K; s++; break;
-	case 'm': mult = M; s++; break;
-	case 'g': mult = G; s++; break;
+	case 'k': mult = LJMM_KIB; s++; break;
+	case 'm': mult = LJMM_MIB; s++; break;
+	case 'g': mult = LJMM_GIB; s++; break;
 	default: break;
 	}
 	if (*s)
@@ -136,7 +132,7 @@ int ljmm_config_parse(const ljmm_option_t *opt, const char *text, uint64_t *out)
 		break;
 	}
 	case LJMM_KIND_PATH:
-		if (strlen(text) >= LJMM_PATH_MAX)
+		if (strlen(text) >= opt->max)
 			return -ERANGE;
 		v = 0;
 		break;
@@ -156,14 +152,14 @@ int ljmm_config_parse(const ljmm_option_t *opt, const char *text, uint64_t *out)
 /* A size in the shortest exact form: 1G, 64K, 4095. */
 static void buf_size(ljmm_buf_t *b, uint64_t v)
 {
-	if (v && v % G == 0) {
-		ljmm_buf_u64(b, v / G);
+	if (v && v % LJMM_GIB == 0) {
+		ljmm_buf_u64(b, v / LJMM_GIB);
 		ljmm_buf_str(b, "G");
-	} else if (v && v % M == 0) {
-		ljmm_buf_u64(b, v / M);
+	} else if (v && v % LJMM_MIB == 0) {
+		ljmm_buf_u64(b, v / LJMM_MIB);
 		ljmm_buf_str(b, "M");
-	} else if (v && v % K == 0) {
-		ljmm_buf_u64(b, v / K);
+	} else if (v && v % LJMM_KIB == 0) {
+		ljmm_buf_u64(b, v / LJMM_KIB);
 		ljmm_buf_str(b, "K");
 	} else {
 		ljmm_buf_u64(b, v);
@@ -192,7 +188,9 @@ void ljmm_config_describe_to(ljmm_buf_t *b, const ljmm_option_t *opt)
 		ljmm_buf_str(b, " (decimal or 0x-hex, optional K, M or G suffix)");
 		break;
 	case LJMM_KIND_PATH:
-		ljmm_buf_str(b, "a file path shorter than 4096 bytes");
+		ljmm_buf_str(b, "a file path shorter than ");
+		ljmm_buf_u64(b, opt->max);
+		ljmm_buf_str(b, " bytes");
 		break;
 	case LJMM_KIND_PERCENTS:
 		ljmm_buf_str(b, "off, or up to 8 comma-separated percentages from ");

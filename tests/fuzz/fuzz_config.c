@@ -10,9 +10,11 @@
  * each naming its variable in table order, plus one line when LJMM_REGION_LO >=
  * LJMM_REGION_HI, and leave every option within its bounds. ljmm_config_describe must
  * respect any capacity. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -23,15 +25,9 @@
 static char text[MAX_TEXT + 1];
 static int errpipe[2] = {-1, -1};
 
-static int lower(int c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
-
-static int same_word(const char *a, const char *b)
-{
-	for (; *a && *b; a++, b++)
-		if (lower((unsigned char)*a) != lower((unsigned char)*b))
-			return 0;
-	return *a == *b;
-}
+/* The C library's, in the "C" locale (this program never calls setlocale): an oracle
+ * apart from optparse.c's own. */
+static int same_word(const char *a, const char *b) { return strcasecmp(a, b) == 0; }
 
 /* Reference size parser: 0, -EINVAL or -ERANGE (before the bounds), value in *out. */
 static int ref_size(const char *s, uint64_t *out)
@@ -44,7 +40,7 @@ static int ref_size(const char *s, uint64_t *out)
 		s += 2;
 	}
 	for (;; s++, digits++) {
-		int c = lower((unsigned char)*s), d;
+		int c = tolower((unsigned char)*s), d;
 		if (c >= '0' && c <= '9')
 			d = c - '0';
 		else if (base == 16 && c >= 'a' && c <= 'f')
@@ -61,7 +57,7 @@ static int ref_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	if (over)
 		return -ERANGE; /* the overflow is seen before the suffix */
-	switch (lower((unsigned char)*s)) {
+	switch (tolower((unsigned char)*s)) {
 	case 'k': mult = 1 << 10; s++; break;
 	case 'm': mult = 1 << 20; s++; break;
 	case 'g': mult = 1 << 30; s++; break;
@@ -279,6 +275,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(v >= opt->min && v <= opt->max, "%s loaded as %llu", opt->name, (unsigned long long)v);
 	}
 	FUZZ_CHECK(ljmm_config_get(LJMM_OPT_REGION_LO) < ljmm_config_get(LJMM_OPT_REGION_HI), "LO >= HI loaded");
-	FUZZ_CHECK(strlen(ljmm_config_path(LJMM_OPT_LOG_FILE)) < 4096, "path too long");
+	/* The same text went to LJMM_LOG_FILE: accepted exactly when not empty and shorter
+	 * than 4096 bytes. */
+	FUZZ_CHECK(ljmm_config_is_set(LJMM_OPT_LOG_FILE) == (text[0] && strlen(text) < 4096), "log file %s",
+		   ljmm_config_is_set(LJMM_OPT_LOG_FILE) ? "taken" : "refused");
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "../lib/testutil.h"
 #include "config.h"
+#include "log.h"
 #include "check_main.h"
 
 /* Options of our own, to test parsing apart from the real table's bounds. */
@@ -95,8 +96,7 @@ static void expect_defaults_except(unsigned skip, const char *what)
 				      (unsigned long long)ljmm_config_get((ljmm_opt_id_t)i),
 				      (unsigned long long)ljmm_options[i].def);
 	if (!(skip & (1u << LJMM_OPT_LOG_FILE)))
-		ck_assert_msg(strcmp(ljmm_config_path(LJMM_OPT_LOG_FILE), "") == 0, "%s: log file '%s'", what,
-			      ljmm_config_path(LJMM_OPT_LOG_FILE));
+		ck_assert_msg(!ljmm_config_is_set(LJMM_OPT_LOG_FILE), "%s: a log file is set", what);
 }
 
 static int id_of(const char *name)
@@ -115,7 +115,7 @@ START_TEST(test_config_get_before_load_is_default)
 	for (unsigned i = 0; i < LJMM_OPT_COUNT; i++)
 		if (ljmm_options[i].kind != LJMM_KIND_PATH)
 			ck_assert_uint_eq(ljmm_config_get((ljmm_opt_id_t)i), ljmm_options[i].def);
-	ck_assert_str_eq(ljmm_config_path(LJMM_OPT_LOG_FILE), "");
+	ck_assert(!ljmm_config_is_set(LJMM_OPT_LOG_FILE));
 }
 END_TEST
 
@@ -372,7 +372,7 @@ START_TEST(test_config_valid_values_take_effect)
 	ck_assert_uint_eq(ljmm_config_get(LJMM_OPT_REGION_HI), G);
 	ck_assert_uint_eq(ljmm_config_get(LJMM_OPT_STATS), 1);
 	ck_assert_uint_eq(ljmm_config_get(LJMM_OPT_DEBUG), 1);
-	ck_assert_str_eq(ljmm_config_path(LJMM_OPT_LOG_FILE), "/tmp/ljmm test.log");
+	ck_assert(ljmm_config_is_set(LJMM_OPT_LOG_FILE));
 
 	for (size_t i = 0; i < NELEM(one_valid); i++) {
 		out = load(&one_valid[i].kv, 1);
@@ -465,7 +465,7 @@ START_TEST(test_config_several_invalid_one_line_each)
 	ck_assert_uint_eq(ljmm_config_get(LJMM_OPT_REGION_HI), OPT(REGION_HI)->def);
 	ck_assert_uint_eq(ljmm_config_get(LJMM_OPT_POLICY), LJMM_POLICY_REGION_FIRST);
 	ck_assert_uint_eq(ljmm_config_get(LJMM_OPT_STATS), 1);
-	ck_assert_str_eq(ljmm_config_path(LJMM_OPT_LOG_FILE), "/tmp/x.log");
+	ck_assert(ljmm_config_is_set(LJMM_OPT_LOG_FILE));
 }
 END_TEST
 
@@ -584,11 +584,11 @@ START_TEST(test_config_long_path_rejected)
 	const char *out = load(&kv, 1);
 	expect_one_error_line(out, "LJMM_LOG_FILE", NULL, "long path");
 	ck_assert_ptr_nonnull(strstr(out, "out of range"));
-	ck_assert_str_eq(ljmm_config_path(LJMM_OPT_LOG_FILE), "");
+	ck_assert(!ljmm_config_is_set(LJMM_OPT_LOG_FILE));
 	long_path[4095] = 0; /* 4095 bytes: accepted whole */
 	out = load(&kv, 1);
 	ck_assert_str_eq(out, "");
-	ck_assert_str_eq(ljmm_config_path(LJMM_OPT_LOG_FILE), long_path);
+	ck_assert(ljmm_config_is_set(LJMM_OPT_LOG_FILE));
 }
 END_TEST
 
@@ -800,6 +800,31 @@ START_TEST(test_config_is_set_only_when_accepted)
 }
 END_TEST
 
+/* What the library does with an accepted LJMM_LOG_FILE: the log writes its lines there
+ * (spaces and all), and to stderr again once the variable is gone. */
+START_TEST(test_config_log_file_reaches_the_log)
+{
+	char dir[] = "/tmp/ljmm-config-XXXXXX", path[64], text[256] = "";
+	ljmm_buf_t b;
+	char storage[128];
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/ljmm test.log", dir);
+	kv_t kv = {"LJMM_LOG_FILE", path};
+	ck_assert_str_eq(load(&kv, 1), "");
+	ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_NOTICE);
+	ljmm_buf_str(&b, "to the configured file");
+	ck_assert_int_eq(ljmm_log_end(&b), 0);
+	int fd = open(path, O_RDONLY);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_gt(read(fd, text, sizeof text - 1), 0);
+	close(fd);
+	ck_assert_msg(strstr(text, "to the configured file\n") != NULL, "'%s'", text);
+	(void)load(NULL, 0);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* ---- the real environment (needs a fresh process: the table loads once) ------------------ */
 
 START_TEST(test_config_load_from_environment_once)
@@ -833,6 +858,7 @@ static const ljmm_unit_test_t tests[] = {
 	{&test_config_option_table_sane, 1},
 	{&test_config_parse_percents, 1},
 	{&test_config_is_set_only_when_accepted, 1},
+	{&test_config_log_file_reaches_the_log, 1},
 };
 
 /* The table loads from the environment once a process: that test needs a fresh one. */
