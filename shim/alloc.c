@@ -5,7 +5,8 @@
  * Fast path: anything that is not MAP_32BIT-without-MAP_FIXED goes straight to the
  * kernel, takes no lock, and only looks at the result when the region index exists and
  * the result lands in the region. The index (index.c) is built the first time the region
- * has to serve a request; place.c places the block.
+ * has to serve a request; place.c places the block. The hint service (hint.c) serves
+ * LuaJIT 2.1's probes once a MAP_32BIT request has failed.
  *
  * Safety does not rest on the index being right: region blocks are placed with
  * MAP_FIXED_NOREPLACE, so a range the index wrongly believes free (brk grew, a raw
@@ -20,13 +21,12 @@
 #include <sys/mman.h>
 
 #include "config.h"
-#include "guard.h"
+#include "hint.h"
 #include "hot.h"
 #include "index.h"
 #include "internal.h"
-#include "lockpage.h"
-#include "place.h"
 #include "log.h"
+#include "place.h"
 #include "section.h"
 #include "stats.h"
 #include "sys.h"
@@ -53,13 +53,6 @@ static void record_result(uintptr_t start, size_t len)
 	} else {
 		ljmm_index_invalidate();
 	}
-}
-
-static int eligible(size_t len, int flags)
-{
-	/* Huge pages need huge alignment and grow-down stacks need room below: neither
-	 * is what a MAP_32BIT heap block asks for, so the kernel's answer stands. */
-	return len && !(flags & (MAP_HUGETLB | MAP_GROWSDOWN)) && ljmm_page_up(len) != 0;
 }
 
 /* The options the per-call path needs, from the hot line; the first MAP_32BIT call
@@ -91,16 +84,12 @@ static inline int window_known_full(const void *addr, size_t len)
 	return !addr && w && ljmm_page_up(len) >= w;
 }
 
-/* A MAP_32BIT request that ended in ENOMEM: count it and tell the operator once. The
- * hint service (hint_missed) is for a process that ran out of low memory, so a request
- * no region could serve (2 GiB or more, huge pages, arguments the kernel refuses) leaves
- * it as it is. */
+/* A MAP_32BIT request that ended in ENOMEM: count it, turn the hint service on (hint.c)
+ * and tell the operator once. */
 static int failed(size_t len, int why)
 {
 	ljmm_stats_add(&ljmm_stats_live.failures, 1);
-	if (why != LJMM_PLACE_UNLIKE && ljmm_page_up(len) < LJMM_2G && ljmm_page_up(len) &&
-	    !__atomic_load_n(&ljmm_hot.serve_hints, __ATOMIC_RELAXED))
-		__atomic_store_n(&ljmm_hot.serve_hints, 1, __ATOMIC_RELAXED);
+	ljmm_hint_after_failure(len, why);
 	if (why == LJMM_PLACE_NO_ROOM && LJMM_UNLIKELY(ljmm_warn_failure_due(len))) {
 		ljmm_section_t sec;
 		ljmm_usage_t u;
@@ -135,11 +124,11 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 	if (asked && r != -ENOMEM)
 		return (int)r;
 	/* Huge pages, a stack, a hugetlbfs file, flags only the file can judge: not ours. */
-	if (eligible(len, flags) && (pf = ljmm_place_flags(flags, fd)) != 0) {
+	if (ljmm_place_eligible(len, flags) && (pf = ljmm_place_flags(flags, fd)) != 0) {
 		if (asked)
 			LJMM_DEBUG("mmap MAP_32BIT: kernel window full, trying the region", 0, "len", len, (int)r);
 		if (ljmm_section_enter(&sec) == 0) {
-			ret = ljmm_place(len, prot, pf, fd, off, out, &why);
+			ret = ljmm_place_block(len, prot, pf, fd, off, out, &why);
 			/* Only a placement the kernel accepted proves that its ENOMEM meant "no
 			 * room in the window" and not RLIMIT_AS, RLIMIT_DATA or overcommit. */
 			if (ret == 0 && asked) {
@@ -181,55 +170,6 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 	return failed(len, why);
 }
 
-/* LuaJIT 2.1 non-GC64 asks MAP_32BIT until one such request fails, and from then on, for
- * good, probes with address hints below 2 GiB instead, keeping only answers that end
- * below 2^31 (lj_alloc.c: mmap_map32 sets 'fallback', then mmap_probe; LuaJIT 2.0 and
- * MAP_32BIT-only builds never probe). The kernel honours such a hint only when the
- * range at it is free, so once the low 2 GiB is fragmented, even with much of it freed,
- * the probes mostly come back high and LuaJIT reports "not enough memory". After a
- * failed MAP_32BIT request, a hint below 2 GiB (without MAP_FIXED) that the kernel
- * placed above 2 GiB is therefore served from the region: a hint is only advice, and
- * the process has shown it wants low memory. */
-static inline int hint_missed(const void *addr, size_t len, int flags, long r)
-{
-	uintptr_t a = (uintptr_t)addr, need = ljmm_page_up(len);
-	/* MAP_ABOVE4G (Linux 6.6) asks for nothing low unless the hint itself is free. An
-	 * answer that straddles 2 GiB is left as it is: LuaJIT refuses it and probes again. */
-	return a && a < LJMM_2G && !(flags & (MAP_32BIT | MAP_FIXED | MAP_FIXED_NOREPLACE | MAP_ABOVE4G)) &&
-	       eligible(len, flags) && LJMM_2G - a >= need && (uintptr_t)r >= LJMM_2G;
-}
-
-/* The region's answer for a hint the kernel missed (see hint_missed): the kernel's block r
- * (above 2 GiB: nothing of the region's) is given back first, so that the placement is
- * not charged twice (overcommit, RLIMIT_AS, MAP_LOCKED) and no fork copies both. When the
- * region has no room, the kernel is asked again and its answer stands, as the first one
- * would have. Only a section that turns us away (a handler inside the shim) keeps r. */
-static __attribute__((noinline)) long serve_hint(void *addr, size_t len, int prot, int flags, int fd, long off, long r)
-{
-	ljmm_section_t sec;
-	void *p = NULL;
-	int why, ret, pf = ljmm_place_flags(flags, fd);
-	/* The region cannot give this mapping (a hugetlbfs file, whose blocks are given back
-	 * in huge pages only): the kernel's block stands. */
-	if (!pf || ljmm_section_enter(&sec) != 0)
-		return r;
-	if (ljmm_sys_munmap((void *)r, len) != 0) {
-		ljmm_section_leave(&sec); /* not given back: it stays the answer */
-		return r;
-	}
-	ret = ljmm_place(len, prot, pf, fd, off, &p, &why);
-	ljmm_section_leave(&sec);
-	if (ret == 0) {
-		ljmm_stats_add(&ljmm_stats_live.hints_served, 1);
-		return (long)p;
-	}
-	LJMM_DEBUG("mmap hint below 2 GiB: the region has no room, the kernel again", 0, "len", len, ret);
-	r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
-	if (!ljmm_sys_is_err(r) && (uintptr_t)r < ljmm_index_hi())
-		record_result((uintptr_t)r, len);
-	return r;
-}
-
 int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long off, void **out)
 {
 	int mode;
@@ -240,13 +180,19 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 		r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
 		if (ljmm_sys_is_err(r))
 			return (int)r;
-		if (LJMM_UNLIKELY(__atomic_load_n(&ljmm_hot.serve_hints, __ATOMIC_RELAXED)) && hint_missed(addr, len, flags, r)) {
-			r = serve_hint(addr, len, prot, flags, fd, off, r); /* records what it maps */
-			if (ljmm_sys_is_err(r))
-				return (int)r;
-		} else if (LJMM_UNLIKELY((uintptr_t)r < ljmm_index_hi())) {
-			record_result((uintptr_t)r, len);
+		if (LJMM_UNLIKELY(ljmm_hint_on()) && ljmm_hint_missed(addr, len, flags, r)) {
+			int h = ljmm_hint_serve(len, prot, flags, fd, off, r, out);
+			if (h == LJMM_HINT_SERVED)
+				return 0;
+			if (h == LJMM_HINT_GIVEN_BACK) {
+				/* The region had no room: the kernel's second answer stands. */
+				r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
+				if (ljmm_sys_is_err(r))
+					return (int)r;
+			}
 		}
+		if (LJMM_UNLIKELY((uintptr_t)r < ljmm_index_hi()))
+			record_result((uintptr_t)r, len);
 		*out = (void *)r;
 		return 0;
 	}
@@ -371,16 +317,6 @@ int ljmm_alloc_mremap(void *old, size_t old_len, size_t new_len, int flags, void
 		record_result((uintptr_t)r, new_len);
 	*out = (void *)r;
 	return 0;
-}
-
-void ljmm_alloc_init(void)
-{
-	if (!ljmm_config_get(LJMM_OPT_ENABLE)) {
-		ljmm_stats_set(&ljmm_stats_live.guard_state, LJMM_GUARD_STATE_OFF);
-		return;
-	}
-	ljmm_lockpage_init();
-	ljmm_guard_init();
 }
 
 int ljmm_alloc_verify(void)

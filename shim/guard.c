@@ -106,7 +106,9 @@ static void choose(void)
 	ljmm_stats_set(&ljmm_stats_live.guard_defaulted_lazy, mode == LJMM_GUARD_LAZY);
 }
 
-static void place(void)
+/* Place the guard now (unless its mode is off) and record where it went: the counters, the
+ * index, the reserve it keeps for brk. */
+static void place_guard_and_record(void)
 {
 	ljmm_guard_t g;
 	int r;
@@ -133,7 +135,7 @@ void ljmm_guard_before_region(void)
 	if (tried)
 		return;
 	choose();
-	place();
+	place_guard_and_record();
 }
 
 void ljmm_guard_init(void)
@@ -148,7 +150,7 @@ void ljmm_guard_init(void)
 		if (mode == LJMM_GUARD_LAZY)
 			ljmm_stats_set(&ljmm_stats_live.guard_state, LJMM_GUARD_STATE_PENDING);
 		else
-			place();
+			place_guard_and_record();
 	}
 	ljmm_section_leave(&sec);
 }

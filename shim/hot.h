@@ -4,8 +4,8 @@
  * After a system call the process's own lines are often gone from the nearer caches,
  * and every line read is a miss: with these fields spread over four lines, a
  * kernel-served MAP_32BIT pair cost 2.5 % more than without the shim (bench/results).
- * The fields belong to two files: index.c writes the index's (bound_hi, built,
- * need_resync), alloc.c the decision's (mode, window_full_len, serve_hints). */
+ * The fields belong to three files: index.c writes the index's (bound_hi, built,
+ * need_resync), alloc.c the decision's (mode, window_full_len), hint.c serve_hints. */
 #ifndef LJMM_HOT_H
 #define LJMM_HOT_H
 
@@ -29,7 +29,7 @@ typedef struct {
 	int need_resync; /* atomic: the index may be wrong (fork, signal re-entry, a gap in the records) */
 	int mode;        /* atomic: an ljmm_mode_t */
 	/* atomic: a MAP_32BIT request has failed, so LuaJIT 2.1 may have turned to probing
-	 * with hints (alloc.c, hint_missed); set once, never cleared. */
+	 * with hints (hint.c); set once, never cleared. */
 	int serve_hints;
 } ljmm_hot_t;
 

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Start-up and exit: load the options, check the log destination, stand aside if another
- * copy of the library serves the process, set up the lock page and the guard, publish
- * the probe, and print the statistics when the process exits. */
-#include "alloc.h"
+ * copy of the library serves the process, have start.c set up the lock page and the
+ * guard, publish the probe, and print the statistics when the process exits. */
 #include "config.h"
 #include "hot.h"
 #include "interpose.h"
 #include "log.h"
+#include "start.h"
 #include "stats.h"
 #include "warn.h"
 
@@ -31,7 +31,7 @@ __attribute__((constructor)) static void ljmm_init(void)
 		return;
 	}
 	ljmm_warn_init();
-	ljmm_alloc_init();
+	ljmm_start_run();
 	ljmm_stats_publish(ljmm_config_get(LJMM_OPT_ENABLE) ? LJMM_PROBE_ACTIVE : LJMM_PROBE_ACTIVE | LJMM_PROBE_OFF);
 }
 

@@ -55,7 +55,7 @@ int ljmm_place_flags(int flags, int fd)
 
 /* Serve len bytes from the region, inside the section: 0 with *out set, -ENOMEM with
  * *why set, or the kernel's own error for the placement. */
-int ljmm_place(size_t len, int prot, int place_flags, int fd, long off, void **out, int *why)
+int ljmm_place_block(size_t len, int prot, int place_flags, int fd, long off, void **out, int *why)
 {
 	uintptr_t need = ljmm_page_up(len), addr;
 	int rebuilt = 0;

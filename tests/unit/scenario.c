@@ -8,6 +8,7 @@
 
 #include "alloc.h"
 #include "config.h"
+#include "start.h"
 #include "stats.h"
 #include "warn.h"
 
@@ -30,7 +31,7 @@ void sc_start(const char *const *env)
 	ljmm_warn_init();
 }
 
-void sc_constructor(void) { ljmm_alloc_init(); }
+void sc_constructor(void) { ljmm_start_run(); }
 
 long sc_mmap(uintptr_t addr, size_t len, int prot, int flags, int fd, long off)
 {

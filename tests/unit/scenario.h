@@ -15,7 +15,7 @@
 void sc_start(const char *const *env);
 #define SC_START(...) sc_start((const char *const[]){__VA_ARGS__, NULL})
 /** What the library's constructor does after loading the options: the lock page, the
- *  guard (init.c's ljmm_alloc_init). */
+ *  guard (start.c's ljmm_start_run, which init.c calls). */
 void sc_constructor(void);
 
 /** The calls of a program (through alloc.c): the address, or -errno. */
