@@ -17,12 +17,15 @@ extern "C" {
 
 /** Where the brk guard stands. */
 typedef enum {
-	LJMM_GUARD_STATE_OFF = 0,      /* disabled by LJMM_GUARD=off */
+	LJMM_GUARD_STATE_OFF = 0,      /* disabled by LJMM_GUARD=off or LJMM_ENABLE=off */
 	LJMM_GUARD_STATE_PENDING = 1,  /* LJMM_GUARD=lazy and the region was not needed yet */
 	LJMM_GUARD_STATE_PLACED = 2,   /* a PROT_NONE page stands at guard_addr */
 	LJMM_GUARD_STATE_NOT_NEEDED = 3, /* brk starts at or above 2 GiB (PIE programs) */
 	LJMM_GUARD_STATE_OCCUPIED = 4, /* a mapping already stood there: brk cannot grow past it */
-	LJMM_GUARD_STATE_FAILED = 5    /* the kernel refused the guard mapping */
+	LJMM_GUARD_STATE_FAILED = 5,   /* the kernel refused the guard mapping */
+	LJMM_GUARD_STATE_UNDECIDED = 6 /* not decided yet: before the library's constructor, or
+					  when it could not take the region's lock and the region
+					  has not been used since */
 } ljmm_guard_state_t;
 
 /* Where a counter is shown (the flags column of LJMM_STATS). */

@@ -9,8 +9,10 @@
 #include "internal.h"
 #include "log.h"
 
-/* Aligned so that the five per-call counters at its start share one cache line. */
-ljmm_stats_t ljmm_stats_live __attribute__((aligned(64)));
+/* Aligned so that the five per-call counters at its start share one cache line. In .data
+ * (256 bytes more in the file, no page more): the guard's state reads "not decided" until
+ * the constructor or the first region use decides it. */
+ljmm_stats_t ljmm_stats_live __attribute__((aligned(64))) = {.guard_state = LJMM_GUARD_STATE_UNDECIDED};
 
 /* Initialised, so in .data: the library's writable file mapping, where ljmm-maps looks
  * for it (probe.h). Not const: the constructor fills in the address and the flags. */
@@ -129,6 +131,9 @@ void ljmm_stats_report(void)
 	case LJMM_GUARD_STATE_PLACED: ljmm_buf_str(&b, "placed at "); ljmm_buf_hex(&b, s.guard_addr); break;
 	case LJMM_GUARD_STATE_NOT_NEEDED: ljmm_buf_str(&b, "not needed (brk heap above 2 GiB)"); break;
 	case LJMM_GUARD_STATE_OCCUPIED: ljmm_buf_str(&b, "not placed: a mapping already stands at "); ljmm_buf_hex(&b, s.guard_addr); break;
+	case LJMM_GUARD_STATE_UNDECIDED:
+		ljmm_buf_str(&b, "not decided (start-up could not take the region's lock, and the region was never used)");
+		break;
 	default: ljmm_buf_str(&b, "failed at "); ljmm_buf_hex(&b, s.guard_addr); break;
 	}
 	if (s.guard_reserve) {

@@ -20,9 +20,9 @@ __attribute__((constructor)) static void early_user(void)
 	ljmm_stats_t s = {0};
 	if (snap)
 		(void)snap(&s, sizeof s);
-	/* guard_state stays 0 (OFF) until the shim's constructor sets PENDING for
+	/* guard_state is UNDECIDED until the shim's constructor sets PENDING for
 	 * LJMM_GUARD=lazy. */
-	ljmm_early_user_ran_first = s.guard_state == LJMM_GUARD_STATE_OFF;
+	ljmm_early_user_ran_first = s.guard_state == LJMM_GUARD_STATE_UNDECIDED;
 	for (int i = 0; i < 1100; i++)
 		if (mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0) == MAP_FAILED)
 			break;

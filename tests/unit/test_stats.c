@@ -68,6 +68,8 @@ static const struct {
 	{LJMM_GUARD_STATE_NOT_NEEDED, 0, 0, 0, "guard: not needed (brk heap above 2 GiB)"},
 	{LJMM_GUARD_STATE_OCCUPIED, 0x1019000, 0, 0, "guard: not placed: a mapping already stands at 0x1019000"},
 	{LJMM_GUARD_STATE_FAILED, 0x1019000, 0, 0, "guard: failed at 0x1019000"},
+	{LJMM_GUARD_STATE_UNDECIDED, 0, 0, 0,
+	 "guard: not decided (start-up could not take the region's lock, and the region was never used)"},
 };
 
 START_TEST(test_stats_report_guard_line)
