@@ -2,7 +2,8 @@
 /* The region's critical section (shim/section.c, with lock.c and lockpage.c beneath it),
  * scripted against the fake kernel: a signal handler that re-enters stands aside; a
  * section left by a jump is taken over; a holder that died is taken over after 1 s of the
- * fake clock, a live stuck one makes the caller give up once and never wait for it again;
+ * fake clock, a live stuck one makes the caller give up once and never wait for it again
+ * (a handler that interrupts a thread waiting for it waits too);
  * a forked child starts afresh, also when the fork came from inside one of its sections.
  * Handlers are simulated by calls from deeper frames while a section is open, and also
  * run for real (raise) on the thread's stack and on an alternate signal stack. */
@@ -404,6 +405,45 @@ START_TEST(test_section_holder_in_another_live_process_is_taken_over)
 	fk_process_alive(3001, 0);
 	sem_post(&h.release);
 	pthread_join(t, NULL);
+}
+END_TEST
+
+/* A handler that interrupts its thread while that thread waits for a lock another thread
+ * holds is no re-entry: it waits too, like any call, up to the limit (README.md, "Guarantees
+ * and limits"). The fake futex wait runs the hook where the handler would run. */
+static int waiting_handler_calls;
+static long waiting_handler_result;
+static uint64_t waiting_handler_waited;
+
+static void handler_in_the_wait(void *ctx)
+{
+	uint64_t t0;
+	(void)ctx;
+	if (waiting_handler_calls++)
+		return; /* the handler's own wait */
+	t0 = fk_clock_ns();
+	waiting_handler_result = from_a_handler(M);
+	waiting_handler_waited = fk_clock_ns() - t0;
+}
+
+START_TEST(test_section_handler_interrupting_a_wait_waits_too)
+{
+	holder_t h;
+	pthread_t t;
+	start();
+	t = start_holder(&h, 2011, 1);
+	fk_hook_futex(handler_in_the_wait, NULL);
+	ck_assert_int_eq(sc_map32(M), -ENOMEM); /* the interrupted wait goes on, and gives up in its turn */
+	fk_hook_futex(NULL, NULL);
+	ck_assert_int_eq(waiting_handler_calls, 2);
+	ck_assert_int_eq(waiting_handler_result, -ENOMEM); /* the kernel alone, after the wait */
+	ck_assert_uint_eq(waiting_handler_waited, SECOND);  /* the whole limit, not at once */
+	ck_assert_uint_eq(sc_stats().signal_reentries, 0);
+	ck_assert_uint_eq(sc_stats().lock_timeouts, 2);
+	sem_post(&h.release);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(sc_map32(M), (long)(46 * M));
+	sc_verified("after the holder left");
 }
 END_TEST
 
@@ -1030,6 +1070,7 @@ static const ljmm_unit_test_t tests[] = {
 	{&test_section_marks_and_the_alternate_stack, 2},
 	{&test_section_dead_holder_is_taken_over_after_the_limit, 1},
 	{&test_section_stuck_live_holder_gives_up_once, 1},
+	{&test_section_handler_interrupting_a_wait_waits_too, 1},
 	{&test_section_holder_in_another_live_process_is_taken_over, 1},
 	{&test_section_stuck_holder_that_left_is_waited_for_again, 1},
 	{&test_section_handler_between_entry_and_count_keeps_the_record, 1},
