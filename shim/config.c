@@ -83,9 +83,9 @@ static void reject(int errfd, const ljmm_option_t *opt, const char *text, int wh
 	ljmm_buf_str(&b, "=");
 	buf_quoted(&b, text);
 	ljmm_buf_str(&b, why == -ERANGE ? " is out of range: expected " : " is not valid: expected ");
-	ljmm_config_describe_to(&b, opt);
+	ljmm_optparse_describe_to(&b, opt);
 	ljmm_buf_str(&b, "; keeping the default ");
-	ljmm_config_format_to(&b, opt, opt->def);
+	ljmm_optparse_format_to(&b, opt, opt->def);
 	ljmm_buf_mem(&b, "\n", 1);
 	(void)ljmm_buf_flush(&b, errfd);
 }
@@ -108,7 +108,7 @@ void ljmm_config_load_with(const char *(*lookup)(const char *name), int errfd)
 		int r;
 		if (!text)
 			continue;
-		r = ljmm_config_parse(opt, text, &v);
+		r = ljmm_optparse_parse(opt, text, &v);
 		if (r) {
 			reject(errfd, opt, text, r);
 			continue;

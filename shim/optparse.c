@@ -102,7 +102,7 @@ static int parse_percents(const ljmm_option_t *opt, const char *s, uint64_t *out
 	return 0;
 }
 
-int ljmm_config_parse(const ljmm_option_t *opt, const char *text, uint64_t *out)
+int ljmm_optparse_parse(const ljmm_option_t *opt, const char *text, uint64_t *out)
 {
 	uint64_t v;
 	if (!text || !*text)
@@ -166,7 +166,7 @@ static void buf_size(ljmm_buf_t *b, uint64_t v)
 	}
 }
 
-void ljmm_config_describe_to(ljmm_buf_t *b, const ljmm_option_t *opt)
+void ljmm_optparse_describe_to(ljmm_buf_t *b, const ljmm_option_t *opt)
 {
 	switch (opt->kind) {
 	case LJMM_KIND_BOOL:
@@ -202,7 +202,7 @@ void ljmm_config_describe_to(ljmm_buf_t *b, const ljmm_option_t *opt)
 	}
 }
 
-void ljmm_config_format_to(ljmm_buf_t *b, const ljmm_option_t *opt, uint64_t v)
+void ljmm_optparse_format_to(ljmm_buf_t *b, const ljmm_option_t *opt, uint64_t v)
 {
 	switch (opt->kind) {
 	case LJMM_KIND_BOOL:
@@ -228,22 +228,22 @@ void ljmm_config_format_to(ljmm_buf_t *b, const ljmm_option_t *opt, uint64_t v)
 	}
 }
 
-void ljmm_config_format(const ljmm_option_t *opt, uint64_t v, char *dst, unsigned cap)
+void ljmm_optparse_format(const ljmm_option_t *opt, uint64_t v, char *dst, unsigned cap)
 {
 	ljmm_buf_t b;
 	if (!cap)
 		return;
 	ljmm_buf_init(&b, dst, cap - 1);
-	ljmm_config_format_to(&b, opt, v);
+	ljmm_optparse_format_to(&b, opt, v);
 	dst[b.len] = 0;
 }
 
-void ljmm_config_describe(const ljmm_option_t *opt, char *dst, unsigned cap)
+void ljmm_optparse_describe(const ljmm_option_t *opt, char *dst, unsigned cap)
 {
 	ljmm_buf_t b;
 	if (!cap)
 		return;
 	ljmm_buf_init(&b, dst, cap - 1);
-	ljmm_config_describe_to(&b, opt);
+	ljmm_optparse_describe_to(&b, opt);
 	dst[b.len] = 0;
 }

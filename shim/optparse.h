@@ -30,13 +30,13 @@ typedef struct {
 } ljmm_option_t;
 
 /** Parse text for opt into *out; 0, or -EINVAL (not of the form) / -ERANGE (out of bounds). */
-int ljmm_config_parse(const ljmm_option_t *opt, const char *text, uint64_t *out);
+int ljmm_optparse_parse(const ljmm_option_t *opt, const char *text, uint64_t *out);
 /** Describe what opt accepts, for error lines and docs (writes a NUL-terminated string). */
-void ljmm_config_describe(const ljmm_option_t *opt, char *dst, unsigned cap);
+void ljmm_optparse_describe(const ljmm_option_t *opt, char *dst, unsigned cap);
 /** Write value v of opt as the environment would spell it ("on", "64K", "90%"). */
-void ljmm_config_format(const ljmm_option_t *opt, uint64_t v, char *dst, unsigned cap);
-/** ljmm_config_describe and ljmm_config_format, appending to a log buffer. */
-void ljmm_config_describe_to(ljmm_buf_t *b, const ljmm_option_t *opt);
-void ljmm_config_format_to(ljmm_buf_t *b, const ljmm_option_t *opt, uint64_t v);
+void ljmm_optparse_format(const ljmm_option_t *opt, uint64_t v, char *dst, unsigned cap);
+/** ljmm_optparse_describe and ljmm_optparse_format, appending to a log buffer. */
+void ljmm_optparse_describe_to(ljmm_buf_t *b, const ljmm_option_t *opt);
+void ljmm_optparse_format_to(ljmm_buf_t *b, const ljmm_option_t *opt, uint64_t v);
 
 #endif

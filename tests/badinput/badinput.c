@@ -110,7 +110,7 @@ static void size_text(uint64_t v, char *dst, size_t cap)
 }
 
 /* The line the shim must print for a rejected value (written independently of config.c,
- * except for the description of what is accepted, which ljmm_config_describe gives). */
+ * except for the description of what is accepted, which ljmm_optparse_describe gives). */
 static void expected_line(const ljmm_option_t *opt, const char *value, int why, char *dst, size_t cap)
 {
 	char quoted[128], what[512], def[64];
@@ -118,7 +118,7 @@ static void expected_line(const ljmm_option_t *opt, const char *value, int why, 
 	for (n = 0; value[n] && n < 64; n++)
 		quoted[q++] = (value[n] >= 0x20 && value[n] < 0x7f) ? value[n] : '?';
 	quoted[q] = 0;
-	ljmm_config_describe(opt, what, sizeof what);
+	ljmm_optparse_describe(opt, what, sizeof what);
 	if (opt->kind == LJMM_KIND_SIZE)
 		size_text(opt->def, def, sizeof def);
 	else if (opt->kind == LJMM_KIND_PATH)
@@ -176,7 +176,7 @@ static void one_case(const ljmm_option_t *opt, const char *value)
 	const char *vars[2];
 	size_t nvars = 0, cfg_lines = 0, stat_lines = 0, other = 0;
 	uint64_t v;
-	int why = ljmm_config_parse(opt, value, &v);
+	int why = ljmm_optparse_parse(opt, value, &v);
 	printable(value, shown, sizeof shown);
 	cases++;
 	if (why == 0)
@@ -226,7 +226,7 @@ static const char *const common[] = {
 static void maybe_case(const ljmm_option_t *opt, const char *value)
 {
 	uint64_t v;
-	if (ljmm_config_parse(opt, value, &v) == 0) {
+	if (ljmm_optparse_parse(opt, value, &v) == 0) {
 		skipped++;
 		return;
 	}

@@ -5,7 +5,7 @@
  * KIND is bool, word, size or path; DEFAULT is written as the shim writes it in its
  * messages (a word, a size such as 64K or 2G, or "stderr" for the log file); MIN and
  * MAX are bytes (sizes only, else "-"); WORDS are the accepted words, comma-separated
- * ("-" when none); DESCRIPTION is ljmm_config_describe()'s text.
+ * ("-" when none); DESCRIPTION is ljmm_optparse_describe()'s text.
  * With --readme: README.md's "Environment options" table, made from the same table
  * (the help texts are its "meaning" column). */
 #include <inttypes.h>
@@ -75,7 +75,7 @@ static int readme_table(void)
 	for (unsigned i = 0; i < LJMM_OPT_COUNT; i++) {
 		const ljmm_option_t *o = &ljmm_options[i];
 		char def[64];
-		ljmm_config_format(o, o->def, def, sizeof def);
+		ljmm_optparse_format(o, o->def, def, sizeof def);
 		printf(o->kind == LJMM_KIND_PATH ? "| `%s` | %s | " : "| `%s` | `%s` | ", o->name, def);
 		readme_accepted(o);
 		printf(" | %s |\n", o->help);
@@ -107,12 +107,12 @@ int main(int argc, char **argv)
 			break;
 		case LJMM_KIND_PERCENTS: {
 			char def[64];
-			ljmm_config_format(o, o->def, def, sizeof def);
+			ljmm_optparse_format(o, o->def, def, sizeof def);
 			printf("%s\t%" PRIu64 "\t%" PRIu64 "\t-", def, o->min, o->max);
 			break;
 		}
 		}
-		ljmm_config_describe(o, what, sizeof what);
+		ljmm_optparse_describe(o, what, sizeof what);
 		printf("\t%s\n", what);
 	}
 	return fflush(stdout) != 0;

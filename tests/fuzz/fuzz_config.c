@@ -2,13 +2,13 @@
 /* Fuzz target for the environment options (shim/config.c).
  *
  * The input (cut at its first NUL, at most 12000 bytes) is given as the value of every
- * option in ljmm_options[]: ljmm_config_parse must return 0, -EINVAL or -ERANGE, never
+ * option in ljmm_options[]: ljmm_optparse_parse must return 0, -EINVAL or -ERANGE, never
  * crash, and agree with a reference parser written here (sizes: optional 0x, digits,
  * optional K/M/G, no overflow; accepted values within [min, max]); switches and words
  * are matched without case. Then the whole table is loaded with that value for every
  * variable (ljmm_config_load_with): it must write exactly one line per rejected value,
  * each naming its variable in table order, plus one line when LJMM_REGION_LO >=
- * LJMM_REGION_HI, and leave every option within its bounds. ljmm_config_describe must
+ * LJMM_REGION_HI, and leave every option within its bounds. ljmm_optparse_describe must
  * respect any capacity. */
 #include <ctype.h>
 #include <errno.h>
@@ -180,7 +180,7 @@ static const ljmm_option_t *nth_rejecting(size_t n)
 {
 	for (unsigned i = 0; i < LJMM_OPT_COUNT; i++) {
 		uint64_t v;
-		if (ljmm_config_parse(&ljmm_options[i], text, &v) && --n == 0)
+		if (ljmm_optparse_parse(&ljmm_options[i], text, &v) && --n == 0)
 			return &ljmm_options[i];
 	}
 	return NULL;
@@ -199,7 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < LJMM_OPT_COUNT; i++) {
 		const ljmm_option_t *opt = &ljmm_options[i];
 		uint64_t v = 0xdeadbeef, w = 0xdeadbeef;
-		int r = ljmm_config_parse(opt, text, &v), wr = ref_parse(opt, text, &w);
+		int r = ljmm_optparse_parse(opt, text, &v), wr = ref_parse(opt, text, &w);
 		FUZZ_CHECK(r == 0 || r == -EINVAL || r == -ERANGE, "%s: parse returned %d", opt->name, r);
 		FUZZ_CHECK(r == wr, "%s='%s': parse returned %d, reference %d", opt->name, text, r, wr);
 		if (r) {
@@ -236,7 +236,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (unsigned i = 0; i < LJMM_OPT_COUNT; i++) {
 		unsigned cap = size ? data[0] % sizeof desc : sizeof desc;
 		memset(desc, 'X', sizeof desc);
-		ljmm_config_describe(&ljmm_options[i], desc, cap);
+		ljmm_optparse_describe(&ljmm_options[i], desc, cap);
 		if (cap)
 			FUZZ_CHECK(memchr(desc, 0, cap) != NULL, "describe(cap %u) left no NUL", cap);
 		FUZZ_CHECK(cap == sizeof desc || desc[cap] == 'X', "describe wrote past cap %u", cap);

@@ -82,7 +82,7 @@ static unsigned count_lines(const char *s)
 static const char *describe(const ljmm_option_t *opt)
 {
 	static char d[512];
-	ljmm_config_describe(opt, d, sizeof d);
+	ljmm_optparse_describe(opt, d, sizeof d);
 	return d;
 }
 
@@ -119,7 +119,7 @@ START_TEST(test_config_get_before_load_is_default)
 }
 END_TEST
 
-/* ---- ljmm_config_parse ------------------------------------------------------------------- */
+/* ---- ljmm_optparse_parse ------------------------------------------------------------------- */
 
 static const struct {
 	const ljmm_option_t *opt;
@@ -196,7 +196,7 @@ START_TEST(test_config_parse_sizes)
 {
 	for (size_t i = 0; i < NELEM(size_cases); i++) {
 		uint64_t v = 0xdeadbeef;
-		int ret = ljmm_config_parse(size_cases[i].opt, size_cases[i].text, &v);
+		int ret = ljmm_optparse_parse(size_cases[i].opt, size_cases[i].text, &v);
 		ck_assert_msg(ret == size_cases[i].ret, "%s='%s': ret %d, want %d", size_cases[i].opt->name,
 			      size_cases[i].text, ret, size_cases[i].ret);
 		if (ret == 0)
@@ -242,18 +242,18 @@ START_TEST(test_config_parse_booleans)
 			spellings(bool_good[i].text, sp);
 			for (int k = 0; k < 3; k++) {
 				uint64_t v = 99;
-				ck_assert_msg(ljmm_config_parse(opt, sp[k], &v) == 0, "%s='%s' rejected", opt->name, sp[k]);
+				ck_assert_msg(ljmm_optparse_parse(opt, sp[k], &v) == 0, "%s='%s' rejected", opt->name, sp[k]);
 				ck_assert_msg(v == bool_good[i].value, "%s='%s' gave %llu", opt->name, sp[k],
 					      (unsigned long long)v);
 			}
 		}
 		for (size_t i = 0; i < NELEM(bool_bad); i++) {
 			uint64_t v;
-			ck_assert_msg(ljmm_config_parse(opt, bool_bad[i], &v) == -EINVAL, "%s='%s' accepted", opt->name,
+			ck_assert_msg(ljmm_optparse_parse(opt, bool_bad[i], &v) == -EINVAL, "%s='%s' accepted", opt->name,
 				      bool_bad[i]);
 		}
 		uint64_t v;
-		ck_assert_int_eq(ljmm_config_parse(opt, NULL, &v), -EINVAL);
+		ck_assert_int_eq(ljmm_optparse_parse(opt, NULL, &v), -EINVAL);
 	}
 }
 END_TEST
@@ -297,7 +297,7 @@ START_TEST(test_config_parse_words)
 		spellings(word_cases[i].text, sp);
 		for (int k = 0; k < 3; k++) {
 			uint64_t v = 99;
-			int ret = ljmm_config_parse(opt, sp[k], &v);
+			int ret = ljmm_optparse_parse(opt, sp[k], &v);
 			ck_assert_msg(ret == word_cases[i].ret, "%s='%s': ret %d", opt->name, sp[k], ret);
 			if (ret == 0)
 				ck_assert_msg(v == word_cases[i].value, "%s='%s': %llu", opt->name, sp[k],
@@ -311,15 +311,15 @@ START_TEST(test_config_parse_path)
 {
 	static char long_path[4097];
 	uint64_t v;
-	ck_assert_int_eq(ljmm_config_parse(OPT(LOG_FILE), "/tmp/ljmm.log", &v), 0);
+	ck_assert_int_eq(ljmm_optparse_parse(OPT(LOG_FILE), "/tmp/ljmm.log", &v), 0);
 	memset(long_path, 'p', 4095);
 	long_path[0] = '/';
 	long_path[4095] = 0;
-	ck_assert_int_eq(ljmm_config_parse(OPT(LOG_FILE), long_path, &v), 0);
+	ck_assert_int_eq(ljmm_optparse_parse(OPT(LOG_FILE), long_path, &v), 0);
 	long_path[4095] = 'p';
 	long_path[4096] = 0;
-	ck_assert_int_eq(ljmm_config_parse(OPT(LOG_FILE), long_path, &v), -ERANGE);
-	ck_assert_int_eq(ljmm_config_parse(OPT(LOG_FILE), "", &v), -EINVAL);
+	ck_assert_int_eq(ljmm_optparse_parse(OPT(LOG_FILE), long_path, &v), -ERANGE);
+	ck_assert_int_eq(ljmm_optparse_parse(OPT(LOG_FILE), "", &v), -EINVAL);
 }
 END_TEST
 
@@ -613,7 +613,7 @@ START_TEST(test_config_describe_each_kind)
 		const ljmm_option_t *opt = &ljmm_options[describe_cases[i].id];
 		char d[257];
 		memset(d, '#', sizeof d);
-		ljmm_config_describe(opt, d, 256);
+		ljmm_optparse_describe(opt, d, 256);
 		ck_assert_int_eq(d[256], '#');
 		ck_assert_msg(memchr(d, 0, 256) != NULL, "%s: not terminated", opt->name);
 		ck_assert_msg(strlen(d) > 0 && strlen(d) < 255, "%s: '%s'", opt->name, d);
@@ -624,7 +624,7 @@ START_TEST(test_config_describe_each_kind)
 		for (unsigned cap = 0; cap < 12; cap++) {
 			char s[16];
 			memset(s, '#', sizeof s);
-			ljmm_config_describe(opt, s, cap);
+			ljmm_optparse_describe(opt, s, cap);
 			for (unsigned k = cap; k < sizeof s; k++)
 				ck_assert_msg(s[k] == '#', "%s: cap %u wrote byte %u", opt->name, cap, k);
 			if (cap) {
@@ -635,7 +635,7 @@ START_TEST(test_config_describe_each_kind)
 	}
 	/* A kind the table does not use, through our own option. */
 	char d[256];
-	ljmm_config_describe(&size_4k_1m, d, sizeof d);
+	ljmm_optparse_describe(&size_4k_1m, d, sizeof d);
 	ck_assert_msg(strstr(d, "4K") && strstr(d, "1M"), "'%s'", d);
 }
 END_TEST
@@ -689,7 +689,7 @@ START_TEST(test_config_option_table_sane)
 				      opt->name, (unsigned long long)n);
 			/* The default's word parses back to the default. */
 			uint64_t v = 99;
-			ck_assert_int_eq(ljmm_config_parse(opt, opt->words[opt->def], &v), 0);
+			ck_assert_int_eq(ljmm_optparse_parse(opt, opt->words[opt->def], &v), 0);
 			ck_assert_uint_eq(v, opt->def);
 			break;
 		}
@@ -699,8 +699,8 @@ START_TEST(test_config_option_table_sane)
 			/* The default, as the docs write it, parses back to itself. */
 			char text[64];
 			uint64_t v = 99;
-			ljmm_config_format(opt, opt->def, text, sizeof text);
-			ck_assert_int_eq(ljmm_config_parse(opt, text, &v), 0);
+			ljmm_optparse_format(opt, opt->def, text, sizeof text);
+			ck_assert_int_eq(ljmm_optparse_parse(opt, text, &v), 0);
 			ck_assert_uint_eq(v, opt->def);
 			break;
 		}
@@ -769,7 +769,7 @@ START_TEST(test_config_parse_percents)
 	for (size_t i = 0; i < NELEM(percent_cases); i++) {
 		uint64_t v = 0xdeadbeef;
 		char text[64];
-		int r = ljmm_config_parse(OPT(WARN), percent_cases[i].text, &v);
+		int r = ljmm_optparse_parse(OPT(WARN), percent_cases[i].text, &v);
 		ck_assert_msg(r == percent_cases[i].ret, "'%s': %d, want %d", percent_cases[i].text, r,
 			      percent_cases[i].ret);
 		if (r) {
@@ -778,7 +778,7 @@ START_TEST(test_config_parse_percents)
 		}
 		ck_assert_msg(v == percent_cases[i].value, "'%s': %#llx, want %#llx", percent_cases[i].text,
 			      (unsigned long long)v, (unsigned long long)percent_cases[i].value);
-		ljmm_config_format(OPT(WARN), v, text, sizeof text);
+		ljmm_optparse_format(OPT(WARN), v, text, sizeof text);
 		ck_assert_str_eq(text, percent_cases[i].formatted);
 	}
 }
