@@ -16,8 +16,9 @@
 #define LJMM_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LJMM_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
-/* Test builds (the fake-kernel suites define LJMM_TEST_POINTS) run a test's code at the
- * named points where a signal handler could run; in the library they are nothing. */
+/* Test builds (the fake-kernel suites and ljmm_testcore define LJMM_TEST_POINTS) run a
+ * test's code at the named points where a signal handler could run; in the library they
+ * are nothing. */
 #ifdef LJMM_TEST_POINTS
 extern void (*ljmm_test_point)(const char *where);
 #define LJMM_TEST_POINT(where)                  \

@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "layout.h"
 #include "log.h"
 
 unsigned ljmm_warn_next = 90;
@@ -60,7 +61,7 @@ void ljmm_warn_crossed(uint64_t in_use, uint64_t total)
 int ljmm_warn_len_text(uint64_t len, char out[9])
 {
 	int bytes = (len >> 32) ? 8 : 4;
-	if (len <= ((uint64_t)1 << 30))
+	if (len <= LJMM_GIB)
 		return 0;
 	for (int i = 0; i < bytes; i++) {
 		unsigned char c = (unsigned char)(len >> (8 * (bytes - 1 - i)));
@@ -92,7 +93,7 @@ void ljmm_warn_failure(size_t len, const ljmm_usage_t *u)
 		ljmm_buf_str(&b, "MAP_32BIT request of ");
 		ljmm_buf_u64(&b, len);
 		ljmm_buf_str(&b, " bytes failed: ");
-		if (u ? len > u->total : len >= ((uint64_t)1 << 31)) {
+		if (u ? len > u->total : len >= LJMM_2G) {
 			/* Nothing to free would help: say so rather than "full" with room left. */
 			ljmm_buf_str(&b, "larger than the whole region");
 			if (u) {
