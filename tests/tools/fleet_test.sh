@@ -30,7 +30,7 @@
 #               reports it unreadable at once and no read reaches the daemon (skipped,
 #               77, where a FUSE mount cannot be made: not root, no /dev/fuse)
 # Usage: fleet_test.sh CASE LJMM_MAPS LJMM_RUN LIBDIR MAP32_HOLD_PIE MAP32_HOLD_NOPIE FAKE_PROBE FUSE_STALL
-#                      STATS_DUMP (tests/docs/stats_dump: the registry's report labels)
+#                      STATS_DUMP (tests/lib/stats_dump: the registry's report labels)
 set -u
 case=$1 maps=$2 run=$3 libdir=$4 hold_pie=$5 hold_nopie=$6 fake=$7 fuse=$8 stats_dump=${9:-}
 unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE
