@@ -30,7 +30,7 @@ static) link_flags=(-static -no-pie) ref_flags=(-no-pie) ;;
 static-pie) link_flags=(-static-pie) ref_flags=(-pie) ;;
 musl-static)
 	need_cmd musl-gcc musl-tools
-	link_flags=(-static -no-pie) ref_flags=(-no-pie) variant=map32only-musl
+	link_flags=(-static -no-pie) ref_flags=(-no-pie)
 	# The same sources and the same CMake rules, built with musl-gcc once per build tree
 	# (flock: ctest -j runs the C and the LuaJIT form at once). gcc-ar and gcc-ranlib,
 	# as scripts/test.sh's musl build gives them, for the preload library's LTO.
@@ -46,9 +46,13 @@ musl-static)
 	;;
 *) fail "unknown form '$form'" ;;
 esac
-case $($cc -dumpmachine) in
-*musl*) [ "$form" != static-pie ] || skip "Debian's musl-gcc -static-pie makes a dynamic executable" ;;
-esac
+# The compiler's C library (musl-gcc's -dumpmachine says x86_64-linux-gnu).
+libc=$(printf '#include <features.h>\n#ifdef __GLIBC__\nlibc=glibc\n#else\nlibc=other\n#endif\n' |
+	"$cc" -E -P - | sed -n 's/^libc=//p')
+if [ "$libc" != glibc ]; then
+	[ "$form" != static-pie ] || skip "Debian's musl-gcc -static-pie makes a dynamic executable"
+	variant=map32only-musl
+fi
 if [ "$form" != dynamic ]; then
 	printf 'int main(void) { return 0; }\n' >"$tmp/probe.c"
 	"$cc" "${link_flags[@]}" -o "$tmp/probe" "$tmp/probe.c" >"$tmp/probe.log" 2>&1 ||
@@ -72,7 +76,7 @@ luajit)
 	[ -f "$src/luajit.o" ] && [ -f "$src/libluajit.a" ] ||
 		skip "no luajit.o and libluajit.a in $src (the work tree of scripts/build-luajit.sh)"
 	host_objs=("$src/luajit.o" "$src/libluajit.a") host_libs=(-lm)
-	[[ $($cc -dumpmachine) == *musl* ]] || host_libs+=(-ldl)
+	[ "$libc" != glibc ] || host_libs+=(-ldl)
 	;;
 *) fail "unknown host '$host'" ;;
 esac
@@ -103,7 +107,8 @@ if [ "$form" = dynamic ]; then
 		exports+=("-Wl,--export-dynamic-symbol=$s")
 	done
 fi
-"$cc" "${ref_flags[@]}" -o "$tmp/plain" "${host_objs[@]}" "${host_libs[@]}" -pthread
+"$cc" "${ref_flags[@]}" -o "$tmp/plain" "${host_objs[@]}" "${host_libs[@]}" -pthread >"$tmp/plain.log" 2>&1 ||
+	LJMM_FAIL_SHOW="$tmp/plain.log" fail "$cc ${ref_flags[*]} without $obj failed"
 "$cc" "${link_flags[@]}" -o "$tmp/linked" "${host_objs[@]}" "$obj" "${host_libs[@]}" -pthread "${exports[@]}" \
 	>"$tmp/link.log" 2>&1 || LJMM_FAIL_SHOW="$tmp/link.log" fail "$cc ${link_flags[*]} with $obj failed"
 case $form in
