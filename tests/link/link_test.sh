@@ -115,6 +115,12 @@ fi
 case $form in
 static*) ! readelf -l "$tmp/linked" | grep INTERP >/dev/null || fail "$form: the executable has a program interpreter" ;;
 esac
+# guard.c's default depends on glibc's version (older than 2.31: lazy): a static glibc
+# link must carry gnu_get_libc_version, not leave guard.c's reference NULL (musl's case).
+if [ "$libc" = glibc ] && [ "$form" != dynamic ]; then
+	nm "$tmp/linked" | grep ' [TW] gnu_get_libc_version$' >/dev/null ||
+		fail "$form: gnu_get_libc_version is not linked in: the guard would take musl's default"
+fi
 
 run kernel "$tmp/plain"
 kernel=$reach
