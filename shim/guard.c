@@ -33,8 +33,24 @@
 #define GLIBC_MEASURED_MAJOR 2
 #define GLIBC_MEASURED_MINOR 31
 
-/* glibc's own; absent (NULL) with musl, whose default is decided separately. */
+/* glibc's own; absent (NULL) with musl, whose default is decided separately. A strong
+ * reference when built for glibc: a static link (the link form ljmm.o with -static) takes
+ * a symbol from libc.a only for a strong one, and a weak one left NULL would give a
+ * static glibc older than 2.31 musl's default. */
+#ifdef __GLIBC__
+extern const char *gnu_get_libc_version(void);
+#else
 extern const char *gnu_get_libc_version(void) __attribute__((weak));
+#endif
+
+static const char *libc_version(void)
+{
+#ifdef __GLIBC__
+	return gnu_get_libc_version();
+#else
+	return gnu_get_libc_version ? gnu_get_libc_version() : NULL;
+#endif
+}
 
 static int tried;   /* under the lock (or the single-threaded constructor) */
 static int mode;    /* LJMM_GUARD_ON/LAZY/OFF, chosen by ljmm_guard_init */
@@ -102,7 +118,7 @@ static void choose(void)
 		mode = (int)ljmm_config_get(LJMM_OPT_GUARD);
 		return;
 	}
-	mode = ljmm_guard_default_mode(gnu_get_libc_version ? gnu_get_libc_version() : NULL);
+	mode = ljmm_guard_default_mode(libc_version());
 	ljmm_stats_set(&ljmm_stats_live.guard_defaulted_lazy, mode == LJMM_GUARD_LAZY);
 }
 

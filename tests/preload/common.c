@@ -33,10 +33,18 @@ int page_taken(uintptr_t addr)
 	return 0;
 }
 
-/* The shim's API, looked up at run time so that the same binary runs without it. */
+/* The shim's API, looked up at run time so that the same binary runs without it; called
+ * directly where the link form is linked in (LJMM_LINKED, tests/link/), which a static
+ * executable needs: its dlsym finds nothing. */
+#ifdef LJMM_LINKED
+#define SHIM_FN(type, name) ((type)name)
+#else
+#define SHIM_FN(type, name) ((type)dlsym(RTLD_DEFAULT, #name))
+#endif
+
 int shim_verify(void)
 {
-	int (*fn)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "ljmm_verify");
+	int (*fn)(void) = SHIM_FN(int (*)(void), ljmm_verify);
 	if (!fn)
 		FAIL("ljmm_verify not found: is the shim preloaded?");
 	return fn();
@@ -54,7 +62,7 @@ ljmm_stats_t stats(void)
 	/* Looked up once: fork children call this too, and need no dlsym of their own. */
 	static int (*fn)(ljmm_stats_t *, size_t);
 	if (!fn)
-		fn = (int (*)(ljmm_stats_t *, size_t))dlsym(RTLD_DEFAULT, "ljmm_stats_snapshot");
+		fn = SHIM_FN(int (*)(ljmm_stats_t *, size_t), ljmm_stats_snapshot);
 	memset(&s, 0, sizeof s);
 	if (!fn || fn(&s, sizeof s) != 0)
 		FAIL("ljmm_stats_snapshot unavailable");

@@ -665,8 +665,8 @@ void fake_fork(void)
 	self_tid = fk.pid;
 }
 
-/* The fake C library's version, which guard.c asks glibc for (a weak reference there):
- * this definition, in the test program, comes before libc's. */
+/* The fake C library's version, which guard.c asks glibc for: this definition, in the
+ * test program, comes before libc's. */
 const char *gnu_get_libc_version(void);
 const char *gnu_get_libc_version(void)
 {
