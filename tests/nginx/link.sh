@@ -26,10 +26,18 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SHIM=$1 BUILD=$2 ROOT=$3 WANT_MIB=${4:-1946}
 [ -f "$SHIM" ] || fail "shim not found: $SHIM"
 need_cmd curl curl
+need_cmd readelf binutils
 bash "$ROOT/scripts/build-nginx-link.sh" --print >/dev/null ||
   skip "nginx with the link form is not built (scripts/build-nginx-link.sh build $BUILD; scripts/test.sh runs it)"
 make_tmpdir OUT nginx-link keep
 bash "$ROOT/scripts/build-nginx-link.sh" link "$BUILD" "$OUT" || fail "linking nginx with $BUILD's ljmm.o failed"
+
+# What docs/deploy.md tells operators to check: the note is in the linked binary only.
+# (Into a variable first: grep -q ending the pipe early would fail it under pipefail.)
+notes=$(readelf -n "$OUT/nginx-link")
+[[ $notes == *.note.ljmm* ]] || fail "readelf -n nginx-link shows no .note.ljmm"
+notes=$(readelf -n "$OUT/nginx-nolink")
+[[ $notes != *.note.ljmm* ]] || fail "nginx-nolink has a .note.ljmm: the link form is in"
 
 # The binary is ours: nothing to load_module, and nginx 1.22 has -e.
 NGX_LOAD_MODULES="" NGX_HAS_E=1 NGX_WORKERS=1
