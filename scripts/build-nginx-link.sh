@@ -85,25 +85,14 @@ docs_ldopt() {
 # install_link BUILD PREFIX: BUILD's link form (component link) in PREFIX, as an operator
 # installs it.
 install_link() {
-  local build=$1 prefix=$2 obj dir
+  local build=$1 prefix=$2 obj
   [ -f "$build/CMakeCache.txt" ] || die "$build is not a CMake build of ljmm"
   rm -rf "$prefix"
   cmake --install "$build" --prefix "$prefix" --component link >/dev/null ||
     die "cmake --install $build --component link failed"
   obj=$(find "$prefix" -name ljmm.o | sed -n 1p)
   [ -n "$obj" ] || die "$build's link component installs no ljmm.o"
-  if [ -z "$(find "$prefix" -name ljmm-link.pc)" ]; then
-    # Before ljmm-link.pc landed: the same line it prints, written here.
-    dir=$(dirname "$obj")
-    {
-      echo '{'
-      nm -g --defined-only "$obj" | awk '{ print "  " $3 ";" }'
-      echo '};'
-    } >"$dir/ljmm.dynlist"
-    mkdir -p "$prefix/lib/pkgconfig"
-    printf 'Name: ljmm-link\nDescription: ljmm linked in\nVersion: 0\nLibs: %s -Wl,--dynamic-list=%s\n' \
-      "$obj" "$dir/ljmm.dynlist" >"$prefix/lib/pkgconfig/ljmm-link.pc"
-  fi
+  [ -n "$(find "$prefix" -name ljmm-link.pc)" ] || die "$build's link component installs no ljmm-link.pc"
 }
 
 # The luajit2/map32only prefix of scripts/build-luajit.sh.
