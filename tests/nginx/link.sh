@@ -29,7 +29,7 @@ need_cmd curl curl
 need_cmd readelf binutils
 bash "$ROOT/scripts/build-nginx-link.sh" --print >/dev/null ||
   skip "nginx with the link form is not built (scripts/build-nginx-link.sh build $BUILD; scripts/test.sh runs it)"
-make_tmpdir OUT nginx-link keep
+make_tmpdir OUT nginx-link-bin keep
 bash "$ROOT/scripts/build-nginx-link.sh" link "$BUILD" "$OUT" || fail "linking nginx with $BUILD's ljmm.o failed"
 
 # What docs/deploy.md tells operators to check: the note is in the linked binary only.
