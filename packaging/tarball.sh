@@ -15,7 +15,7 @@
 # Prints the tarball's path on its last line.
 #
 # Not `cpack -G TGZ`: the tarball holds a chosen part of the installation (no header,
-# no pkg-config file, whose paths would be wrong wherever it is unpacked) plus its own
+# no ljmm.pc, whose paths would be wrong wherever it is unpacked) plus its own
 # README, and the script makes it reproducible: a stripped `cmake --install`, modes
 # normalised, owner and group 0, names sorted, one time stamp, gzip -n.
 set -euo pipefail
@@ -54,9 +54,11 @@ version=$("$inst/bin/ljmm-run" --version | sed -n 's/^ljmm-run (ljmm) //p')
 name=ljmm-$version-linux-x86_64
 top=$stage/$name
 
-mkdir -p "$top/bin" "$top/lib/systemd/system" "$top/share/man/man1" "$top/share/man/man7" "$top/share/ljmm/prometheus"
+mkdir -p "$top/bin" "$top/lib/ljmm" "$top/lib/systemd/system" "$top/share/man/man1" "$top/share/man/man7" "$top/share/ljmm/prometheus"
 cp "$inst/bin/ljmm-run" "$inst/bin/ljmm-maps" "$top/bin/"
 cp -P "$inst/lib/libljmm_preload.so" "$inst/lib/libljmm_preload.so.0" "$inst/lib/libljmm_preload.so.$version" "$top/lib/"
+# The link form (stripped of its debug sections by the --strip install above).
+cp "$inst/lib/ljmm/ljmm.o" "$top/lib/ljmm/"
 cp "$inst/share/man/man1/ljmm-run.1.gz" "$inst/share/man/man1/ljmm-maps.1.gz" "$top/share/man/man1/"
 cp "$inst/share/man/man7/ljmm.7.gz" "$top/share/man/man7/"
 # The textfile units (their service runs /opt/ljmm/bin/ljmm-maps, the prefix above,
