@@ -154,6 +154,7 @@ if [ -n "$devdeb" ]; then
 	ok "ljmm-dev control: Depends: $(dfield Depends), Section: $(dfield Section), no maintainer scripts; $(dfield Description | sed -n 1p)"
 	dpkg-deb -c "$devdeb" | awk '{ print $6 }' | sed 's,^\./,/,; s,/$,,' | sort >"$tmp/devfiles"
 	printf '%s\n' /usr /usr/lib "/$multiarch_dir" "/$multiarch_dir/ljmm" "/$multiarch_dir/ljmm/ljmm.o" \
+		"/$multiarch_dir/ljmm/ljmm.dynlist" "/$multiarch_dir/pkgconfig" "/$multiarch_dir/pkgconfig/ljmm-link.pc" \
 		/usr/share /usr/share/doc /usr/share/doc/ljmm-dev /usr/share/doc/ljmm-dev/changelog.gz \
 		/usr/share/doc/ljmm-dev/copyright | sort >"$tmp/devfiles.want"
 	diff "$tmp/devfiles.want" "$tmp/devfiles" >"$tmp/devfiles.diff" ||
@@ -259,17 +260,24 @@ if command -v pkg-config >/dev/null 2>&1; then
 fi
 if [ -n "$devdeb" ]; then
 	dpkg -L ljmm-dev >"$tmp/devfiles.installed"
-	for f in "$libdir/ljmm/ljmm.o" /usr/share/doc/ljmm-dev/copyright /usr/share/doc/ljmm-dev/changelog.gz; do
+	for f in "$libdir/ljmm/ljmm.o" "$libdir/ljmm/ljmm.dynlist" "$libdir/pkgconfig/ljmm-link.pc" \
+		/usr/share/doc/ljmm-dev/copyright /usr/share/doc/ljmm-dev/changelog.gz; do
 		grep -qxF "$f" "$tmp/devfiles.installed" || fail "dpkg -L ljmm-dev does not list $f"
 		[ -f "$f" ] || fail "$f is listed but missing"
 	done
-	# A MAP_32BIT host linked with the installed object, as docs/deploy.md says, dynamic
-	# and -static: far past 1 GiB without LD_PRELOAD.
-	if command -v cc >/dev/null 2>&1; then
+	# A MAP_32BIT host linked with the installed link form by pkg-config's line, as
+	# docs/deploy.md says, dynamic and -static: far past 1 GiB without LD_PRELOAD.
+	if command -v pkg-config >/dev/null 2>&1 && command -v cc >/dev/null 2>&1; then
+		[ "$(pkg-config --modversion ljmm-link)" = "$version" ] || fail "pkg-config --modversion ljmm-link"
+		link_line=$(pkg-config --libs ljmm-link | sed 's/ *$//') # (pkgconf ends it with a space)
+		[ "$link_line" = "$libdir/ljmm/ljmm.o -Wl,--dynamic-list=$libdir/ljmm/ljmm.dynlist" ] ||
+			fail "pkg-config --libs ljmm-link: '$link_line'"
+		ok "pkg-config --libs ljmm-link: $link_line"
 		mkdir "$tmp/link"
-		LJMM_LINK_STATIC=1 link_form_check "ljmm-dev" "$src" "$tmp/link" "$version" "$libdir/ljmm/ljmm.o"
+		# shellcheck disable=SC2046 # pkg-config output is a list of flags
+		LJMM_LINK_STATIC=1 link_form_check "ljmm-dev" "$src" "$tmp/link" "$version" $(pkg-config --cflags --libs ljmm-link)
 	else
-		echo "note: no cc: the installed link form is not linked into a program"
+		echo "note: no pkg-config or cc: the installed link form is not linked into a program"
 	fi
 	# Removing ljmm while ljmm-dev needs it is refused.
 	if dpkg --remove ljmm >"$tmp/remove.log" 2>&1; then fail "dpkg --remove ljmm succeeded with ljmm-dev installed"; fi

@@ -44,11 +44,12 @@ tmp_cleanup() {
 
 # link_form_check WHERE SRC DIR VERSION FLAGS...: the link form as a package installed it,
 # linked as its users would: tests/link/link_host.c (1 MiB MAP_32BIT blocks until ENOMEM;
-# SRC is the source tree) built in DIR with `cc FLAGS...` (the object, or pkg-config's
-# line for it), run without LD_PRELOAD, must reach far past the kernel's 1 GiB window and
-# name the linked shim, VERSION; built without FLAGS, the same host must stop near 1 GiB
-# (so the check can fail). With LJMM_LINK_STATIC=1 both are linked -static as well, where
-# the C library has a static archive. Prints one line per build.
+# SRC is the source tree) built in DIR with `cc FLAGS...` (pkg-config's line for
+# ljmm-link), run without LD_PRELOAD, must reach far past the kernel's 1 GiB window and
+# name the linked shim, VERSION, and a dynamic one must export mmap (the .pc's dynamic
+# list); built without FLAGS, the same host must stop near 1 GiB (so the check can fail).
+# With LJMM_LINK_STATIC=1 both are linked -static as well, where the C library has a
+# static archive. Prints one line per build.
 link_form_check() {
 	local where=$1 src=$2 dir=$3 version=$4 mode reach shim out
 	shift 4
@@ -76,6 +77,9 @@ link_form_check() {
 			else
 				[ "$shim" = "$version" ] || fail "$where: the host linked with ${with[*]} names shim '$shim', not $version"
 				[ "$reach" -ge 1900 ] || fail "$where: the host linked with ${with[*]} reached $reach MiB, not past 1.9 GiB"
+				if [ "$mode" = dynamic ] && ! nm -D --defined-only "$out" | grep -E ' T mmap$' >/dev/null; then
+					fail "$where: the host linked with ${with[*]} does not export mmap (no dynamic list?)"
+				fi
 			fi
 			ok "$where: link_host ($mode) ${with[*]:-without the link form}: $reach MiB (shim: $shim)"
 		done

@@ -240,8 +240,10 @@ if grep -vE "^(ljmm = $version-1|rpmlib\((CompressedFileNames|FileDigests|Payloa
 	fail "ljmm-devel: unexpected Requires (above)"
 fi
 grep -x "ljmm = $version-1" "$tmp/devrequires" >/dev/null || { cat "$tmp/devrequires"; fail "ljmm-devel does not require ljmm = $version-1"; }
+rpmq -qp --provides "$devrpm" | grep -xF "pkgconfig(ljmm-link) = $version" >/dev/null ||
+	{ rpmq -qp --provides "$devrpm"; fail "ljmm-devel does not provide pkgconfig(ljmm-link)"; }
 rpmq -qpl "$devrpm" >"$tmp/devfiles"
-printf '%s\n' /usr/lib64/ljmm /usr/lib64/ljmm/ljmm.o >"$tmp/devfiles.want"
+printf '%s\n' /usr/lib64/ljmm /usr/lib64/ljmm/ljmm.dynlist /usr/lib64/ljmm/ljmm.o /usr/lib64/pkgconfig/ljmm-link.pc >"$tmp/devfiles.want"
 diff "$tmp/devfiles.want" "$tmp/devfiles" >"$tmp/devfiles.diff" ||
 	{ echo "--- expected / +++ rpm -qpl:"; cat "$tmp/devfiles.diff"; fail "ljmm-devel's files differ"; }
 ok "ljmm-devel: $(dq '%{SUMMARY}'); Requires: $(paste -sd, "$tmp/devrequires"); no scriptlets; files: $(paste -sd' ' "$tmp/devfiles")"
@@ -249,8 +251,16 @@ r -i "$devrpm" >"$tmp/devinstall.out" 2>&1 || { cat "$tmp/devinstall.out"; fail 
 r -V ljmm-devel >"$tmp/devverify.out" 2>&1 || { cat "$tmp/devverify.out"; fail "rpm -V ljmm-devel"; }
 obj=$root/usr/lib64/ljmm/ljmm.o
 if readelf -S -W "$obj" | grep -F .debug_ >/dev/null; then fail "ljmm-devel: ljmm.o keeps debug sections (not stripped)"; fi
-mkdir "$tmp/link"
-link_form_check "ljmm-devel" "$src" "$tmp/link" "$version" "$obj"
+if command -v pkg-config >/dev/null 2>&1; then
+	# ljmm-link.pc as installed in the root, its prefix moved there.
+	pcl() { PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$root/usr/lib64/pkgconfig pkg-config --define-variable=prefix="$root/usr" "$@" ljmm-link; }
+	# (pkgconf ends the line with a space.)
+	[ "$(pcl --libs | sed 's/ *$//')" = "$obj -Wl,--dynamic-list=$root/usr/lib64/ljmm/ljmm.dynlist" ] ||
+		fail "ljmm-link.pc in the root: $(pcl --libs)"
+	mkdir "$tmp/link"
+	# shellcheck disable=SC2046 # pkg-config output is a list of flags
+	link_form_check "ljmm-devel" "$src" "$tmp/link" "$version" $(pcl --cflags --libs)
+fi
 if r -e ljmm >"$tmp/erase-early.out" 2>&1; then fail "rpm -e ljmm succeeded with ljmm-devel installed"; fi
 grep -F 'needed by' "$tmp/erase-early.out" >/dev/null || { cat "$tmp/erase-early.out"; fail "rpm -e ljmm under ljmm-devel: no dependency error"; }
 r -e ljmm-devel >"$tmp/deverase.out" 2>&1 || { cat "$tmp/deverase.out"; fail "rpm -e ljmm-devel"; }
