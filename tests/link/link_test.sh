@@ -60,8 +60,19 @@ if [ "$libc" != glibc ]; then
 	variant=map32only-musl
 fi
 need_cmd pkg-config pkgconf
-cmake --install "$(dirname "$obj")" --prefix "$tmp/prefix" --component link >"$tmp/install.log" 2>&1 ||
-	LJMM_FAIL_SHOW="$tmp/install.log" fail "cmake --install $(dirname "$obj") --component link failed"
+if [ "$form" = musl-static ]; then
+	# docs/deploy.md's musl build of the link form, as written, in the source tree, with
+	# build-musl standing for the musl tree above (configured again, built already) and
+	# /opt/ljmm-musl for the scratch prefix.
+	doc_block "$repo/docs/deploy.md" link-musl-build >"$tmp/doc-build.sh" ||
+		fail "docs/deploy.md: no block after <!-- ljmm-test: link-musl-build"
+	sed -i -e "s|build-musl|$musl|g" -e "s|/opt/ljmm-musl|$tmp/prefix|g" "$tmp/doc-build.sh"
+	flock "$musl.lock" sh -c 'cd "$1" && sh -eu "$2"' sh "$repo" "$tmp/doc-build.sh" >"$tmp/install.log" 2>&1 ||
+		LJMM_FAIL_SHOW="$tmp/doc-build.sh $tmp/install.log" fail "docs/deploy.md's link-musl-build block failed"
+else
+	cmake --install "$(dirname "$obj")" --prefix "$tmp/prefix" --component link >"$tmp/install.log" 2>&1 ||
+		LJMM_FAIL_SHOW="$tmp/install.log" fail "cmake --install $(dirname "$obj") --component link failed"
+fi
 pc=$(find "$tmp/prefix" -name ljmm-link.pc)
 [ -n "$pc" ] || fail "the link component installed no ljmm-link.pc"
 read -r -a ljmm_libs <<<"$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --libs ljmm-link)"
