@@ -270,7 +270,7 @@ if [ -n "$devdeb" ]; then
 	if command -v pkg-config >/dev/null 2>&1 && command -v cc >/dev/null 2>&1; then
 		[ "$(pkg-config --modversion ljmm-link)" = "$version" ] || fail "pkg-config --modversion ljmm-link"
 		link_line=$(pkg-config --libs ljmm-link | sed 's/ *$//') # (pkgconf ends it with a space)
-		[ "$link_line" = "$libdir/ljmm/ljmm.o -Wl,--dynamic-list=$libdir/ljmm/ljmm.dynlist" ] ||
+		[ "$link_line" = "$libdir/ljmm/ljmm.o -Wl,--dynamic-list=$libdir/ljmm/ljmm.dynlist -pthread" ] ||
 			fail "pkg-config --libs ljmm-link: '$link_line'"
 		ok "pkg-config --libs ljmm-link: $link_line"
 		mkdir "$tmp/link"

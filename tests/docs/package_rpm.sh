@@ -255,7 +255,7 @@ if command -v pkg-config >/dev/null 2>&1; then
 	# ljmm-link.pc as installed in the root, its prefix moved there.
 	pcl() { PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$root/usr/lib64/pkgconfig pkg-config --define-variable=prefix="$root/usr" "$@" ljmm-link; }
 	# (pkgconf ends the line with a space.)
-	[ "$(pcl --libs | sed 's/ *$//')" = "$obj -Wl,--dynamic-list=$root/usr/lib64/ljmm/ljmm.dynlist" ] ||
+	[ "$(pcl --libs | sed 's/ *$//')" = "$obj -Wl,--dynamic-list=$root/usr/lib64/ljmm/ljmm.dynlist -pthread" ] ||
 		fail "ljmm-link.pc in the root: $(pcl --libs)"
 	mkdir "$tmp/link"
 	# shellcheck disable=SC2046 # pkg-config output is a list of flags

@@ -125,10 +125,10 @@ if readelf -S -W "$t/lib/ljmm/ljmm.o" | grep -F .debug_ >/dev/null; then fail "l
 if command -v pkg-config >/dev/null 2>&1 && command -v cc >/dev/null 2>&1; then
 	pcl() { PKG_CONFIG_PATH=$t/lib/pkgconfig pkg-config "$@" ljmm-link; }
 	read -r -a link_line <<<"$(pcl --libs)"
-	[ "${#link_line[@]}" = 2 ] && [ "$(readlink -f "${link_line[0]}")" = "$(readlink -f "$t/lib/ljmm/ljmm.o")" ] &&
+	[ "${#link_line[@]}" = 3 ] && [ "${link_line[2]}" = -pthread ] && [ "$(readlink -f "${link_line[0]}")" = "$(readlink -f "$t/lib/ljmm/ljmm.o")" ] &&
 		[ "${link_line[1]#-Wl,--dynamic-list=}" != "${link_line[1]}" ] &&
 		[ "$(readlink -f "${link_line[1]#-Wl,--dynamic-list=}")" = "$(readlink -f "$t/lib/ljmm/ljmm.dynlist")" ] ||
-		fail "the unpacked ljmm-link.pc gives '${link_line[*]}', not the unpacked object and dynamic list"
+		fail "the unpacked ljmm-link.pc gives '${link_line[*]}', not the unpacked object, dynamic list and -pthread"
 	[ -f "$(pcl --variable=includedir)/ljmm.h" ] || fail "ljmm-link.pc's includedir $(pcl --variable=includedir) has no ljmm.h"
 	mkdir "$tmp/link"
 	# shellcheck disable=SC2046 # pkg-config output is a list of flags
