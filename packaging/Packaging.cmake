@@ -63,15 +63,51 @@ Linux x86-64 only.")
 set(CPACK_PACKAGE_FILE_NAME "${CPACK_PACKAGE_NAME}_${PROJECT_VERSION}")
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_STRIP_FILES ON)
-# One package per generator, made of the components CPackProjectConfig.cmake.in names
-# for it (the default one and the distribution's own).
+# Two packages per generator, each made of CPack components (CPackProjectConfig.cmake.in
+# names those each generator takes): the group "bin" is the package ljmm (the default
+# component and the distribution's own, deb or rpm), the group "dev" is ljmm-dev (.deb)
+# or ljmm-devel (.rpm): the link form (component link: ljmm.o and its pkg-config file)
+# and, in the .deb, its copyright and changelog (deb-dev). packaging/README.md says why
+# the link form is a package of its own.
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_RPM_COMPONENT_INSTALL ON)
-set(CPACK_COMPONENTS_GROUPING ALL_COMPONENTS_IN_ONE)
+set(CPACK_COMPONENTS_GROUPING ONE_PER_GROUP)
+foreach(_comp UNSPECIFIED DEB RPM)
+  set(CPACK_COMPONENT_${_comp}_GROUP bin)
+endforeach()
+foreach(_comp LINK DEB-DEV)
+  set(CPACK_COMPONENT_${_comp}_GROUP dev)
+endforeach()
+set(LJMM_DEV_SUMMARY "link-time form of ljmm, for programs LD_PRELOAD cannot reach")
+set(LJMM_DEV_DESCRIPTION
+"ljmm.o is the shim of the ljmm package (libljmm_preload.so) as one
+relocatable object, built from the same sources, for programs that
+LD_PRELOAD does not reach: static executables, and programs started
+where LD_* variables are stripped. Linked into a program
+that links LuaJIT statically, it serves the program's mmap(MAP_32BIT)
+requests from the whole low 2 GiB, as the preload library does.
+
+pkg-config --libs ljmm-link gives the link line. The object is linked
+whole wherever it stands on the command line, so it also works in
+nginx's --with-ld-opt, before lua-nginx-module's -lluajit-5.1.
+/usr/share/doc/ljmm/deploy.md (package ljmm) shows how to link it and how
+to check that it is in.")
 
 # ---- Debian --------------------------------------------------------------------------
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER ${LJMM_PACKAGE_MAINTAINER})
+set(CPACK_DEBIAN_BIN_PACKAGE_NAME ljmm)
+set(CPACK_DEBIAN_DEV_PACKAGE_NAME ljmm-dev)
+# (Per package, the summary first: CPackProjectConfig.cmake.in unsets the common
+# summary for the .deb, which CPack would put in front of both.)
+set(CPACK_DEBIAN_BIN_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}\n${CPACK_PACKAGE_DESCRIPTION}")
+set(CPACK_DEBIAN_DEV_DESCRIPTION "${LJMM_DEV_SUMMARY}\n${LJMM_DEV_DESCRIPTION}")
 set(CPACK_DEBIAN_PACKAGE_SECTION utils) # the library, and the commands in /usr/bin
+# ljmm-dev: a static object and a .pc file, which Debian puts in a -dev package
+# (policy 8.3, 8.4), of exactly this version of ljmm (policy 8.5), whose header,
+# ljmm-maps and documentation go with it. Nothing in it is dynamically linked.
+set(CPACK_DEBIAN_DEV_PACKAGE_SECTION libdevel)
+set(CPACK_DEBIAN_DEV_PACKAGE_DEPENDS "ljmm (= ${PROJECT_VERSION})")
+set(CPACK_DEBIAN_DEV_PACKAGE_SHLIBDEPS OFF)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # A shlibs control file for the public library (libljmm_preload 0 ljmm (>= version)),
@@ -100,13 +136,18 @@ endforeach()
 # The library lives in an ldconfig directory: activate dpkg's ldconfig trigger (what
 # Debian policy 8.1.1 asks for) instead of CPack's default postinst/postrm that run
 # ldconfig themselves. Supplying postinst/postrm stops CPack from generating those.
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
+# ljmm's only: ljmm-dev has no script (its files need none).
+set(CPACK_DEBIAN_BIN_PACKAGE_CONTROL_EXTRA
   ${_ljmm_pkg_src}/debian/triggers ${_ljmm_pkg_out}/debian/postinst ${_ljmm_pkg_out}/debian/postrm
   ${_ljmm_pkg_out}/debian/prerm)
 
 # Debian documentation files: copyright, and the changelog compressed at maximum,
 # without name or time stamp (reproducible), named changelog.gz as a native package's.
 install(FILES ${_ljmm_pkg_src}/copyright DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT deb)
+# ljmm-dev's own /usr/share/doc/ljmm-dev (policy 12.5 and 12.7: every package has its
+# copyright and changelog there), the same two files.
+set(_ljmm_dev_docdir ${CMAKE_INSTALL_DATAROOTDIR}/doc/ljmm-dev)
+install(FILES ${_ljmm_pkg_src}/copyright DESTINATION ${_ljmm_dev_docdir} COMPONENT deb-dev)
 find_program(LJMM_GZIP gzip)
 if(LJMM_GZIP)
   set(_ljmm_changelog_gz ${_ljmm_pkg_out}/changelog.gz)
@@ -118,8 +159,10 @@ if(LJMM_GZIP)
     VERBATIM)
   add_custom_target(ljmm_changelog ALL DEPENDS ${_ljmm_changelog_gz})
   install(FILES ${_ljmm_changelog_gz} DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT deb)
+  install(FILES ${_ljmm_changelog_gz} DESTINATION ${_ljmm_dev_docdir} COMPONENT deb-dev)
 else()
   install(FILES ${_ljmm_pkg_src}/changelog DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT deb)
+  install(FILES ${_ljmm_pkg_src}/changelog DESTINATION ${_ljmm_dev_docdir} COMPONENT deb-dev)
 endif()
 # Lintian reads overrides from /usr/share/lintian/overrides only: a package matter.
 if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
@@ -132,6 +175,14 @@ set(CPACK_RPM_PACKAGE_LICENSE MIT)
 set(CPACK_RPM_PACKAGE_RELEASE 1)
 set(CPACK_RPM_PACKAGE_GROUP "System Environment/Libraries")
 set(CPACK_RPM_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
+# The group bin is ljmm itself; dev is ljmm-devel (the RPM distributions' name for a
+# -dev package), which needs this very ljmm, as ljmm-dev does.
+set(CPACK_RPM_MAIN_COMPONENT bin)
+set(CPACK_RPM_DEV_PACKAGE_NAME ljmm-devel)
+set(CPACK_RPM_DEV_PACKAGE_SUMMARY "${LJMM_DEV_SUMMARY}")
+set(CPACK_RPM_DEV_PACKAGE_DESCRIPTION "${LJMM_DEV_DESCRIPTION}")
+set(CPACK_RPM_DEV_PACKAGE_GROUP "Development/Libraries")
+set(CPACK_RPM_DEV_PACKAGE_REQUIRES "ljmm = ${PROJECT_VERSION}-${CPACK_RPM_PACKAGE_RELEASE}")
 # Not relocatable: ljmm.pc and ljmm-run name /usr/lib64.
 set(CPACK_PACKAGE_RELOCATABLE OFF)
 set(CPACK_RPM_PACKAGE_RELOCATABLE OFF)
@@ -143,9 +194,10 @@ set(CPACK_RPM_COMPRESSION_TYPE xz)
 # pkgconfig dependency generator adds for any .pc file: the .deb does not pull
 # pkg-config in either, and only builds that have it read ljmm.pc.
 set(CPACK_RPM_SPEC_MORE_DEFINE "%define _build_id_links none\n%global __requires_exclude ^/usr/bin/pkg-config$")
-set(CPACK_RPM_POST_INSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/post.spec)
-set(CPACK_RPM_POST_UNINSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/postun.spec)
-set(CPACK_RPM_PRE_UNINSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/preun.spec)
+# ljmm's scriptlets; ljmm-devel has none.
+set(CPACK_RPM_BIN_POST_INSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/post.spec)
+set(CPACK_RPM_BIN_POST_UNINSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/postun.spec)
+set(CPACK_RPM_BIN_PRE_UNINSTALL_SCRIPT_FILE ${_ljmm_pkg_out}/rpm/preun.spec)
 # Directories the distribution's filesystem (or systemd) package owns; ours are only
 # /usr/share/doc/ljmm, /usr/share/licenses/ljmm and /usr/share/ljmm.
 set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
@@ -154,7 +206,7 @@ set(CPACK_RPM_EXCLUDE_FROM_AUTO_FILELIST_ADDITION
   ${CMAKE_INSTALL_PREFIX}/lib/systemd ${CMAKE_INSTALL_PREFIX}/lib/systemd/system)
 set(_ljmm_license_dir ${CMAKE_INSTALL_DATAROOTDIR}/licenses/${PROJECT_NAME})
 install(FILES ${PROJECT_SOURCE_DIR}/LICENSE DESTINATION ${_ljmm_license_dir} COMPONENT rpm)
-set(CPACK_RPM_USER_FILELIST "%license ${CMAKE_INSTALL_PREFIX}/${_ljmm_license_dir}/LICENSE")
+set(CPACK_RPM_BIN_USER_FILELIST "%license ${CMAKE_INSTALL_PREFIX}/${_ljmm_license_dir}/LICENSE")
 
 # The RPM's %changelog, from the Debian changelog: "ljmm (V) dist; urgency=u", bullets
 # "  * " and " -- NAME  Day, DD Mon YYYY HH:MM:SS +ZZZZ" become

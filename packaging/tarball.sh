@@ -14,8 +14,9 @@
 # newest entry of packaging/changelog) for the files' time stamps.
 # Prints the tarball's path on its last line.
 #
-# Not `cpack -G TGZ`: the tarball holds a chosen part of the installation (no header,
-# no pkg-config file, whose paths would be wrong wherever it is unpacked) plus its own
+# Not `cpack -G TGZ`: the tarball holds a chosen part of the installation (no ljmm.pc,
+# whose paths would be wrong wherever it is unpacked; ljmm-link.pc made relocatable)
+# plus its own
 # README, and the script makes it reproducible: a stripped `cmake --install`, modes
 # normalised, owner and group 0, names sorted, one time stamp, gzip -n.
 set -euo pipefail
@@ -54,9 +55,18 @@ version=$("$inst/bin/ljmm-run" --version | sed -n 's/^ljmm-run (ljmm) //p')
 name=ljmm-$version-linux-x86_64
 top=$stage/$name
 
-mkdir -p "$top/bin" "$top/lib/systemd/system" "$top/share/man/man1" "$top/share/man/man7" "$top/share/ljmm/prometheus"
+mkdir -p "$top/bin" "$top/include" "$top/lib/ljmm" "$top/lib/pkgconfig" "$top/lib/systemd/system" "$top/share/man/man1" "$top/share/man/man7" "$top/share/ljmm/prometheus"
 cp "$inst/bin/ljmm-run" "$inst/bin/ljmm-maps" "$top/bin/"
 cp -P "$inst/lib/libljmm_preload.so" "$inst/lib/libljmm_preload.so.0" "$inst/lib/libljmm_preload.so.$version" "$top/lib/"
+# The link form (stripped of its debug sections by the --strip install above), and
+# ljmm-link.pc with its prefix found from where it lies (pkg-config's ${pcfiledir}), so
+# that `pkg-config --libs ljmm-link` names the unpacked object wherever that is; its
+# Cflags name include/, hence ljmm.h.
+cp "$inst/lib/ljmm/ljmm.o" "$inst/lib/ljmm/ljmm.dynlist" "$top/lib/ljmm/"
+cp "$inst/include/ljmm.h" "$top/include/"
+grep -qx 'libdir=${prefix}/lib' "$inst/lib/pkgconfig/ljmm-link.pc" ||
+	die "ljmm-link.pc's libdir is not \${prefix}/lib: it cannot be made relocatable"
+sed 's|^prefix=.*|prefix=${pcfiledir}/../..|' "$inst/lib/pkgconfig/ljmm-link.pc" >"$top/lib/pkgconfig/ljmm-link.pc"
 cp "$inst/share/man/man1/ljmm-run.1.gz" "$inst/share/man/man1/ljmm-maps.1.gz" "$top/share/man/man1/"
 cp "$inst/share/man/man7/ljmm.7.gz" "$top/share/man/man7/"
 # The textfile units (their service runs /opt/ljmm/bin/ljmm-maps, the prefix above,

@@ -86,10 +86,13 @@ versions() {
 }
 
 # The tests run inside: the unit suites, the preload tests (with the kernel-alone
-# control and the library's symbol checks) and the stage's own workload tests. The
-# rest of the host suite (real-client tests with LuaJIT builds from Debian 12's
-# sources, stress, fuzz, docs) tests the host's clients, not this userland.
-TEST_REGEX='^(unit_|preload_|kernel_alone_|library_|debian11_)'
+# control and the library's symbol checks), the link form's C host and preload scenarios
+# linked with glibc 2.31 and binutils 2.35 (link_c_*, link_lowmem_*, link_hardening_*: a
+# dynamic and a -static link with this root's toolchain; the LuaJIT and musl forms skip
+# here) and the stage's own workload tests. The rest of the host suite (real-client tests
+# with LuaJIT builds from Debian 12's sources, stress, fuzz, docs) tests the host's
+# clients, not this userland.
+TEST_REGEX='^(unit_|preload_|kernel_alone_|library_|debian11_|link_c_|link_lowmem_|link_hardening_)'
 
 run_tests() {
   local logfile=$CACHE/ctest-output.log t0=$SECONDS rc=0

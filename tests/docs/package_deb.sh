@@ -3,12 +3,17 @@
 # The Debian package, end to end, as an operator would use it:
 #
 #  1. configure a separate build tree for the prefix /usr (tests off), build it and
-#     run `cpack -G DEB` there; check the control fields (the libc6 version Depends
-#     asks for must be 2.17 or older: the library and ljmm-maps run on glibc 2.17) and
-#     run lintian (errors fail the test, the rest is printed);
-#  2. purge any ljmm package already installed, then `dpkg -i` the new one; check
-#     `dpkg -L ljmm`, the ldconfig cache, pkg-config, man, both commands, and a program
-#     built against ljmm.pc;
+#     run `cpack -G DEB` there, which makes ljmm and ljmm-dev (the link form); check the
+#     control fields (the libc6 version Depends asks for must be 2.17 or older: the
+#     library and ljmm-maps run on glibc 2.17; ljmm-dev depends on this very ljmm and
+#     has no maintainer scripts), ljmm-dev's files (its object stripped of debug
+#     sections, its symbols and note kept) and run lintian on both (errors fail the
+#     test, the rest is printed);
+#  2. purge any ljmm package already installed, then `dpkg -i` the new ones; check
+#     `dpkg -L ljmm` and `dpkg -L ljmm-dev`, the ldconfig cache, pkg-config, man, both
+#     commands, a program built against ljmm.pc, and a MAP_32BIT host linked with the
+#     installed link form (dynamic and -static) that reaches past 1.9 GiB without
+#     LD_PRELOAD;
 #  3. through the installed launcher: `ljmm-run --stats nginx -t`, then nginx with a
 #     Lua handler on a free loopback port (one page fetched with curl, the shim mapped
 #     in a worker, ljmm-maps on the worker, statistics in the log file after a graceful
@@ -17,17 +22,18 @@
 #     systemd-analyze verify and run /usr/bin/ljmm-maps; the rules pass promtool check
 #     rules (where systemd-analyze and promtool are installed); then the timer is
 #     enabled (systemctl enable works on the files without a running systemd);
-#  4. `dpkg --purge ljmm`: no file of the package left, the timer's enablement link
-#     gone, ldconfig cache clean.
+#  4. `dpkg --purge ljmm-dev ljmm`: no file of either package left, the timer's
+#     enablement link gone, ldconfig cache clean.
 #
-# Whatever fails, the EXIT trap stops nginx and purges the package it installed.
+# Whatever fails, the EXIT trap stops nginx and purges the packages it installed.
 # Exit 77 (skipped) when not root or without dpkg/dpkg-dev; the nginx part is left out,
 # with a note, when nginx, its Lua module or curl is absent.
 #
 # Usage: package_deb.sh SOURCE_DIR WORK_DIR CMAKE CPACK VERSION NGINX_LIB_SH
 # With LJMM_PACKAGE_DEB=FILE, step 1 takes that package (built elsewhere, e.g. on the
 # Debian 12 host for the Debian 11 stage, scripts/debian11.sh) instead of building one,
-# and lintian is not run (the control fields are still checked).
+# and lintian is not run (the control fields are still checked); ljmm-dev is checked and
+# installed only when LJMM_PACKAGE_DEV_DEB names it too.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/common.sh"
@@ -63,10 +69,13 @@ cleanup() {
 		left=$(ngx_prefix_pids)
 		[ -z "$left" ] || { echo "FAIL: nginx processes left: $left"; LJMM_EXIT_STATUS=1; }
 	fi
-	if [ "$installed_by_us" = 1 ] && dpkg-query -W -f='${Status}' ljmm 2>/dev/null | grep 'installed\|config-files\|half' >/dev/null; then
-		echo "cleanup: dpkg --purge ljmm"
-		dpkg --purge ljmm >/dev/null 2>&1 || { echo "FAIL: cleanup could not purge ljmm"; LJMM_EXIT_STATUS=1; }
-	fi
+	# ljmm-dev first: it depends on ljmm.
+	for p in ljmm-dev ljmm; do
+		if [ "$installed_by_us" = 1 ] && dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep 'installed\|config-files\|half' >/dev/null; then
+			echo "cleanup: dpkg --purge $p"
+			dpkg --purge "$p" >/dev/null 2>&1 || { echo "FAIL: cleanup could not purge $p"; LJMM_EXIT_STATUS=1; }
+		fi
+	done
 	if [ "$LJMM_EXIT_STATUS" != 0 ] && [ -n "$NGX_PREFIX" ] && [ -s "$NGX_PREFIX/error.log" ]; then
 		echo "--- last lines of $NGX_PREFIX/error.log ---"
 		tail -n 20 "$NGX_PREFIX/error.log"
@@ -79,22 +88,32 @@ libdir=/usr/lib/$multiarch
 
 # ---- 1. build the package -------------------------------------------------------
 prebuilt=${LJMM_PACKAGE_DEB:-}
-unset LJMM_PACKAGE_DEB
+devdeb=${LJMM_PACKAGE_DEV_DEB:-}
+unset LJMM_PACKAGE_DEB LJMM_PACKAGE_DEV_DEB
 if [ -n "$prebuilt" ]; then
 	step "the package $prebuilt (built elsewhere)"
 	[ -f "$prebuilt" ] || fail "LJMM_PACKAGE_DEB=$prebuilt: no such file"
 	deb=$prebuilt
+	if [ -n "$devdeb" ]; then
+		[ -f "$devdeb" ] || fail "LJMM_PACKAGE_DEV_DEB=$devdeb: no such file"
+	else
+		echo "note: no LJMM_PACKAGE_DEV_DEB: ljmm-dev is checked where the packages are built (docs_package_deb)"
+	fi
 else
 	step "build the package in $work"
 	"$cmake" -S "$src" -B "$work" -DCMAKE_INSTALL_PREFIX=/usr -DLJMM_BUILD_TESTS=OFF \
 		-DCMAKE_BUILD_TYPE=RelWithDebInfo >"$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log"; fail "configure"; }
 	"$cmake" --build "$work" -j"$(nproc)" >"$tmp/build.log" 2>&1 || { tail -n 40 "$tmp/build.log"; fail "build"; }
-	rm -f "$work"/ljmm_*.deb
+	rm -f "$work"/ljmm_*.deb "$work"/ljmm-dev_*.deb
 	(cd "$work" && "$cpack" -G DEB) >"$tmp/cpack.log" 2>&1 || { cat "$tmp/cpack.log"; fail "cpack -G DEB"; }
 	debs=("$work"/ljmm_*.deb)
 	deb=${debs[0]}
 	[ -f "$deb" ] || { cat "$tmp/cpack.log"; fail "cpack made no ljmm_*.deb"; }
-	ok "built $(basename "$deb")"
+	devdeb=$work/ljmm-dev_${version}_$(dpkg --print-architecture).deb
+	[ -f "$devdeb" ] || { cat "$tmp/cpack.log"; ls "$work"; fail "cpack made no $(basename "$devdeb")"; }
+	debs=("$work"/*.deb)
+	[ "${#debs[@]}" = 2 ] || fail "cpack made ${#debs[@]} packages, not ljmm and ljmm-dev: ${debs[*]}"
+	ok "built $(basename "$deb") ($(stat -c %s "$deb") bytes) and $(basename "$devdeb") ($(stat -c %s "$devdeb") bytes)"
 fi
 
 field() { dpkg-deb -f "$deb" "$1"; }
@@ -115,33 +134,80 @@ if [ -z "$(field Maintainer)" ] || [ -z "$(field Section)" ]; then fail "no Main
 dpkg-deb -I "$deb" triggers | grep -x 'activate-noawait ldconfig' >/dev/null || fail "no ldconfig trigger"
 ok "control: $(field Package) $(field Version) $(field Architecture), Depends: $(field Depends) (libc6 floor $libc_floor, no newer than $LJMM_GLIBC_FLOOR), Section: $(field Section)"
 
+# ljmm-dev: the link form. A -dev package (Debian policy 8.3-8.5; packaging/README.md):
+# this very ljmm, no maintainer scripts (nothing to run: no library, no unit).
+multiarch_dir=usr/lib/$multiarch
+if [ -n "$devdeb" ]; then
+	dfield() { dpkg-deb -f "$devdeb" "$1"; }
+	[ "$(dfield Package)" = ljmm-dev ] || fail "$devdeb: Package is '$(dfield Package)'"
+	[ "$(dfield Version)" = "$version" ] || fail "ljmm-dev: Version is '$(dfield Version)'"
+	[ "$(dfield Architecture)" = "$(dpkg --print-architecture)" ] || fail "ljmm-dev: Architecture is '$(dfield Architecture)'"
+	[ "$(dfield Depends)" = "ljmm (= $version)" ] || fail "ljmm-dev: Depends is '$(dfield Depends)', not 'ljmm (= $version)'"
+	[ "$(dfield Section)" = libdevel ] || fail "ljmm-dev: Section is '$(dfield Section)'"
+	[ "$(dfield Maintainer)" = "$(field Maintainer)" ] || fail "ljmm-dev: Maintainer '$(dfield Maintainer)'"
+	[ "$(dpkg-deb -f "$devdeb" Description | wc -l)" -gt 3 ] || fail "ljmm-dev: no extended description"
+	[ "$(dpkg-deb -f "$devdeb" Description | sed -n 1p)" != "$(field Description | sed -n 1p)" ] ||
+		fail "ljmm-dev has ljmm's summary: $(dfield Description | sed -n 1p)"
+	mkdir "$tmp/devctl"
+	dpkg-deb -e "$devdeb" "$tmp/devctl"
+	[ "$(cd "$tmp/devctl" && echo *)" = "control md5sums" ] || fail "ljmm-dev's control area: $(cd "$tmp/devctl" && echo *)"
+	ok "ljmm-dev control: Depends: $(dfield Depends), Section: $(dfield Section), no maintainer scripts; $(dfield Description | sed -n 1p)"
+	dpkg-deb -c "$devdeb" | awk '{ print $6 }' | sed 's,^\./,/,; s,/$,,' | sort >"$tmp/devfiles"
+	printf '%s\n' /usr /usr/lib "/$multiarch_dir" "/$multiarch_dir/ljmm" "/$multiarch_dir/ljmm/ljmm.o" \
+		"/$multiarch_dir/ljmm/ljmm.dynlist" "/$multiarch_dir/pkgconfig" "/$multiarch_dir/pkgconfig/ljmm-link.pc" \
+		/usr/share /usr/share/doc /usr/share/doc/ljmm-dev /usr/share/doc/ljmm-dev/changelog.gz \
+		/usr/share/doc/ljmm-dev/copyright | sort >"$tmp/devfiles.want"
+	diff "$tmp/devfiles.want" "$tmp/devfiles" >"$tmp/devfiles.diff" ||
+		{ echo "--- expected / +++ in ljmm-dev:"; cat "$tmp/devfiles.diff"; fail "ljmm-dev's files differ"; }
+	# The object as shipped: stripped of its debug sections by the package's stripped
+	# install, with what a link needs (its symbols, the note ljmm-maps looks for).
+	dpkg-deb -x "$devdeb" "$tmp/devx"
+	obj=$tmp/devx/$multiarch_dir/ljmm/ljmm.o
+	readelf -h "$obj" | grep -E 'Type: +REL ' >/dev/null || fail "ljmm-dev: ljmm.o is not a relocatable object"
+	if readelf -S -W "$obj" | grep -F .debug_ >/dev/null; then fail "ljmm-dev: ljmm.o keeps debug sections (not stripped)"; fi
+	for s in mmap mmap64 munmap mremap ljmm_version ljmm_verify ljmm_stats_snapshot; do
+		nm -g --defined-only "$obj" | grep -E " T $s\$" >/dev/null || fail "ljmm-dev: ljmm.o does not define $s"
+	done
+	readelf -n "$obj" | grep -F .note.ljmm >/dev/null || fail "ljmm-dev: ljmm.o has no .note.ljmm"
+	ok "ljmm-dev: exactly the $(wc -l <"$tmp/devfiles") expected entries; ljmm.o ($(stat -c %s "$obj") bytes) stripped of debug sections, its entry points and .note.ljmm kept"
+fi
+
 if [ -n "$prebuilt" ]; then
 	echo "note: lintian is run where the package is built (tests/docs, docs_package_deb)"
 elif command -v lintian >/dev/null 2>&1; then
-	# As an unprivileged user when possible (lintian warns when it runs as root).
-	lint=(lintian -I -E --pedantic "$deb")
-	if command -v runuser >/dev/null 2>&1 && runuser -u nobody -- test -r "$deb"; then
-		lint=(runuser -u nobody -- "${lint[@]}")
-	fi
-	"${lint[@]}" >"$tmp/lintian.txt" 2>&1 || true
-	echo "lintian (errors fail the test):"
-	sed 's/^/    /' "$tmp/lintian.txt"
-	if grep -q '^E: ' "$tmp/lintian.txt"; then fail "lintian reports errors"; fi
-	ok "lintian: $(grep -c '^E: ' "$tmp/lintian.txt") errors, $(grep -c '^W: ' "$tmp/lintian.txt") warnings"
+	for d in "$deb" "$devdeb"; do
+		# As an unprivileged user when possible (lintian warns when it runs as root).
+		lint=(lintian -I -E --pedantic "$d")
+		if command -v runuser >/dev/null 2>&1 && runuser -u nobody -- test -r "$d"; then
+			lint=(runuser -u nobody -- "${lint[@]}")
+		fi
+		"${lint[@]}" >"$tmp/lintian.txt" 2>&1 || true
+		echo "lintian $(basename "$d") (errors fail the test):"
+		sed 's/^/    /' "$tmp/lintian.txt"
+		if grep -q '^E: ' "$tmp/lintian.txt"; then fail "lintian reports errors in $(basename "$d")"; fi
+		ok "lintian $(basename "$d"): $(grep -c '^E: ' "$tmp/lintian.txt") errors, $(grep -c '^W: ' "$tmp/lintian.txt") warnings"
+	done
 else
 	echo "note: lintian is not installed (apt-get install lintian); not run"
 fi
 
 # ---- 2. install ---------------------------------------------------------------------
 step "install"
-if status=$(dpkg-query -W -f='${Status} ${Version}' ljmm 2>/dev/null) && ! grep -q 'not-installed' <<<"$status"; then
-	echo "note: an ljmm package is already on this machine ($status): purging it first"
-	dpkg --purge ljmm >"$tmp/prepurge.log" 2>&1 || { cat "$tmp/prepurge.log"; fail "purging the earlier ljmm"; }
-fi
+for p in ljmm-dev ljmm; do
+	if status=$(dpkg-query -W -f='${Status} ${Version}' "$p" 2>/dev/null) && ! grep -q 'not-installed' <<<"$status"; then
+		echo "note: an $p package is already on this machine ($status): purging it first"
+		dpkg --purge "$p" >"$tmp/prepurge.log" 2>&1 || { cat "$tmp/prepurge.log"; fail "purging the earlier $p"; }
+	fi
+done
 installed_by_us=1
 dpkg -i "$deb" >"$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; fail "dpkg -i"; }
 dpkg-query -W -f='${Status}' ljmm | grep 'install ok installed' >/dev/null || fail "not installed after dpkg -i"
 ok "dpkg -i $(basename "$deb")"
+if [ -n "$devdeb" ]; then
+	dpkg -i "$devdeb" >"$tmp/install-dev.log" 2>&1 || { cat "$tmp/install-dev.log"; fail "dpkg -i $(basename "$devdeb")"; }
+	dpkg-query -W -f='${Status}' ljmm-dev | grep 'install ok installed' >/dev/null || fail "ljmm-dev not installed after dpkg -i"
+	ok "dpkg -i $(basename "$devdeb")"
+fi
 
 dpkg -L ljmm >"$tmp/files"
 expect=(
@@ -191,6 +257,32 @@ if command -v pkg-config >/dev/null 2>&1; then
 		[ "$("$tmp/v")" = "$version" ] || fail "a program linked with -lljmm_preload"
 		ok "pkg-config ljmm $version; a program built with its flags runs"
 	fi
+fi
+if [ -n "$devdeb" ]; then
+	dpkg -L ljmm-dev >"$tmp/devfiles.installed"
+	for f in "$libdir/ljmm/ljmm.o" "$libdir/ljmm/ljmm.dynlist" "$libdir/pkgconfig/ljmm-link.pc" \
+		/usr/share/doc/ljmm-dev/copyright /usr/share/doc/ljmm-dev/changelog.gz; do
+		grep -qxF "$f" "$tmp/devfiles.installed" || fail "dpkg -L ljmm-dev does not list $f"
+		[ -f "$f" ] || fail "$f is listed but missing"
+	done
+	# A MAP_32BIT host linked with the installed link form by pkg-config's line, as
+	# docs/deploy.md says, dynamic and -static: far past 1 GiB without LD_PRELOAD.
+	if command -v pkg-config >/dev/null 2>&1 && command -v cc >/dev/null 2>&1; then
+		[ "$(pkg-config --modversion ljmm-link)" = "$version" ] || fail "pkg-config --modversion ljmm-link"
+		link_line=$(pkg-config --libs ljmm-link | sed 's/ *$//') # (pkgconf ends it with a space)
+		[ "$link_line" = "$libdir/ljmm/ljmm.o -Wl,--dynamic-list=$libdir/ljmm/ljmm.dynlist -pthread" ] ||
+			fail "pkg-config --libs ljmm-link: '$link_line'"
+		ok "pkg-config --libs ljmm-link: $link_line"
+		mkdir "$tmp/link"
+		# shellcheck disable=SC2046 # pkg-config output is a list of flags
+		LJMM_LINK_STATIC=1 link_form_check "ljmm-dev" "$src" "$tmp/link" "$version" $(pkg-config --cflags --libs ljmm-link)
+	else
+		echo "note: no pkg-config or cc: the installed link form is not linked into a program"
+	fi
+	# Removing ljmm while ljmm-dev needs it is refused.
+	if dpkg --remove ljmm >"$tmp/remove.log" 2>&1; then fail "dpkg --remove ljmm succeeded with ljmm-dev installed"; fi
+	grep -F 'ljmm-dev depends on ljmm' "$tmp/remove.log" >/dev/null || { cat "$tmp/remove.log"; fail "dpkg --remove ljmm: no dependency error"; }
+	ok "dpkg -L ljmm-dev lists the object; ljmm cannot be removed under it"
 fi
 if command -v man >/dev/null 2>&1; then
 	for p in 7:ljmm 1:ljmm-run 1:ljmm-maps; do
@@ -307,11 +399,17 @@ if command -v systemctl >/dev/null 2>&1; then
 	[ -L "$timer_link" ] || { cat "$tmp/enable.log"; fail "systemctl enable made no $timer_link"; }
 	ok "systemctl enable ljmm-textfile.timer: $(readlink "$timer_link")"
 fi
+if [ -n "$devdeb" ]; then
+	dpkg --purge ljmm-dev >"$tmp/purge-dev.log" 2>&1 || { cat "$tmp/purge-dev.log"; fail "dpkg --purge ljmm-dev"; }
+	cat "$tmp/devfiles.installed" >>"$tmp/files"
+fi
 dpkg --purge ljmm >"$tmp/purge.log" 2>&1 || { cat "$tmp/purge.log"; fail "dpkg --purge ljmm"; }
 installed_by_us=0
-if dpkg-query -W -f='${Status}' ljmm 2>/dev/null | grep -v 'not-installed' >/dev/null; then
-	fail "ljmm still known to dpkg: $(dpkg-query -W -f='${Status}' ljmm)"
-fi
+for p in ljmm ljmm-dev; do
+	if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -v 'not-installed' >/dev/null; then
+		fail "$p still known to dpkg: $(dpkg-query -W -f='${Status}' "$p")"
+	fi
+done
 left=0
 while read -r f; do
 	[ -d "$f" ] && [ ! -L "$f" ] && continue # shared directories (/usr, /usr/bin) stay
@@ -320,7 +418,9 @@ while read -r f; do
 		left=$((left + 1))
 	fi
 done <"$tmp/files"
-[ ! -e /usr/share/doc/ljmm ] || { echo "left behind: /usr/share/doc/ljmm"; left=$((left + 1)); }
+for d in /usr/share/doc/ljmm /usr/share/doc/ljmm-dev "$libdir/ljmm"; do
+	[ ! -e "$d" ] || { echo "left behind: $d"; left=$((left + 1)); }
+done
 if [ -n "$timer_link" ] && { [ -e "$timer_link" ] || [ -L "$timer_link" ]; }; then
 	echo "left behind: $timer_link"
 	left=$((left + 1))

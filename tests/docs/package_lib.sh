@@ -41,3 +41,47 @@ tmp_cleanup() {
 	if [ "$rc" = 0 ]; then rm -rf "$tmp"; else echo "work files kept for inspection: $tmp"; fi
 	exit "$rc"
 }
+
+# link_form_check WHERE SRC DIR VERSION FLAGS...: the link form as a package installed it,
+# linked as its users would: tests/link/link_host.c (1 MiB MAP_32BIT blocks until ENOMEM;
+# SRC is the source tree) built in DIR with `cc FLAGS...` (pkg-config's line for
+# ljmm-link), run without LD_PRELOAD, must reach far past the kernel's 1 GiB window and
+# name the linked shim, VERSION, and a dynamic one must export mmap (the .pc's dynamic
+# list); built without FLAGS, the same host must stop near 1 GiB (so the check can fail).
+# With LJMM_LINK_STATIC=1 both are linked -static as well, where the C library has a
+# static archive. Prints one line per build.
+link_form_check() {
+	local where=$1 src=$2 dir=$3 version=$4 mode reach shim out
+	shift 4
+	local modes=(dynamic)
+	printf 'int main(void) { return 0; }\n' >"$dir/probe.c"
+	if [ "${LJMM_LINK_STATIC:-0}" = 1 ] && cc -static -o "$dir/probe" "$dir/probe.c" >/dev/null 2>&1; then
+		modes+=(-static)
+	fi
+	for mode in "${modes[@]}"; do
+		local flags=()
+		[ "$mode" = dynamic ] || flags=("$mode")
+		for out in "$dir/plain$mode" "$dir/linked$mode"; do
+			local with=()
+			[ "$out" = "$dir/plain$mode" ] || with=("$@")
+			cc -O2 "${flags[@]}" -o "$out" "$src/tests/link/link_host.c" "${with[@]}" >"$out.log" 2>&1 ||
+				LJMM_FAIL_SHOW="$out.log" fail "$where: cc ${flags[*]} link_host.c ${with[*]}: does not link"
+			env -u LD_PRELOAD "$out" >"$out.out" 2>"$out.err" || LJMM_FAIL_SHOW="$out.out $out.err" fail "$where: $out: exit $?"
+			reach=$(sed -n 's/^reach: \([0-9]*\) MiB.*/\1/p' "$out.out")
+			shim=$(sed -n 's/.* shim: //p' "$out.out")
+			[ -n "$reach" ] || LJMM_FAIL_SHOW="$out.out" fail "$where: $out printed no reach"
+			if [ "$out" = "$dir/plain$mode" ]; then
+				if [ "$reach" -gt 1100 ] || [ "$shim" != none ]; then
+					fail "$where: the host without the link form reached $reach MiB (shim: $shim): this check could not fail"
+				fi
+			else
+				[ "$shim" = "$version" ] || fail "$where: the host linked with ${with[*]} names shim '$shim', not $version"
+				[ "$reach" -ge 1900 ] || fail "$where: the host linked with ${with[*]} reached $reach MiB, not past 1.9 GiB"
+				if [ "$mode" = dynamic ] && ! nm -D --defined-only "$out" | grep -E ' T mmap$' >/dev/null; then
+					fail "$where: the host linked with ${with[*]} does not export mmap (no dynamic list?)"
+				fi
+			fi
+			ok "$where: link_host ($mode) ${with[*]:-without the link form}: $reach MiB (shim: $shim)"
+		done
+	done
+}

@@ -3,8 +3,8 @@
 # The RPM, end to end, without an RPM distribution:
 #
 #  1. configure a build tree for /usr and /usr/lib64 (tests off), build it and run
-#     `cpack -G RPM`; cpack refuses a DEB from that tree and an RPM from a tree without
-#     lib64;
+#     `cpack -G RPM`, which makes ljmm and ljmm-devel (the link form); cpack refuses a
+#     DEB from that tree and an RPM from a tree without lib64;
 #  2. the header (rpm -qpi and query formats): name, version, release, x86_64,
 #     License MIT, summary and description, not relocatable, an xz payload (RHEL 7's
 #     rpm 4.11 cannot read zstd), the %changelog from packaging/changelog;
@@ -20,7 +20,11 @@
 #     ldconfig copied in): %post runs ldconfig there (the library resolves by its
 #     soname inside the root) and warns about an /etc/ld.so.preload naming it; the
 #     installed ljmm-run finds ../lib64 and ljmm.pc says /usr/lib64; `rpm -V` is clean;
-#     reinstalling (%postun 1) is silent; erasing runs %postun 0, which removes the
+#     reinstalling (%postun 1) is silent; ljmm-devel: its header (Requires this very
+#     ljmm, no scriptlets), its files (the object stripped of debug sections, its
+#     symbols kept), installed into the root beside ljmm, a MAP_32BIT host linked with
+#     it reaching past 1.9 GiB without LD_PRELOAD, ljmm not erasable under it, then
+#     erased; erasing ljmm runs %postun 0, which removes the
 #     timer's enablement link, lists the drop-in, full unit and run-time unit that still
 #     preload the library, removes every file and leaves the root's ld.so cache without it.
 #
@@ -49,8 +53,13 @@ step "build the RPM in $work"
 rm -f "$work"/ljmm-*.rpm
 (cd "$work" && "$cpack" -G RPM) >"$tmp/cpack.log" 2>&1 || { cat "$tmp/cpack.log"; fail "cpack -G RPM"; }
 rpmfile=$work/ljmm-$version-1.x86_64.rpm
-[ -f "$rpmfile" ] || { cat "$tmp/cpack.log"; ls "$work"; fail "cpack made no $(basename "$rpmfile")"; }
-ok "built $(basename "$rpmfile")"
+devrpm=$work/ljmm-devel-$version-1.x86_64.rpm
+for f in "$rpmfile" "$devrpm"; do
+	[ -f "$f" ] || { cat "$tmp/cpack.log"; ls "$work"; fail "cpack made no $(basename "$f")"; }
+done
+rpms=("$work"/*.rpm)
+[ "${#rpms[@]}" = 2 ] || fail "cpack made ${#rpms[@]} packages, not ljmm and ljmm-devel: ${rpms[*]}"
+ok "built $(basename "$rpmfile") ($(stat -c %s "$rpmfile") bytes) and $(basename "$devrpm") ($(stat -c %s "$devrpm") bytes)"
 if (cd "$work" && "$cpack" -G DEB) >"$tmp/cpack-deb.log" 2>&1; then fail "cpack -G DEB accepted a tree with /usr/lib64"; fi
 grep -F 'an RPM layout' "$tmp/cpack-deb.log" >/dev/null || { cat "$tmp/cpack-deb.log"; fail "cpack -G DEB: no clear refusal"; }
 "$cmake" -S "$src" -B "$tmp/nolib64" -DCMAKE_INSTALL_PREFIX=/usr -DLJMM_BUILD_TESTS=OFF >"$tmp/configure2.log" 2>&1 ||
@@ -216,6 +225,47 @@ grep -x '+ \[ 1 = 0 \]' "$tmp/reinstall.out" >/dev/null || fail "%postun did not
 if grep '^ljmm: ' "$tmp/reinstall.out"; then fail "reinstalling printed the above (%postun 1 must be silent)"; fi
 r -V --nodeps ljmm >"$tmp/verify2.out" 2>&1 || { cat "$tmp/verify2.out"; fail "rpm -V --nodeps ljmm after reinstalling"; }
 ok "rpm -U --replacepkgs: %post and %postun 1 ran, silently; rpm -V clean"
+
+# ljmm-devel: the link form, the RPM distributions' -devel package (packaging/README.md).
+dq() { rpmq -qp --qf "$1" "$devrpm"; }
+[ "$(dq '%{NAME} %{VERSION} %{RELEASE} %{ARCH} %{LICENSE}')" = "ljmm-devel $version 1 x86_64 MIT" ] ||
+	fail "ljmm-devel: name version release arch license: $(dq '%{NAME} %{VERSION} %{RELEASE} %{ARCH} %{LICENSE}')"
+[ "$(dq '%{SUMMARY}')" != "$(q '%{SUMMARY}')" ] || fail "ljmm-devel has ljmm's summary"
+[ "$(dq '%{DESCRIPTION}' | wc -l)" -gt 5 ] || fail "ljmm-devel: no description"
+for s in PREIN POSTIN PREUN POSTUN; do
+	[ "$(dq "%{$s}")" = "(none)" ] || fail "ljmm-devel has a %{$s} scriptlet"
+done
+rpmq -qp --requires "$devrpm" | sort -u >"$tmp/devrequires"
+if grep -vE "^(ljmm = $version-1|rpmlib\((CompressedFileNames|FileDigests|PayloadFilesHavePrefix|PayloadIsXz)\) <= [0-9.-]+)\$" "$tmp/devrequires"; then
+	fail "ljmm-devel: unexpected Requires (above)"
+fi
+grep -x "ljmm = $version-1" "$tmp/devrequires" >/dev/null || { cat "$tmp/devrequires"; fail "ljmm-devel does not require ljmm = $version-1"; }
+rpmq -qp --provides "$devrpm" | grep -xF "pkgconfig(ljmm-link) = $version" >/dev/null ||
+	{ rpmq -qp --provides "$devrpm"; fail "ljmm-devel does not provide pkgconfig(ljmm-link)"; }
+rpmq -qpl "$devrpm" >"$tmp/devfiles"
+printf '%s\n' /usr/lib64/ljmm /usr/lib64/ljmm/ljmm.dynlist /usr/lib64/ljmm/ljmm.o /usr/lib64/pkgconfig/ljmm-link.pc >"$tmp/devfiles.want"
+diff "$tmp/devfiles.want" "$tmp/devfiles" >"$tmp/devfiles.diff" ||
+	{ echo "--- expected / +++ rpm -qpl:"; cat "$tmp/devfiles.diff"; fail "ljmm-devel's files differ"; }
+ok "ljmm-devel: $(dq '%{SUMMARY}'); Requires: $(paste -sd, "$tmp/devrequires"); no scriptlets; files: $(paste -sd' ' "$tmp/devfiles")"
+r -i "$devrpm" >"$tmp/devinstall.out" 2>&1 || { cat "$tmp/devinstall.out"; fail "rpm -i ljmm-devel beside ljmm"; }
+r -V ljmm-devel >"$tmp/devverify.out" 2>&1 || { cat "$tmp/devverify.out"; fail "rpm -V ljmm-devel"; }
+obj=$root/usr/lib64/ljmm/ljmm.o
+if readelf -S -W "$obj" | grep -F .debug_ >/dev/null; then fail "ljmm-devel: ljmm.o keeps debug sections (not stripped)"; fi
+if command -v pkg-config >/dev/null 2>&1; then
+	# ljmm-link.pc as installed in the root, its prefix moved there.
+	pcl() { PKG_CONFIG_PATH='' PKG_CONFIG_LIBDIR=$root/usr/lib64/pkgconfig pkg-config --define-variable=prefix="$root/usr" "$@" ljmm-link; }
+	# (pkgconf ends the line with a space.)
+	[ "$(pcl --libs | sed 's/ *$//')" = "$obj -Wl,--dynamic-list=$root/usr/lib64/ljmm/ljmm.dynlist -pthread" ] ||
+		fail "ljmm-link.pc in the root: $(pcl --libs)"
+	mkdir "$tmp/link"
+	# shellcheck disable=SC2046 # pkg-config output is a list of flags
+	link_form_check "ljmm-devel" "$src" "$tmp/link" "$version" $(pcl --cflags --libs)
+fi
+if r -e ljmm >"$tmp/erase-early.out" 2>&1; then fail "rpm -e ljmm succeeded with ljmm-devel installed"; fi
+grep -F 'needed by' "$tmp/erase-early.out" >/dev/null || { cat "$tmp/erase-early.out"; fail "rpm -e ljmm under ljmm-devel: no dependency error"; }
+r -e ljmm-devel >"$tmp/deverase.out" 2>&1 || { cat "$tmp/deverase.out"; fail "rpm -e ljmm-devel"; }
+[ ! -e "$root/usr/lib64/ljmm" ] || fail "rpm -e ljmm-devel left /usr/lib64/ljmm"
+ok "ljmm-devel: installed beside ljmm (rpm -V clean), ljmm.o stripped, ljmm not erasable under it, erased"
 
 # The timer enabled as docs/deploy.md says (the link systemctl enable makes): erasing
 # the package, which is also its purge, removes it.

@@ -6,6 +6,8 @@
 #  2. the exact list of entries, owner 0/0, modes, symbolic links; LICENSE is the
 #     project's MIT license, the README is filled in, the library and ljmm-maps need
 #     no glibc newer than 2.17, the man pages are valid gzip (and render, with man);
+#     the link form lib/ljmm/ljmm.o is stripped of debug sections and, linked into a
+#     MAP_32BIT host (dynamic and -static), serves past 1.9 GiB without LD_PRELOAD;
 #  3. unpacked under a path full of characters shells care about (quote, dollar, hash,
 #     semicolon, ampersand, brackets, parentheses, non-ASCII) and then moved:
 #     bin/ljmm-run --stats, a symbolic link to it, and LD_PRELOAD by absolute path all
@@ -50,10 +52,17 @@ $name/README
 $name/bin/
 $name/bin/ljmm-maps
 $name/bin/ljmm-run
+$name/include/
+$name/include/ljmm.h
 $name/lib/
 $name/lib/libljmm_preload.so
 $name/lib/libljmm_preload.so.0
 $name/lib/libljmm_preload.so.$version
+$name/lib/ljmm/
+$name/lib/ljmm/ljmm.dynlist
+$name/lib/ljmm/ljmm.o
+$name/lib/pkgconfig/
+$name/lib/pkgconfig/ljmm-link.pc
 $name/lib/systemd/
 $name/lib/systemd/system/
 $name/lib/systemd/system/ljmm-textfile.service
@@ -78,7 +87,8 @@ sed 's/^/    /' "$tmp/listv"
 awk '$2 != "0/0" { print "owner " $2 ": " $6; bad = 1 } END { exit bad }' "$tmp/listv" || fail "entries not owned by 0/0"
 mode() { awk -v n="$name/$1" '$6 == n { print $1 }' "$tmp/listv"; }
 for f in bin/ljmm-run bin/ljmm-maps; do [ "$(mode "$f")" = -rwxr-xr-x ] || fail "$f has mode $(mode "$f")"; done
-for f in LICENSE README "lib/libljmm_preload.so.$version" share/man/man7/ljmm.7.gz lib/systemd/system/ljmm-textfile.timer \
+for f in LICENSE README include/ljmm.h "lib/libljmm_preload.so.$version" lib/ljmm/ljmm.o lib/ljmm/ljmm.dynlist \
+	lib/pkgconfig/ljmm-link.pc share/man/man7/ljmm.7.gz lib/systemd/system/ljmm-textfile.timer \
 	share/ljmm/prometheus/ljmm-rules.yml; do
 	[ "$(mode "$f")" = -rw-r--r-- ] || fail "$f has mode $(mode "$f")"
 done
@@ -108,6 +118,22 @@ glibc_floor_check "the tarball's library and ljmm-maps" "$need"
 objdump -p "$t/lib/libljmm_preload.so.$version" | grep -E 'SONAME +libljmm_preload\.so\.0$' >/dev/null || fail "SONAME"
 [ -z "$(objdump -h "$t/lib/libljmm_preload.so.$version" | grep -F .debug_info || true)" ] || fail "the library is not stripped"
 ok "the library and ljmm-maps need glibc $need at most (floor $LJMM_GLIBC_FLOOR); SONAME libljmm_preload.so.0; stripped"
+# The link form: stripped of debug sections, and linked into a MAP_32BIT host by the
+# line the unpacked ljmm-link.pc gives (its prefix found from where it lies), dynamic
+# and -static, it serves past 1 GiB without LD_PRELOAD.
+if readelf -S -W "$t/lib/ljmm/ljmm.o" | grep -F .debug_ >/dev/null; then fail "lib/ljmm/ljmm.o keeps debug sections"; fi
+if command -v pkg-config >/dev/null 2>&1 && command -v cc >/dev/null 2>&1; then
+	pcl() { PKG_CONFIG_PATH=$t/lib/pkgconfig pkg-config "$@" ljmm-link; }
+	read -r -a link_line <<<"$(pcl --libs)"
+	[ "${#link_line[@]}" = 3 ] && [ "${link_line[2]}" = -pthread ] && [ "$(readlink -f "${link_line[0]}")" = "$(readlink -f "$t/lib/ljmm/ljmm.o")" ] &&
+		[ "${link_line[1]#-Wl,--dynamic-list=}" != "${link_line[1]}" ] &&
+		[ "$(readlink -f "${link_line[1]#-Wl,--dynamic-list=}")" = "$(readlink -f "$t/lib/ljmm/ljmm.dynlist")" ] ||
+		fail "the unpacked ljmm-link.pc gives '${link_line[*]}', not the unpacked object, dynamic list and -pthread"
+	[ -f "$(pcl --variable=includedir)/ljmm.h" ] || fail "ljmm-link.pc's includedir $(pcl --variable=includedir) has no ljmm.h"
+	mkdir "$tmp/link"
+	# shellcheck disable=SC2046 # pkg-config output is a list of flags
+	LJMM_LINK_STATIC=1 link_form_check "tarball" "$src" "$tmp/link" "$version" $(pcl --cflags --libs)
+fi
 for p in man1/ljmm-run.1.gz man1/ljmm-maps.1.gz man7/ljmm.7.gz; do
 	gzip -t "$t/share/man/$p" || fail "share/man/$p is not valid gzip"
 done

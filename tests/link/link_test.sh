@@ -14,7 +14,9 @@
 #   musl-static  musl-gcc -static, in a glibc build: ljmm.o and the preload library are
 #                built for musl from the same tree (cached in OBJ's directory, link-musl/)
 # The link line is the one docs/deploy.md gives: `pkg-config --libs ljmm-link`, from the
-# build's link component installed into a scratch prefix.
+# build's link component installed into a scratch prefix. The static LuaJIT hosts are
+# linked by docs/deploy.md's own blocks (link-static-glibc, link-static-musl) as written,
+# and its link-check block is run on them.
 # Each form must reach within 1 % of the same host, linked without ljmm.o and run under
 # LD_PRELOAD (the same PIE-ness, dynamic), and that host alone must stop near 1 GiB.
 # Exit 0 pass, 1 fail, 77 skipped (no static C library, no musl-gcc, no LuaJIT build).
@@ -58,8 +60,19 @@ if [ "$libc" != glibc ]; then
 	variant=map32only-musl
 fi
 need_cmd pkg-config pkgconf
-cmake --install "$(dirname "$obj")" --prefix "$tmp/prefix" --component link >"$tmp/install.log" 2>&1 ||
-	LJMM_FAIL_SHOW="$tmp/install.log" fail "cmake --install $(dirname "$obj") --component link failed"
+if [ "$form" = musl-static ]; then
+	# docs/deploy.md's musl build of the link form, as written, in the source tree, with
+	# build-musl standing for the musl tree above (configured again, built already) and
+	# /opt/ljmm-musl for the scratch prefix.
+	doc_block "$repo/docs/deploy.md" link-musl-build >"$tmp/doc-build.sh" ||
+		fail "docs/deploy.md: no block after <!-- ljmm-test: link-musl-build"
+	sed -i -e "s|build-musl|$musl|g" -e "s|/opt/ljmm-musl|$tmp/prefix|g" "$tmp/doc-build.sh"
+	flock "$musl.lock" sh -c 'cd "$1" && sh -eu "$2"' sh "$repo" "$tmp/doc-build.sh" >"$tmp/install.log" 2>&1 ||
+		LJMM_FAIL_SHOW="$tmp/doc-build.sh $tmp/install.log" fail "docs/deploy.md's link-musl-build block failed"
+else
+	cmake --install "$(dirname "$obj")" --prefix "$tmp/prefix" --component link >"$tmp/install.log" 2>&1 ||
+		LJMM_FAIL_SHOW="$tmp/install.log" fail "cmake --install $(dirname "$obj") --component link failed"
+fi
 pc=$(find "$tmp/prefix" -name ljmm-link.pc)
 [ -n "$pc" ] || fail "the link component installed no ljmm-link.pc"
 read -r -a ljmm_libs <<<"$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --libs ljmm-link)"
@@ -127,6 +140,36 @@ if [ "$form" = wrap ]; then
 	grep -q "undefined reference to \`__wrap_mm" "$tmp/wrap-alone.log" ||
 		LJMM_FAIL_SHOW="$tmp/wrap-alone.log" fail "$form: linking without the object failed, but not for __wrap_mmap"
 fi
+# The static LuaJIT hosts: linked again by docs/deploy.md's line for them, run as written
+# in a directory where host.o and libluajit-5.1.a are this LuaJIT's luajit.o and
+# libluajit.a, with pkg-config finding the link component installed above (the musl
+# block's /opt/ljmm-musl is that prefix). That executable is the one measured below, so
+# a docs change that breaks the line fails this test.
+doc=$repo/docs/deploy.md docblk=""
+if [ "$host" = luajit ]; then
+	case $form in
+	static) if [ "$libc" = glibc ]; then docblk=link-static-glibc; else docblk=link-static-musl; fi ;;
+	musl-static) docblk=link-static-musl ;;
+	esac
+fi
+if [ -n "$docblk" ]; then
+	doc_block "$doc" "$docblk" | sed "s|/opt/ljmm-musl|$tmp/prefix|g" >"$tmp/doc-link.sh"
+	# The README shows the glibc line too: the same.
+	if [ "$docblk" = link-static-glibc ] && [ "$(doc_block "$repo/README.md" "$docblk")" != "$(doc_block "$doc" "$docblk")" ]; then
+		fail "README.md's link-static-glibc block differs from $doc's"
+	fi
+	grep -F 'pkg-config --libs ljmm-link' "$tmp/doc-link.sh" >/dev/null ||
+		LJMM_FAIL_SHOW="$tmp/doc-link.sh" fail "$doc: the block after <!-- ljmm-test: $docblk has no pkg-config --libs ljmm-link line"
+	mkdir "$tmp/doc"
+	ln -s "$src/luajit.o" "$tmp/doc/host.o"
+	ln -s "$src/libluajit.a" "$tmp/doc/libluajit-5.1.a"
+	(cd "$tmp/doc" && PKG_CONFIG_PATH=$(dirname "$pc") sh -eu "$tmp/doc-link.sh") >"$tmp/doc-link.log" 2>&1 ||
+		LJMM_FAIL_SHOW="$tmp/doc-link.sh $tmp/doc-link.log" fail "$doc's $docblk block did not link the host"
+	[ -x "$tmp/doc/host" ] || LJMM_FAIL_SHOW="$tmp/doc-link.sh" fail "$doc's $docblk block made no ./host"
+	mv "$tmp/linked" "$tmp/linked-first"
+	cp "$tmp/doc/host" "$tmp/linked"
+	log "linked by $doc's $docblk block: $(grep -v '^export ' "$tmp/doc-link.sh")"
+fi
 case $form in
 static*) ! readelf -l "$tmp/linked" | grep INTERP >/dev/null || fail "$form: the executable has a program interpreter" ;;
 esac
@@ -150,7 +193,20 @@ served=$(sed -n 's/.*ljmm\[[0-9]*\]: calls: .* region-served=\([0-9]*\) .*/\1/p'
 [ "$served" -gt 0 ] || fail "linked: region-served=0"
 [ $((reach * 100)) -ge $((ref * 99)) ] ||
 	fail "linked $form: $reach MiB, more than 1 % below the preloaded host's $ref MiB"
-echo "$host/$form: linked $reach MiB (region-served=$served), preloaded $ref MiB, kernel alone $kernel MiB"
+by=""
+[ -z "$docblk" ] || by=" (linked by the $docblk line of docs/deploy.md)"
+echo "$host/$form: linked $reach MiB (region-served=$served), preloaded $ref MiB, kernel alone $kernel MiB$by"
+if [ -n "$docblk" ]; then
+	# docs/deploy.md's checks, as written, on the host its line linked.
+	doc_block "$doc" link-check >"$tmp/doc-check.sh" || fail "$doc: no block after <!-- ljmm-test: link-check"
+	(cd "$tmp/doc" && sh -eu "$tmp/doc-check.sh") >"$tmp/doc-check.out" 2>&1 ||
+		LJMM_FAIL_SHOW="$tmp/doc-check.sh $tmp/doc-check.out" fail "$doc's link-check block failed on the linked host"
+	for want in '\.note\.ljmm' ' T ljmm_version$' 'ljmm\[[0-9]*\]: calls: '; do
+		grep -q "$want" "$tmp/doc-check.out" ||
+			LJMM_FAIL_SHOW="$tmp/doc-check.out" fail "$doc's link-check block: no '$want' in what it printed"
+	done
+	echo "$host/$form: docs/deploy.md's link-check block finds the note, the symbol and the exit report"
+fi
 
 if [ "$host" = luajit ]; then
 	# The trap the object avoids: the same object as the one member of an archive, at the
