@@ -15,6 +15,8 @@
 #   5. nginx + Lua under wrk load (nginx started with tests/nginx/lib.sh)
 #   6. start-up time (true, nginx -t) and RSS of a small process
 #   7. the external commands of bench/commands.tsv (two values each: without and with)
+#   8. the link form: section 1's pass-through pairs with ljmm.o linked in (no LTO), the
+#      preload library (LTO) and no shim, three sides in turn
 # Every comparison alternates the two sides (A B, then B A) over several rounds, and each
 # round's figures are recorded with its round number, so that the report can take the
 # median of the per-round ratios. Targets are reported, never enforced: the exit status
@@ -23,8 +25,8 @@
 # Environment:
 #   LJMM_BENCH_QUICK=1     few rounds, short runs (to try the script; numbers are rough)
 #   LJMM_BENCH_ONLY="1 2"  run only these sections (1 pass-through, 2 region + naive,
-#                          4 LuaJIT, 5 nginx, 6 start-up/RSS, 7 external commands;
-#                          6 times nginx -t only with 5)
+#                          4 LuaJIT, 5 nginx, 6 start-up/RSS, 7 external commands,
+#                          8 link form; 6 times nginx -t only with 5)
 #   LJMM_BENCH_BUILD       build directory (default build-bench/)
 #   LJMM_BENCH_SETUP=0     install nothing and build nothing: use the programs already
 #                          in LJMM_BENCH_BUILD (ctest's bench_smoke)
@@ -47,15 +49,16 @@ BIN=$BUILD/bench
 SHIM=$BUILD/libljmm_preload.so
 EMPTY_LIB=$BUILD/bench/libbench_empty_preload.so
 QUICK=${LJMM_BENCH_QUICK:-0}
-ONLY=${LJMM_BENCH_ONLY:-1 2 4 5 6 7}
+FULL_SECTIONS="1 2 4 5 6 7 8"
+ONLY=${LJMM_BENCH_ONLY:-$FULL_SECTIONS}
 COMMANDS=${LJMM_BENCH_COMMANDS:-$ROOT/bench/commands.tsv}
 read -r -a LEVELS <<<"${LJMM_BENCH_LEVELS:-10 100 1000 10000 100000}"
 
 if [ "$QUICK" = 1 ]; then
-  PT_ROUNDS=3 RG_ROUNDS=2 LEVEL_MS=60 LUA_ROUNDS=1 NGX_ROUNDS=2 NGX_SECS=2
+  PT_ROUNDS=3 LK_ROUNDS=3 RG_ROUNDS=2 LEVEL_MS=60 LUA_ROUNDS=1 NGX_ROUNDS=2 NGX_SECS=2
   START_ITERS=31 NGXT_ITERS=9 RSS_RUNS=9
 else
-  PT_ROUNDS=401 RG_ROUNDS=9 LEVEL_MS=100 LUA_ROUNDS=3 NGX_ROUNDS=11 NGX_SECS=3
+  PT_ROUNDS=401 LK_ROUNDS=101 RG_ROUNDS=9 LEVEL_MS=100 LUA_ROUNDS=3 NGX_ROUNDS=11 NGX_SECS=3
   START_ITERS=201 NGXT_ITERS=31 RSS_RUNS=101
 fi
 PT_PAIRS=1000 PT_BATCHES=10     # per pass-through process: 10 batches of 1000 pairs
@@ -114,7 +117,7 @@ setup() {
       { tail -n 40 "$TMP/cmake.log" >&2; fail "cmake --build failed"; }
   fi
   local f
-  for f in "$SHIM" "$EMPTY_LIB" "$BIN"/{bench_passthru,bench_region,region_micro,spawn_bench,rss_probe}; do
+  for f in "$SHIM" "$EMPTY_LIB" "$BIN"/{bench_passthru,bench_passthru_link,bench_region,region_micro,spawn_bench,rss_probe}; do
     [ -e "$f" ] || fail "$f is missing: build the target bench_programs in $BUILD (or run with LJMM_BENCH_SETUP=1)"
   done
 }
@@ -172,7 +175,7 @@ machine_meta() {
   meta quick "$QUICK"
   meta region_kib "$REGION_KIB"
   meta sections "$ONLY"
-  meta rounds "pass-through $PT_ROUNDS (each process: median of $PT_BATCHES batches of $PT_PAIRS pairs), region $RG_ROUNDS (extents ${LEVELS[*]}), LuaJIT fill $LUA_ROUNDS, nginx $NGX_ROUNDS x ${NGX_SECS} s each way (three instances in turn: without, with, and a control with an empty library preloaded${NGX_PIN[*]:+; nginx on CPU 0, wrk on CPU 1}), start-up $START_ITERS / $NGXT_ITERS paired runs, RSS $RSS_RUNS paired runs"
+  meta rounds "pass-through $PT_ROUNDS (each process: median of $PT_BATCHES batches of $PT_PAIRS pairs), region $RG_ROUNDS (extents ${LEVELS[*]}), LuaJIT fill $LUA_ROUNDS, nginx $NGX_ROUNDS x ${NGX_SECS} s each way (three instances in turn: without, with, and a control with an empty library preloaded${NGX_PIN[*]:+; nginx on CPU 0, wrk on CPU 1}), start-up $START_ITERS / $NGXT_ITERS paired runs, RSS $RSS_RUNS paired runs, link form $LK_ROUNDS"
 }
 
 # --- 1. pass-through -----------------------------------------------------------------
@@ -197,6 +200,31 @@ bench_passthru() {
       raw "passthru $mode round=$r $side: $out_b"
       record passthru "$mode" without "$r" "$(kv ns_per_pair "$out_a")" ns
       record passthru "$mode" "$side" "$r" "$(kv ns_per_pair "$out_b")" ns
+    done
+  done
+}
+
+# --- 8. the link form -----------------------------------------------------------------
+# The per-call cost of ljmm.o linked in (bench_passthru_link: bench_passthru.c and the
+# object, a PIE with its symbols exported, as the link form's docs say), which is built
+# without link-time optimisation, against the preload library, built with it, and no
+# shim: the three sides of each round in turn, starting one further each round.
+bench_link() {
+  local mode r k side out
+  local -a sides=(without with linked)
+  log "8. link form: $LK_ROUNDS rounds x 2 modes, without / preloaded / linked"
+  for mode in anon4k map32; do
+    for ((r = 1; r <= LK_ROUNDS; r++)); do
+      for ((k = 0; k < 3; k++)); do
+        side=${sides[$(((r + k) % 3))]}
+        case $side in
+        without) out=$(without_shim "$BIN/bench_passthru" "$mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$ERRS") ;;
+        with) out=$(with_shim "$BIN/bench_passthru" "$mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$ERRS") ;;
+        linked) out=$(without_shim "$BIN/bench_passthru_link" "$mode" "$PT_PAIRS" "$PT_BATCHES" 2>>"$ERRS") ;;
+        esac || { err "bench_passthru $mode ($side) failed"; continue; }
+        raw "link $mode round=$r $side: $out"
+        record link "$mode" "$side" "$r" "$(kv ns_per_pair "$out")" ns
+      done
     done
   done
 }
@@ -616,6 +644,7 @@ main() {
     ngx_stop term >&2 || err "nginx at $p needed SIGKILL to stop"
   done
   section 7 && bench_commands
+  section 8 && bench_link
   meta runtime "$((SECONDS / 60)) min $(printf '%02d' $((SECONDS % 60))) s"
   if [ -s "$ERRS" ]; then
     raw "stderr of the benchmark programs:"
@@ -626,7 +655,7 @@ main() {
   log "wrote $OUT/latest.log ($(grep -vc '^#' "$OUT/latest.log") records)"
   bash "$ROOT/bench/report.sh" --log "$OUT/latest.log" >&2
   # README.md quotes the committed run: only a full run into bench/results/ replaces it.
-  if [ "$OUT" = "$ROOT/bench/results" ] && [ "$QUICK" != 1 ] && [ "$ONLY" = "1 2 4 5 6 7" ]; then
+  if [ "$OUT" = "$ROOT/bench/results" ] && [ "$QUICK" != 1 ] && [ "$ONLY" = "$FULL_SECTIONS" ]; then
     bash "$ROOT/bench/report.sh" --log "$OUT/latest.log" --update-readme "$ROOT/README.md" >&2
   else
     log "README.md's table left as it is (a full run into bench/results/ replaces it)"

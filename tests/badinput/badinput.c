@@ -15,7 +15,9 @@
  * (all must be rejected) plus values generated from each option's bounds and words
  * (those the parser accepts are skipped and counted).
  *
- *   badinput SHIM PROBE          prints how many cases it ran; exit 0 when all pass */
+ *   badinput SHIM PROBE          prints how many cases it ran; exit 0 when all pass
+ *   badinput - PROBE             the same with the link form (ljmm.o) linked into PROBE
+ *                                (tests/link/): no LD_PRELOAD; the same lines are required */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -65,7 +67,8 @@ static void run(const char *const *vars, size_t nvars, result_t *res)
 	for (char **e = environ; *e; e++)
 		if (strncmp(*e, "LJMM_", 5) != 0 && strncmp(*e, "LD_PRELOAD=", 11) != 0)
 			env[n++] = *e;
-	env[n++] = pre;
+	if (strcmp(shim, "-") != 0)
+		env[n++] = pre;
 	/* The probe fills the low 2 GiB: without this, the default LJMM_WARN=90% adds its two
 	 * warning lines to every run. LJMM_WARN's own cases set it and expect them. */
 	{
@@ -313,7 +316,7 @@ int main(int argc, char **argv)
 	uint64_t lo;
 	FILE *f;
 	if (argc != 3 || !huge || !len4096) {
-		fprintf(stderr, "usage: badinput SHIM PROBE\n");
+		fprintf(stderr, "usage: badinput SHIM|- PROBE\n");
 		return 2;
 	}
 	shim = argv[1];

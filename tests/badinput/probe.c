@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Run by badinput and valgrind_luajit.sh under LD_PRELOAD=libljmm_preload.so (built
- * -no-pie so that the brk guard matters): maps 1 MiB MAP_32BIT blocks until ENOMEM and
+/* Run by badinput and valgrind_luajit.sh under LD_PRELOAD=libljmm_preload.so, or with the
+ * link form linked in (LJMM_LINKED, tests/link/) (built -no-pie so that the brk guard
+ * matters): maps 1 MiB MAP_32BIT blocks until ENOMEM and
  * prints the shim's effective configuration as one line of key=value pairs on stdout,
  * so that a run with a malformed variable can be compared with a run without it:
  *   guard_start    guard state at start-up (LJMM_GUARD: 2 placed, 1 lazy, 0 off)
@@ -32,16 +33,23 @@ static ljmm_stats_t snap(int (*fn)(ljmm_stats_t *, size_t))
 	return s;
 }
 
+/* Linked in, the API is called directly: a -static program's dlsym finds nothing. */
+#ifdef LJMM_LINKED
+#define SHIM_FN(type, name) ((type)name)
+#else
+#define SHIM_FN(type, name) ((type)dlsym(RTLD_DEFAULT, #name))
+#endif
+
 int main(void)
 {
-	int (*stats)(ljmm_stats_t *, size_t) = (int (*)(ljmm_stats_t *, size_t))dlsym(RTLD_DEFAULT, "ljmm_stats_snapshot");
-	int (*verify)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "ljmm_verify");
+	int (*stats)(ljmm_stats_t *, size_t) = SHIM_FN(int (*)(ljmm_stats_t *, size_t), ljmm_stats_snapshot);
+	int (*verify)(void) = SHIM_FN(int (*)(void), ljmm_verify);
 	ljmm_stats_t s0, s1, s2;
 	const char *first;
 	size_t n = 0;
 	int ok;
 	if (!stats || !verify) {
-		printf("FAIL: the shim is not preloaded\n");
+		printf("FAIL: the shim is not preloaded (or linked in)\n");
 		return 1;
 	}
 	memset(&s1, 0, sizeof s1);

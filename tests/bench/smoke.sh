@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 # bench_smoke: scripts/bench.sh end to end in a few seconds, so that the benchmark cannot
 # rot between full runs. QUICK mode, sections 1 (pass-through), 2 (region and naive, at
-# 10 and 100 free extents), 6 (start-up and RSS) and 7 (two external commands: one that
-# records, one that exits 77), on the programs of this build; the results go to a
+# 10 and 100 free extents), 6 (start-up and RSS), 7 (two external commands: one that
+# records, one that exits 77) and 8 (the link form), on the programs of this build; the results go to a
 # temporary directory, never to bench/results/. Checks that the records were written
 # (exact counts where the run fixes them), that the page has a row for every row of
 # bench/targets.tsv, that the sections not run say so, and the chart; then that a
@@ -33,7 +33,7 @@ bench() {
 		bash "$src/scripts/bench.sh" >"$1.stdout" 2>"$1.stderr" || rc=$?
 }
 
-bench "$tmp/out" "1 2 6 7" "$tmp/commands.tsv"
+bench "$tmp/out" "1 2 6 7 8" "$tmp/commands.tsv"
 if [ "$rc" != 0 ]; then
 	cat "$tmp/out.stderr"
 	fail "scripts/bench.sh exited $rc"
@@ -47,7 +47,8 @@ count() { awk -F'\t' -v s="$1" -v m="$2" '$1 == s && $2 ~ m { n++ } END { print 
 expect_count() { [ "$2" = "$3" ] || fail "$1: $2 records, expected $3 (see $log)"; }
 bash "$src/bench/report.sh" --log "$log" --check || fail "the records do not parse"
 # 5 modes x 3 rounds x 2 sides; 2 levels x 2 rounds x (kernel, region, naive) + maps +
-# index; true: without, with, extra; RSS 9 paired runs x 5 + the ASLR-off pair (setarch).
+# index; true: without, with, extra; RSS 9 paired runs x 5 + the ASLR-off pair (setarch);
+# link form: 2 modes x 3 rounds x (without, with, linked).
 rss_want=45
 if command -v setarch >/dev/null 2>&1; then rss_want=47; fi
 expect_count "passthru" "$(count passthru .)" 30
@@ -56,6 +57,7 @@ expect_count "region maps" "$(count region '^maps@')" 4
 expect_count "region index_ns" "$(count region '^index_ns@')" 4
 expect_count "startup" "$(count startup .)" 3
 expect_count "rss" "$(count rss .)" "$rss_want"
+expect_count "link" "$(count link .)" 18
 for s in lua nginx startup_nginx skipped; do expect_count "$s (not run)" "$(count "$s" .)" 0; done
 smoke=$(awk -F'\t' '$1 == "smoke" { print $2, $3, $4, $5, $6 }' "$log")
 [ "$smoke" = "smoke_pair without 1 1000 MiB
@@ -64,7 +66,7 @@ smoke_pair without 2 1000 MiB
 smoke_pair with 2 2000.5 MiB" ] || fail "the external command's records: [$smoke]"
 grep -F "meta	skipped	-	-	skipped: echo" "$log" >/dev/null || fail "the command that exited 77 is not noted as skipped"
 grep '^meta	error' "$log" && fail "errors recorded in a run that exited 0"
-echo "ok   records: passthru 30, region 20, startup 3, rss $rss_want, external 4 (exit 77: skipped, none recorded)"
+echo "ok   records: passthru 30, region 20, startup 3, rss $rss_want, link 18, external 4 (exit 77: skipped, none recorded)"
 
 # Every row of the table of targets, once, in order; nothing else.
 mapfile -t want < <(awk -F'\t' '!/^[ \t]*(#|$)/ { print $5 }' "$src/bench/targets.tsv")

@@ -24,6 +24,10 @@
  *   mmdiff [--lib SO] --random N [--from S] [--seconds T]   N seeds from S (the long run)
  *   mmdiff [--lib SO] --seed S | --case 'CALLS' [--window empty|full]   replay one
  *   --print-seed S                       print the sequence seed S makes
+ * --exe PROG instead of --lib SO: the library's side runs PROG, this program with the link
+ * form (ljmm.o) linked in (tests/link/), without LD_PRELOAD; the side without the library
+ * runs this program, the same without the object. Every run says whether the shim's
+ * ljmm_version is there, and a run on the wrong side of that is an error, not a pass.
  * Exit 0 when no call differed (it prints how many sequences and calls it compared), 1 on
  * a difference, 77 when nothing could run. As root it reserves huge pages for the MFD_HUGETLB
  * rows (vm.nr_hugepages, given back on exit); without them those rows are skipped. */
@@ -47,6 +51,9 @@
 
 #include "../lib/errname.h"
 #include "../lib/testutil.h"
+
+/* The shim's, when it is preloaded or linked in (weak: this program runs without it). */
+extern const char *ljmm_version(void) __attribute__((weak));
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -559,6 +566,7 @@ static int child(const char *text, int full, const char *file)
 	if (full)
 		fill_window();
 	printf("hugetlb %d\n", backing_fd[B_HUGEMEMFD] >= 0);
+	printf("shim %d\n", ljmm_version != NULL);
 	read_smaps();
 	totals(&size0, &acct0);
 	n0 = nvmas;
@@ -656,7 +664,7 @@ static int child(const char *text, int full, const char *file)
 
 
 extern char **environ;
-static const char *lib, *self, *backing_file;
+static const char *lib, *linked_exe, *self, *backing_file;
 static unsigned sequences, ncalls, ndiffs, nskipped;
 static long huge_before = -1;
 
@@ -710,14 +718,16 @@ static int run(const char *text, int full, const char *policy, char *out, size_t
 	if (!pid) {
 		char *env[256], pre[4200], pol[64];
 		size_t k = 0;
-		char *argv[] = {(char *)self, "--child", full ? "1" : "0", (char *)backing_file, (char *)text, NULL};
+		const char *exe = policy && linked_exe ? linked_exe : self;
+		char *argv[] = {(char *)exe, "--child", full ? "1" : "0", (char *)backing_file, (char *)text, NULL};
 		for (char **e = environ; *e && k < 250; e++)
 			if (strncmp(*e, "LD_PRELOAD=", 11) && strncmp(*e, "LJMM_", 5))
 				env[k++] = *e;
 		if (policy) {
 			snprintf(pre, sizeof pre, "LD_PRELOAD=%s", lib);
 			snprintf(pol, sizeof pol, "LJMM_POLICY=%s", policy);
-			env[k++] = pre;
+			if (!linked_exe)
+				env[k++] = pre;
 			env[k++] = pol;
 		}
 		env[k++] = "LJMM_WARN=off";
@@ -727,7 +737,7 @@ static int run(const char *text, int full, const char *policy, char *out, size_t
 		close(fds[1]);
 		/* The same layout in every run, so that only the library makes a difference. */
 		personality(ADDR_NO_RANDOMIZE);
-		execve(self, argv, env);
+		execve(exe, argv, env);
 		_exit(127);
 	}
 	close(fds[1]);
@@ -738,6 +748,13 @@ static int run(const char *text, int full, const char *policy, char *out, size_t
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "mmdiff: the %s run (%s) ended with status %#x: %s\n", policy ? policy : "kernel",
 			full ? "window full" : "window empty", status, text);
+		return -1;
+	}
+	/* A preload the dynamic linker could not load (it only warns), or an --exe without the
+	 * object, would otherwise compare the kernel with itself and pass. */
+	if (!strstr(out, policy ? "\nshim 1\n" : "\nshim 0\n")) {
+		fprintf(stderr, "mmdiff: the %s run has %s: %s\n", policy ? policy : "kernel",
+			policy ? "no shim (no ljmm_version)" : "the shim, and should not", text);
 		return -1;
 	}
 	return 0;
@@ -1029,6 +1046,8 @@ int main(int argc, char **argv)
 		i++;
 		if (!strcmp(a, "--lib"))
 			lib = v;
+		else if (!strcmp(a, "--exe"))
+			linked_exe = v;
 		else if (!strcmp(a, "--rows"))
 			rows = v;
 		else if (!strcmp(a, "--seeds"))
@@ -1050,8 +1069,9 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!lib || access(lib, R_OK) != 0) {
-		fprintf(stderr, "mmdiff: --lib: the library to preload is missing\n");
+	if (linked_exe ? access(linked_exe, X_OK) != 0 : !lib || access(lib, R_OK) != 0) {
+		fprintf(stderr, "mmdiff: %s\n", linked_exe ? "--exe: the program with the shim linked in is missing"
+							 : "--lib: the library to preload is missing");
 		return 2;
 	}
 	fd = mkstemp(file);
@@ -1093,9 +1113,9 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	give_back_huge_pages();
 	unlink(file);
-	printf("mmdiff: compared %u sequences (%u calls, each without the library and with it under both policies), "
+	printf("mmdiff: compared %u sequences (%u calls, each without the library and %s under both policies), "
 	       "%u with differences, %u skipped, in %.1f s\n",
-	       sequences, ncalls, ndiffs, nskipped, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	       sequences, ncalls, linked_exe ? "with it linked in" : "with it preloaded", ndiffs, nskipped, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (!sequences && !bad)
 		return 77;
 	return bad ? 1 : 0;

@@ -8,6 +8,9 @@
 #
 # Usage: guard_rss.sh SHIM PROG churn|keep N [ROUNDS [VAR=VALUE...]]
 #   GUARD_RSS_SETTINGS (environment): the arms to run, default "none on lazy off".
+#   GUARD_RSS_LINKED (environment): PROG with the link form (ljmm.o) linked in
+#   (tests/link/): the shim's arms run it without LD_PRELOAD (SHIM is then "-"), the
+#   arm without the shim runs PROG.
 #   GUARD_SSL_CAFILE (environment): the CA bundle passed to PROG as its third argument,
 #   default /etc/ssl/certs/ca-certificates.crt; "none" for a workload that takes none.
 #   VAR=VALUE pairs go into the environment of the default-guard runs only (the
@@ -41,7 +44,10 @@ fi
 if [[ $prog == OPENSSL-NOT-FOUND ]]; then
 	skip "OpenSSL development files not found when configuring (Debian package libssl-dev); install it and re-run cmake"
 fi
-if [[ ! -x $prog || ! -f $shim ]]; then
+linked=${GUARD_RSS_LINKED:-}
+if [[ -n $linked ]]; then
+	[[ -x $linked && -x $prog ]] || fail "missing program $prog or $linked (GUARD_RSS_LINKED)"
+elif [[ ! -x $prog || ! -f $shim ]]; then
 	fail "missing program $prog or shim $shim"
 fi
 
@@ -80,15 +86,20 @@ done
 
 # run SETTING ROUND: one run; records its figures and checks what it claims to measure
 run() {
-	local s=$1 r=$2 out err line g
+	local s=$1 r=$2 out err line g exe=$prog pre=()
 	local -a envv=(env -u LD_PRELOAD -u LJMM_GUARD -u LJMM_GUARD_RESERVE -u LJMM_ENABLE -u LJMM_STATS)
+	if [[ -z $linked ]]; then
+		pre=(LD_PRELOAD="$shim")
+	elif [[ $s != none ]]; then
+		exe=$linked
+	fi
 	case $s in
 	none) ;;
-	on) envv+=(LD_PRELOAD="$shim" LJMM_STATS=on "${extra_env[@]}") ;;
-	*) envv+=(LD_PRELOAD="$shim" LJMM_STATS=on LJMM_GUARD="$s") ;;
+	on) envv+=("${pre[@]}" LJMM_STATS=on "${extra_env[@]}") ;;
+	*) envv+=("${pre[@]}" LJMM_STATS=on LJMM_GUARD="$s") ;;
 	esac
 	out=$tmp/$s.$r.out err=$tmp/$s.$r.err
-	if ! "${envv[@]}" "$prog" "$mode" "$n" ${cafile:+"$cafile"} >"$out" 2>"$err"; then
+	if ! "${envv[@]}" "$exe" "$mode" "$n" ${cafile:+"$cafile"} >"$out" 2>"$err"; then
 		fail_later "$s round $r: $prog exited with an error: $(head -c 500 "$err")"
 		return
 	fi

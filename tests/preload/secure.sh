@@ -3,7 +3,7 @@
 # In a secure-execution (setuid) process the shim ignores every LJMM_* variable: no
 # option takes effect, no error line, no statistics, no log file created. The same
 # program run without the setuid transition shows the variables are otherwise read.
-# Usage: secure.sh CC LIBRARY PROBE_SOURCE INCLUDE_DIR   (exit 77: skipped)
+# Usage: secure.sh CC LIBRARY|LJMM_O PROBE_SOURCE INCLUDE_DIR   (exit 77: skipped)
 set -eu
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -13,9 +13,14 @@ need_cmd setpriv util-linux
 dir=""
 make_tmpdir dir secure
 chmod 755 "$dir"
-cp "$lib" "$dir/libljmm_preload.so.0"
-ln -s libljmm_preload.so.0 "$dir/libljmm_preload.so"
-"$cc" -I"$inc" -o "$dir/probe" "$src" -L"$dir" -lljmm_preload -Wl,-rpath,"$dir"
+case $lib in
+*.o) # the link form (issue 19), linked into the probe
+	"$cc" -I"$inc" -o "$dir/probe" "$src" "$lib" -pthread ;;
+*)
+	cp "$lib" "$dir/libljmm_preload.so.0"
+	ln -s libljmm_preload.so.0 "$dir/libljmm_preload.so"
+	"$cc" -I"$inc" -o "$dir/probe" "$src" -L"$dir" -lljmm_preload -Wl,-rpath,"$dir" ;;
+esac
 chmod 4755 "$dir/probe"
 env="LJMM_GUARD_RESERVE=12Q LJMM_STATS=on LJMM_LOG_FILE=$dir/log"
 

@@ -14,9 +14,10 @@
 #include "../lib/errname.h"
 #include "../lib/testutil.h"
 
-/* How the shim reached this program: preloaded, or linked in (the sanitizer build). */
+/* How the shim reached this program: preloaded, or linked in (LJMM_STRESS_LINKED: the
+ * sanitizer build's sources, or the link form ljmm.o of tests/link/). */
 #ifdef LJMM_STRESS_LINKED
-#define ST_SHIM_PRESENT "linked in (sanitizer build)"
+#define ST_SHIM_PRESENT "linked in"
 #else
 #define ST_SHIM_PRESENT "preloaded"
 #endif
