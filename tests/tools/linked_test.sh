@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # ljmm-maps on a program with the shim linked in (the link form ljmm.o), ctest
 # tools_maps_linked_CASE.
-# Usage: linked_test.sh CASE LJMM_MAPS LJMM_RUN LIBDIR HOLD
+# Usage: linked_test.sh CASE LJMM_MAPS LJMM_RUN LIBDIR HOLD [HOLD_PIE]
 # HOLD is map32_hold.c linked with ljmm.o (tests/tools/CMakeLists.txt):
 #   pie, nopie   a dynamic executable that exports the shim's symbols, PIE or not
 #   static       -static -no-pie, with this build's C library (glibc, or musl in a musl build)
@@ -12,16 +12,20 @@
 #   noexport     a PIE one that does not export them, under ljmm-run: both copies claim to
 #                serve, and the counters must be those of the one the calls reach (the
 #                linked copy; the preloaded one counts mmap=0)
+#   check        ljmm-run (ctest tools_run_linked) on the -static one (HOLD) and the
+#                exporting PIE one (HOLD_PIE): --check finds the shim's note in the
+#                program and says so (exit 0), and ljmm-run runs a static program with
+#                the shim linked in, whose copy gets the options (--stats)
 # Each: the header, the JSON, the table and Prometheus say the shim is linked in, and the
 # counters are read from the program. In a non-PIE program the program's .bss and the
 # shim's 7 MiB node pool (.lbss) lie below 1 GiB: file/program, not region.
 set -u
-case=$1 maps=$2 run=$3 libdir=$4 hold=$5
+case=$1 maps=$2 run=$3 libdir=$4 hold=$5 hold_pie=${6:-}
 unset LD_PRELOAD LJMM_LIBRARY LJMM_STATS LJMM_DEBUG LJMM_LOG_FILE LJMM_MAPS_DEBUG
 lib=$(cd "$libdir" && pwd -P)/libljmm_preload.so
 # shellcheck source=SCRIPTDIR/lib.sh
 . "$(dirname "$0")/lib.sh"
-need_mem_access
+[ "$case" = check ] || need_mem_access
 
 # json_num KEY: the number of the JSON object ($dir/json, one line) with that key (the
 # keys used here occur once with a number).
@@ -80,8 +84,25 @@ both | noexport)
 	if [ "$case" = both ]; then
 		grep -q 'debug: pid [0-9]*: object at .*: found by the note, aside' "$dir/debug" ||
 			fail "the preloaded copy does not stand aside"
+		grep -q "ljmm\[$pid\]: another copy of the shim serves this process (linked into the program, or earlier in LD_PRELOAD); this copy stands aside\$" "$hold_out" ||
+			fail "the preloaded copy's line does not say what stands aside for what"
 	fi
 	echo "ok: $case: mmap_calls $calls, read from the program"
+	;;
+check)
+	"$run" --lib "$lib" --check "$hold" >"$dir/out" 2>"$dir/err" || fail "--check $hold: exit $?, expected 0"
+	expect="$hold: the shim is linked in and would serve (statically linked (no PT_INTERP): nothing reads LD_PRELOAD, and none is needed; its .note.ljmm shows the link form ljmm.o in it)"
+	[ "$(cat "$dir/out")" = "$expect" ] && [ ! -s "$dir/err" ] || fail "--check of the -static program: expected '$expect'"
+	cat "$dir/out"
+	"$run" --lib "$lib" --check "$hold_pie" >"$dir/out" 2>"$dir/err" || fail "--check $hold_pie: exit $?, expected 0"
+	grep -q "^$hold_pie: the shim would be loaded (dynamically linked, loader /.*; the shim is linked into it as well (its .note.ljmm: the link form ljmm.o); the preloaded copy stands aside when the program exports the shim's names" "$dir/out" ||
+		fail "--check of the PIE program with the shim linked in"
+	cat "$dir/out"
+	# Run, not refused: the linked copy serves and reads --stats's LJMM_STATS=on.
+	start "$run" --lib "$lib" --stats "$hold" 4
+	stop "$pid"
+	grep -q "ljmm\[$pid\]: .*calls: mmap=4 " "$hold_out" || fail "no exit report of the linked copy under ljmm-run --stats"
+	echo "ok: ljmm-run ran the -static program with the shim linked in, and its copy reported"
 	;;
 *)
 	fail "unknown case $case"
