@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Install the Debian packages the build and the tests need (root, non-interactive).
 # Nothing is installed when everything is already there, so repeated runs are quick.
-# Usage: scripts/deps.sh [GROUP...]   groups: build (default), clients
+# Usage: scripts/deps.sh [GROUP...]   groups: build (default), clients, nginx, fuzz, musl, bench, debian11, field
 #   build    compiler, CMake, Check: the shim and its unit and preload tests
 #   clients  the real programs the tests run under the shim: nginx with the Lua
 #            module, curl, OpenSSL headers and the CA bundle (LuaJIT itself is built
@@ -12,6 +12,9 @@
 #            preload the shim is tested beside), logrotate (the log file through
 #            rotations), and prometheus for its promtool (check metrics on ljmm-maps
 #            --prometheus, check and test rules on the shipped rules)
+#   nginx    what scripts/build-nginx-link.sh builds nginx with: dpkg-source (dpkg-dev),
+#            PCRE1 headers (lua-nginx-module 0.10.23 predates PCRE2), and Debian's
+#            lua-resty-core and lua-resty-lrucache, which the Lua module loads at start-up
 #   fuzz     clang and its libFuzzer runtime, for scripts/fuzz.sh
 #   musl     musl-gcc and musl's loader (musl-tools), for the musl build of the library,
 #            its tests and a musl LuaJIT (docs/portability.md)
@@ -29,12 +32,13 @@ for g in "${groups[@]}"; do
     build) packages+=(build-essential cmake pkg-config check) ;;
     clients) packages+=(nginx libnginx-mod-http-lua curl libssl-dev ca-certificates procps valgrind
              dpkg-dev lintian rpm man-db groff-base libxml2-utils shellcheck jq libjemalloc2 logrotate prometheus) ;;
+    nginx) packages+=(build-essential dpkg-dev libpcre3-dev lua-resty-core lua-resty-lrucache curl) ;;
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
     musl) packages+=(musl-tools) ;;
     bench) packages+=(gnuplot-nox wrk) ;;
     debian11) packages+=(debootstrap wget) ;;
     field) packages+=(debootstrap wget systemd-container prometheus) ;;
-    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, fuzz, musl, bench, debian11, field)" >&2; exit 2 ;;
+    *) echo "scripts/deps.sh: unknown group '$g' (build, clients, nginx, fuzz, musl, bench, debian11, field)" >&2; exit 2 ;;
   esac
 done
 missing=()

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Build everything and run every test: the unit suites, the preload tests and the
-# real-client tests (LuaJIT builds, nginx, OpenSSL, operator tools) in a normal build;
+# real-client tests (LuaJIT builds, nginx, nginx built with the shim linked in
+# (scripts/build-nginx-link.sh), OpenSSL, operator tools) in a normal build;
 # then the unit suites, the fuzz replays and the stress and fork programs (with the shim
 # linked in) again with AddressSanitizer and UBSan; the branch coverage of shim/ by the
 # unit suites (scripts/coverage.sh: reported, never a gate); then a musl build (musl-gcc)
@@ -61,6 +62,14 @@ run_stage() {
 
 cmake -S "$root" -B "$root/build" -DLJMM_BUILD_TESTS=ON
 cmake --build "$root/build" -j"$jobs"
+# nginx from Debian's sources with the Lua module compiled in, for ctest nginx_link: its
+# objects cached like the LuaJIT builds (configure's feature tests link with the link form,
+# hence after the build); the test links them with this build's ljmm.o on every run.
+bash "$root/scripts/deps.sh" nginx
+if [ "${CI:-}" = true ] && [ -z "${LJMM_NGINX_LINK_DIR:-}" ]; then
+  export LJMM_NGINX_LINK_DIR=/var/cache/ljmm/nginx
+fi
+bash "$root/scripts/build-nginx-link.sh" build "$root/build" || other_failures+=("scripts/build-nginx-link.sh build")
 # docs_systemd_dropin needs systemd as PID 1, which this machine's is not: the field stage
 # below runs it inside a booted root, where it counts.
 run_ctest "$root/build" -E '^docs_systemd_dropin$'

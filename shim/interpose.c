@@ -89,6 +89,25 @@ LJMM_EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, .
 	return out;
 }
 
+#ifdef LJMM_LINK_FORM
+/* The link form (ljmm.o) also answers to the names `-Wl,--wrap=mmap` sends a program's
+ * references to: build lines written for a --wrap object (the workaround this project
+ * grew from wrapped mmap64) link unchanged. The same functions under second names: with
+ * --wrap, LuaJIT's calls reach the shim through __wrap_mmap, the shared libraries'
+ * through the exported mmap (ljmm-link.pc's dynamic list), one copy either way. */
+/* glibc declares the originals nothrow and leaf (__THROW), and GCC wants an alias to
+ * promise no less. */
+#ifdef __THROW
+#define AS_LIBC __THROW
+#else
+#define AS_LIBC
+#endif
+LJMM_EXPORT void *__wrap_mmap(void *, size_t, int, int, int, off_t) AS_LIBC __attribute__((alias("mmap")));
+LJMM_EXPORT void *__wrap_mmap64(void *, size_t, int, int, int, off_t) AS_LIBC __attribute__((alias("mmap")));
+LJMM_EXPORT int __wrap_munmap(void *, size_t) AS_LIBC __attribute__((alias("munmap")));
+LJMM_EXPORT void *__wrap_mremap(void *, size_t, size_t, int, ...) AS_LIBC __attribute__((alias("mremap")));
+#endif
+
 LJMM_EXPORT int ljmm_verify(void)
 {
 	int r = ljmm_alloc_verify();

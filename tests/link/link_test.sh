@@ -6,12 +6,15 @@
 # compiler. HOST: c (link_host.c, 1 MiB MAP_32BIT blocks until ENOMEM) or luajit (the
 # project's MAP_32BIT-only LuaJIT, luajit.o and libluajit.a from scripts/build-luajit.sh's
 # work tree, filling a heap of 1 MiB strings with tests/lua/fill.lua). FORM:
-#   dynamic      a dynamic PIE executable with ljmm.o, its entry points exported
-#                (-Wl,--export-dynamic-symbol) so that a preloaded copy stands aside
+#   dynamic      a dynamic PIE executable with ljmm.o, its entry points exported (the
+#                .pc's dynamic list) so that a preloaded copy stands aside
+#   wrap         the same with -Wl,--wrap=mmap,... as well (a --wrap build line)
 #   static       -static with the build's C library (glibc, or musl in a musl build)
 #   static-pie   -static-pie (glibc)
 #   musl-static  musl-gcc -static, in a glibc build: ljmm.o and the preload library are
 #                built for musl from the same tree (cached in OBJ's directory, link-musl/)
+# The link line is the one docs/deploy.md gives: `pkg-config --libs ljmm-link`, from the
+# build's link component installed into a scratch prefix.
 # Each form must reach within 1 % of the same host, linked without ljmm.o and run under
 # LD_PRELOAD (the same PIE-ness, dynamic), and that host alone must stop near 1 GiB.
 # Exit 0 pass, 1 fail, 77 skipped (no static C library, no musl-gcc, no LuaJIT build).
@@ -26,6 +29,7 @@ variant=map32only
 
 case $form in
 dynamic) link_flags=(-pie) ref_flags=(-pie) ;;
+wrap) link_flags=(-pie "-Wl,--wrap=mmap,--wrap=mmap64,--wrap=munmap,--wrap=mremap") ref_flags=(-pie) ;;
 static) link_flags=(-static -no-pie) ref_flags=(-no-pie) ;;
 static-pie) link_flags=(-static-pie) ref_flags=(-pie) ;;
 musl-static)
@@ -53,11 +57,23 @@ if [ "$libc" != glibc ]; then
 	[ "$form" != static-pie ] || skip "Debian's musl-gcc -static-pie makes a dynamic executable"
 	variant=map32only-musl
 fi
-if [ "$form" != dynamic ]; then
+need_cmd pkg-config pkgconf
+cmake --install "$(dirname "$obj")" --prefix "$tmp/prefix" --component link >"$tmp/install.log" 2>&1 ||
+	LJMM_FAIL_SHOW="$tmp/install.log" fail "cmake --install $(dirname "$obj") --component link failed"
+pc=$(find "$tmp/prefix" -name ljmm-link.pc)
+[ -n "$pc" ] || fail "the link component installed no ljmm-link.pc"
+read -r -a ljmm_libs <<<"$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --libs ljmm-link)"
+case ${ljmm_libs[0]:-} in
+"$tmp/prefix/"*/ljmm/ljmm.o) ;;
+*) fail "pkg-config --libs ljmm-link gave '${ljmm_libs[*]}', which does not start with the installed object" ;;
+esac
+log "link line: ${ljmm_libs[*]}"
+case $form in dynamic | wrap) ;; *)
 	printf 'int main(void) { return 0; }\n' >"$tmp/probe.c"
 	"$cc" "${link_flags[@]}" -o "$tmp/probe" "$tmp/probe.c" >"$tmp/probe.log" 2>&1 ||
 		skip "$cc ${link_flags[*]} cannot link: no static C library (Debian: libc6-dev, musl-dev)"
-fi
+	;;
+esac
 
 # The host's objects and the flags it links with.
 case $host in
@@ -98,26 +114,25 @@ run() {
 	log "$name: $reach MiB"
 }
 
-# The entry points the object defines, exported from a dynamic executable: LuaJIT's
-# calls bind to them at link time whatever, but exported they also serve the shared
-# libraries, and a preloaded copy finds this one first and stands aside (init.c).
-exports=()
-if [ "$form" = dynamic ]; then
-	for s in $(nm -g --defined-only "$obj" | awk '{ print $3 }'); do
-		exports+=("-Wl,--export-dynamic-symbol=$s")
-	done
-fi
 "$cc" "${ref_flags[@]}" -o "$tmp/plain" "${host_objs[@]}" "${host_libs[@]}" -pthread >"$tmp/plain.log" 2>&1 ||
 	LJMM_FAIL_SHOW="$tmp/plain.log" fail "$cc ${ref_flags[*]} without $obj failed"
 # ljmm.o first, where nginx's --with-ld-opt puts it: before the LuaJIT archive.
-"$cc" "${link_flags[@]}" -o "$tmp/linked" "$obj" "${host_objs[@]}" "${host_libs[@]}" -pthread "${exports[@]}" \
+"$cc" "${link_flags[@]}" -o "$tmp/linked" "${ljmm_libs[@]}" "${host_objs[@]}" "${host_libs[@]}" -pthread \
 	>"$tmp/link.log" 2>&1 || LJMM_FAIL_SHOW="$tmp/link.log" fail "$cc ${link_flags[*]} with $obj failed"
+if [ "$form" = wrap ]; then
+	# The --wrap line sends the host's references to __wrap_mmap ..., which only the
+	# object defines: without it the same line cannot link.
+	! "$cc" "${link_flags[@]}" -o "$tmp/wrap-alone" "${host_objs[@]}" "${host_libs[@]}" -pthread \
+		>"$tmp/wrap-alone.log" 2>&1 || fail "$form: linked without the object: the --wrap flags did nothing"
+	grep -q "undefined reference to \`__wrap_mm" "$tmp/wrap-alone.log" ||
+		LJMM_FAIL_SHOW="$tmp/wrap-alone.log" fail "$form: linking without the object failed, but not for __wrap_mmap"
+fi
 case $form in
 static*) ! readelf -l "$tmp/linked" | grep INTERP >/dev/null || fail "$form: the executable has a program interpreter" ;;
 esac
 # guard.c's default depends on glibc's version (older than 2.31: lazy): a static glibc
 # link must carry gnu_get_libc_version, not leave guard.c's reference NULL (musl's case).
-if [ "$libc" = glibc ] && [ "$form" != dynamic ]; then
+if [ "$libc" = glibc ] && [ "${link_flags[0]}" != -pie ]; then
 	nm "$tmp/linked" | grep ' [TW] gnu_get_libc_version$' >/dev/null ||
 		fail "$form: gnu_get_libc_version is not linked in: the guard would take musl's default"
 fi
@@ -143,14 +158,24 @@ if [ "$host" = luajit ]; then
 	# and libluajit.a's calls bind to the C library's mmap: the program links and stops
 	# near 1 GiB (docs/design.md, "The ordering trap").
 	ar rc "$tmp/libljmm.a" "$obj"
-	"$cc" "${link_flags[@]}" -o "$tmp/trap" -L"$tmp" -lljmm "${host_objs[@]}" "${host_libs[@]}" -pthread \
-		>"$tmp/trap.log" 2>&1 || LJMM_FAIL_SHOW="$tmp/trap.log" fail "$cc ${link_flags[*]} with -lljmm first failed"
-	run trap "$tmp/trap"
-	[ "$reach" -le 1100 ] || fail "an archive before libluajit.a served ($reach MiB): the trap is gone, revisit the design"
-	echo "$host/$form: the same object as an archive placed first: $reach MiB (not linked in)"
+	if [ "$form" = wrap ]; then
+		# With --wrap the archive's trap is a failed link (the issue's own account):
+		# libluajit.a asks for __wrap_mmap64 after the archive was passed.
+		! "$cc" "${link_flags[@]}" -o "$tmp/trap" -L"$tmp" -lljmm "${host_objs[@]}" "${host_libs[@]}" -pthread \
+			>"$tmp/trap.log" 2>&1 || fail "$form: -lljmm before libluajit.a linked: the trap is gone, revisit the design"
+		grep -q "undefined reference to \`__wrap_mm" "$tmp/trap.log" ||
+			LJMM_FAIL_SHOW="$tmp/trap.log" fail "$form: -lljmm first failed to link, but not for __wrap_mmap"
+		echo "$host/$form: the same object as an archive placed first: the link fails (undefined __wrap_mmap64)"
+	else
+		"$cc" "${link_flags[@]}" -o "$tmp/trap" -L"$tmp" -lljmm "${host_objs[@]}" "${host_libs[@]}" -pthread \
+			>"$tmp/trap.log" 2>&1 || LJMM_FAIL_SHOW="$tmp/trap.log" fail "$cc ${link_flags[*]} with -lljmm first failed"
+		run trap "$tmp/trap"
+		[ "$reach" -le 1100 ] || fail "an archive before libluajit.a served ($reach MiB): the trap is gone, revisit the design"
+		echo "$host/$form: the same object as an archive placed first: $reach MiB (not linked in)"
+	fi
 fi
 
-if [ "$form" = dynamic ]; then
+if [ "${link_flags[0]}" = -pie ]; then
 	# Preloaded as well: exactly one copy serves (one exit report), the other stands aside.
 	run both "$tmp/linked" LJMM_STATS=on LD_PRELOAD="$preload"
 	grep -q 'ljmm\[[0-9]*\]: .*stands aside' "$tmp/both.err" ||
