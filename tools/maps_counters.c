@@ -162,6 +162,13 @@ void ljmm_counters_read(state_t *s)
 		c->status = CNT_NONE;
 		return;
 	}
+	if (!s->ljmm && !(s->ncand && s->cand_prog[0])) {
+		/* Linked in by its file's note, but no mapping of the program to read: no
+		 * AT_PHDR (auxv unreadable) or none of the maps holds it. */
+		c->status = CNT_UNREADABLE;
+		c->why = "the program's mapping was not found (AT_PHDR)";
+		return;
+	}
 	/* Nothing found: say why, the reason that most needs the operator first. */
 	if (err) {
 		c->status = CNT_UNREADABLE;

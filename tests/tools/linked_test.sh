@@ -12,6 +12,8 @@
 #   noexport     a PIE one that does not export them, under ljmm-run: both copies claim to
 #                serve, and the counters must be those of the one the calls reach (the
 #                linked copy; the preloaded one counts mmap=0)
+#   nophdr       a -static one that unmaps its program headers (linked_nophdr.c): linked in
+#                by its file, but no mapping of the program to read, which ljmm-maps says
 #   check        ljmm-run (ctest tools_run_linked) on the -static one (HOLD) and the
 #                exporting PIE one (HOLD_PIE): --check finds the shim's note in the
 #                program and says so (exit 0), and ljmm-run runs a static program with
@@ -88,6 +90,14 @@ both | noexport)
 			fail "the preloaded copy's line does not say what stands aside for what"
 	fi
 	echo "ok: $case: mmap_calls $calls, read from the program"
+	;;
+nophdr)
+	start "$hold"
+	"$maps" --json "$pid" >"$dir/json" 2>"$dir/err" || fail "ljmm-maps --json $pid failed"
+	cat "$dir/json"
+	grep -q '"shim":"linked","counters":{"status":"unreadable","detail":"the program'"'"'s mapping was not found (AT_PHDR)"}' "$dir/json" ||
+		fail "not linked, with the counters unreadable for want of the program's mapping"
+	echo "ok: AT_PHDR unmapped: linked, counters unreadable, and why"
 	;;
 check)
 	"$run" --lib "$lib" --check "$hold" >"$dir/out" 2>"$dir/err" || fail "--check $hold: exit $?, expected 0"
