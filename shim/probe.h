@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* The probe: how a process outside (ljmm-maps) finds a running shim's counters.
  *
- * One ljmm_probe_t lives in the library's initialised data, so it sits in the
- * library's own writable file mapping (the "rw-p .../libljmm_preload.so.0.1.0" line of
- * /proc/PID/maps), on a page the constructor writes (a private copy, never a file page
+ * One ljmm_probe_t lives in the shim's initialised data, so it sits in the writable
+ * file mapping of the object the shim is part of: the library's (the "rw-p
+ * .../libljmm_preload.so.0.1.0" line of /proc/PID/maps), or, with the link form ljmm.o,
+ * the program's own; on a page the constructor writes (a private copy, never a file page
  * once the process runs): no extra mapping, no file descriptor, any kernel.
  *
- * Where it is, the library says in an ELF note (LJMM_NOTE_NAME, type LJMM_NOTE_PROBE)
- * in its PT_NOTE segment, read-only and at the start of its first mapping: the
+ * Where it is, the object says in an ELF note (LJMM_NOTE_NAME, type LJMM_NOTE_PROBE) in
+ * its PT_NOTE segment (ld -r keeps .note.ljmm in ljmm.o, and the program's link puts it
+ * in the program's PT_NOTE), read-only and at the start of its first mapping: the
  * descriptor holds the link-time offset from the descriptor to ljmm_probe (a
  * PC-relative constant: no dynamic relocation in a read-only section) and the probe's
  * size. A reader with ptrace access to the process (same user without Yama
@@ -39,7 +41,7 @@
 /** Flags of ljmm_probe_t.flags. */
 enum {
 	LJMM_PROBE_ACTIVE = 1, /* this copy's constructor ran and it serves the process */
-	LJMM_PROBE_ASIDE = 2,  /* another copy of the library serves the process; this one stands aside */
+	LJMM_PROBE_ASIDE = 2,  /* another copy of the shim serves the process; this one stands aside */
 	LJMM_PROBE_OFF = 4,    /* LJMM_ENABLE=off: a pure pass-through */
 };
 

@@ -95,11 +95,22 @@ typedef struct {
 	ljmm_stats_t st;
 } counters_t;
 
-/* A mapping of a file named like the library. */
+/* A mapping of a file named like the library, or of the program with the shim linked in. */
 typedef struct {
 	ljmm_procmem_cand_t c; /* start and end of the mapping, the file's device and inode */
 	bool off0, exec;       /* at file offset 0; executable */
+	bool prog;             /* a mapping of the program (the main executable) */
 } libmap_t;
+
+/* How the shim is in a process: LD_PRELOAD's libljmm_preload.so mapped, ljmm.o linked
+ * into the program (its file or its memory has the shim's note), or both (then one copy
+ * serves and the other stands aside, the preloaded one when the program exports the
+ * shim's symbols: docs/design.md, "Link mode"). */
+enum shim_form { SHIM_NONE, SHIM_PRELOAD, SHIM_LINKED, SHIM_BOTH };
+#define SHIM_FORM(mapped, linked) \
+	((linked) ? ((mapped) ? SHIM_BOTH : SHIM_LINKED) : (mapped) ? SHIM_PRELOAD : SHIM_NONE)
+/* "none", "preload", "linked", "linked+preload": the JSON's "shim" and the picture's. */
+extern const char *const ljmm_shim_form_name[];
 
 typedef struct {
 	/* input */
@@ -111,9 +122,19 @@ typedef struct {
 	size_t nlow, caplow;
 	size_t nmaps;         /* all mappings */
 	bool ljmm;            /* libljmm_preload is mapped */
-	libmap_t *libmaps;    /* its mappings */
+	libmap_t *libmaps;    /* its mappings, and the program's when prog_look */
 	size_t nlibmaps, caplibmaps;
+	/* The program: a shim linked in has its note (shim/probe.h) in the program's own
+	 * PT_NOTE, and the node pool in the program's .lbss (maps_proc.c). */
+	uint64_t prog_phdr;   /* AT_PHDR of /proc/PID/auxv: its program headers in memory (0: unknown) */
+	bool prog_look;       /* examine the program for a probe: its file has the note, or was unreadable */
+	bool prog_note;       /* the program's file has the shim's note */
+	bool have_prog_id;    /* prog_id is the file of the mapping that holds prog_phdr */
+	ljmm_procmem_cand_t prog_id;
+	bool linked;          /* the shim is linked into the program (its file's note, or its memory's) */
+	ranges_t prog;        /* the program's writable segments in the process, in address order */
 	ljmm_procmem_cand_t cand[LJMM_PROCMEM_CANDIDATES]; /* the files examined for a probe */
+	bool cand_prog[LJMM_PROCMEM_CANDIDATES];           /* ... which of them is the program */
 	ranges_t candmaps[LJMM_PROCMEM_CANDIDATES];        /* every mapping of each of them */
 	size_t ncand;
 	size_t cand_over;     /* further files, not examined */
@@ -143,7 +164,7 @@ typedef struct {
 	int maps_err;         /* 0: the maps were read */
 	enum abi abi;
 	uint64_t starttime;
-	bool ljmm;
+	bool ljmm, linked;
 	uint64_t kernel, region, free_bytes, hole;
 	counters_t cnt;
 } row_t;

@@ -9,6 +9,7 @@
 const char ljmm_cls_char[C_N] = {'K', 'R', 'H', 'G', 'F', '.'};
 const char *const ljmm_cls_name[C_N] = {"kernel window", "region", "brk heap", "guard", "file/program", "free"};
 const char *const ljmm_cls_key[C_N] = {"kernel", "region", "heap", "guard", "file", "free"};
+const char *const ljmm_shim_form_name[] = {"none", "preload", "linked", "linked+preload"};
 
 static void add_range(state_t *s, uint64_t start, uint64_t end, enum cls c)
 {
@@ -73,6 +74,38 @@ static void find_guard(state_t *s)
 		}
 }
 
+/* Anonymous memory: below 1 GiB only the shim puts anonymous MAP_32BIT memory (a
+ * non-PIE program's .bss, when its program headers were not read, is counted with it);
+ * above, the kernel's window. */
+static void add_anon(state_t *s, uint64_t start, uint64_t end)
+{
+	if (start < LJMM_WINDOW_LO)
+		add_range(s, start, end < LJMM_WINDOW_LO ? end : LJMM_WINDOW_LO, C_REGION);
+	if (end > LJMM_WINDOW_LO)
+		add_range(s, start > LJMM_WINDOW_LO ? start : LJMM_WINDOW_LO, end, C_KERNEL);
+}
+
+/* An anonymous mapping, less the parts in the program's writable segments (its .bss,
+ * and a linked shim's node pool: the program's, see read_prog in maps_proc.c), which
+ * are file/program; the kernel may have merged a neighbour into the same mapping. */
+static void add_anon_mapping(state_t *s, uint64_t start, uint64_t end)
+{
+	size_t i;
+	for (i = 0; i < s->prog.n && start < end; i++) {
+		uint64_t a = s->prog.v[i].start, e = s->prog.v[i].end;
+		if (e <= start || a >= end)
+			continue;
+		if (a > start)
+			add_anon(s, start, a);
+		else
+			a = start;
+		add_range(s, a, e < end ? e : end, C_FILE);
+		start = e < end ? e : end;
+	}
+	if (start < end)
+		add_anon(s, start, end);
+}
+
 void ljmm_classify(state_t *s)
 {
 	uint64_t prev = 0;
@@ -91,14 +124,8 @@ void ljmm_classify(state_t *s)
 			add_range(s, m->start, end, C_GUARD);
 		else if (!m->anon)
 			add_range(s, m->start, end, C_FILE);
-		else {
-			/* Below 1 GiB only the shim puts anonymous MAP_32BIT memory; a
-			 * non-PIE program's .bss (a few KiB) is counted with it. */
-			if (m->start < LJMM_WINDOW_LO)
-				add_range(s, m->start, end < LJMM_WINDOW_LO ? end : LJMM_WINDOW_LO, C_REGION);
-			if (end > LJMM_WINDOW_LO)
-				add_range(s, m->start > LJMM_WINDOW_LO ? m->start : LJMM_WINDOW_LO, end, C_KERNEL);
-		}
+		else
+			add_anon_mapping(s, m->start, end);
 	}
 	if (LJMM_2G > prev && LJMM_2G - prev > s->hole_size)
 		s->hole_start = prev, s->hole_size = LJMM_2G - prev;
@@ -132,6 +159,7 @@ void ljmm_classify_row(row_t *r, const state_t *s)
 	r->abi = s->abi;
 	r->starttime = s->starttime;
 	r->ljmm = s->ljmm;
+	r->linked = s->linked;
 	r->kernel = s->total[C_KERNEL];
 	r->region = s->total[C_REGION];
 	r->free_bytes = s->total[C_FREE];

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* ljmm-maps: the shim's live counters, read without stopping the process: the probe
- * (shim/probe.h) in the library's writable data, found through its ELF note and
+ * (shim/probe.h) in the writable data of the library or of the program the shim is
+ * linked into, found through its ELF note and
  * /proc/PID/mem (procmem.c: a few bounded reads per object, at most
  * LJMM_PROCMEM_CANDIDATES objects, none on a FUSE or network file system), is believed
  * only when its layout, size and address are plausible, and leads to the ljmm_stats_t. */
@@ -76,8 +77,9 @@ static void debug_candidate(const state_t *s, const ljmm_procmem_cand_t *cd, con
 			    const counters_t *c)
 {
 	static const char *const verdict[] = {"found", "none", "bad", "skipped", "unreadable"};
-	fprintf(stderr, "ljmm-maps: debug: pid %ld: object at 0x%llx dev %x:%x inode %llu: %s%s%s%s%s\n", s->pid,
-		(unsigned long long)cd->start, cd->major, cd->minor, (unsigned long long)cd->inode, verdict[f->verdict],
+	fprintf(stderr, "ljmm-maps: debug: pid %ld: %s at 0x%llx dev %x:%x inode %llu: %s%s%s%s%s\n", s->pid,
+		cd == &s->cand[0] && s->cand_prog[0] ? "the program" : "object", (unsigned long long)cd->start, cd->major,
+		cd->minor, (unsigned long long)cd->inode, verdict[f->verdict],
 		f->verdict == LJMM_PM_FOUND ? (f->by_note ? " by the note, " : " by the scan, ") : f->why ? ", " : "",
 		f->verdict == LJMM_PM_FOUND ? ljmm_counters_key(c) : f->why ? f->why : "",
 		f->verdict == LJMM_PM_FOUND && ljmm_counters_detail(c) ? ": " : "",
@@ -94,16 +96,28 @@ void ljmm_counters_read(state_t *s)
 	bool any = false, debug = getenv("LJMM_MAPS_DEBUG") && *getenv("LJMM_MAPS_DEBUG");
 	size_t i;
 	memset(c, 0, sizeof *c);
-	if (!s->ljmm) {
+	s->linked = s->prog_note;
+	if (!s->ljmm && !s->linked && !(s->ncand && s->cand_prog[0])) {
 		c->status = CNT_NONE;
 		return;
 	}
 	ljmm_procmem_init(&pm, s->dirfd);
-	/* Two copies of the library (two paths) each have a probe. */
+	/* Two copies of the library (two paths) each have a probe, and so has a program
+	 * with the shim linked in (a preloaded copy then stands aside). */
 	for (i = 0; i < s->ncand; i++) {
 		errno = 0;
-		ljmm_procmem_find_probe(&pm, &s->cand[i], &s->candmaps[i], &s->writable, &f);
 		memset(&cand, 0, sizeof cand);
+		ljmm_procmem_find_probe(&pm, &s->cand[i], &s->candmaps[i], &s->writable, !s->cand_prog[i], &f);
+		if (s->cand_prog[i]) {
+			/* Looked into because its file could not be read: only its note in
+			 * memory says the shim is linked in; nothing else about it counts. */
+			s->linked |= f.by_note;
+			if (!s->linked) {
+				if (debug)
+					debug_candidate(s, &s->cand[i], &f, &cand);
+				continue;
+			}
+		}
 		switch (f.verdict) {
 		case LJMM_PM_FOUND:
 			errno = 0;
@@ -144,6 +158,17 @@ void ljmm_counters_read(state_t *s)
 	ljmm_procmem_close(&pm);
 	if (any)
 		return;
+	if (!s->ljmm && !s->linked) {
+		c->status = CNT_NONE;
+		return;
+	}
+	if (!s->ljmm && !(s->ncand && s->cand_prog[0])) {
+		/* Linked in by its file's note, but no mapping of the program to read: no
+		 * AT_PHDR (auxv unreadable) or none of the maps holds it. */
+		c->status = CNT_UNREADABLE;
+		c->why = "the program's mapping was not found (AT_PHDR)";
+		return;
+	}
 	/* Nothing found: say why, the reason that most needs the operator first. */
 	if (err) {
 		c->status = CNT_UNREADABLE;

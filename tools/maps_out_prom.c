@@ -8,7 +8,7 @@
 #include "maps.h"
 
 enum prom_value {
-	PV_MAPS_READABLE, PV_START, PV_32BIT, PV_SHIM, PV_ENABLED, PV_INFO, PV_KERNEL, PV_REGION, PV_FREE, PV_HOLE,
+	PV_MAPS_READABLE, PV_START, PV_32BIT, PV_SHIM, PV_LINKED, PV_ENABLED, PV_INFO, PV_KERNEL, PV_REGION, PV_FREE, PV_HOLE,
 	PV_USED, PV_COUNTERS_READABLE, PV_STAT
 };
 
@@ -29,12 +29,15 @@ static const family_t prom_families[] = {
 	{"ljmm_process_32bit", "gauge",
 	 "Whether the process is a 32-bit program (i386 or x32), which has no low-2-GiB limit and cannot load the shim.",
 	 PV_32BIT, 0},
-	{"ljmm_shim_loaded", "gauge", "Whether libljmm_preload.so is mapped into the process.", PV_SHIM, 0},
+	{"ljmm_shim_loaded", "gauge",
+	 "Whether the shim is in the process: libljmm_preload.so mapped, or linked into the program.", PV_SHIM, 0},
+	{"ljmm_shim_linked", "gauge", "Whether the shim is linked into the program (ljmm.o) rather than preloaded.",
+	 PV_LINKED, 0},
 	{"ljmm_shim_enabled", "gauge",
 	 "Whether the shim serves the process (1), or is absent or loaded with LJMM_ENABLE=off (0); no sample when its "
 	 "counters could not be read.",
 	 PV_ENABLED, 0},
-	{"ljmm_shim_info", "gauge", "The version of the library loaded in the process (label version), read from its probe.",
+	{"ljmm_shim_info", "gauge", "The version of the shim in the process (label version), read from its probe.",
 	 PV_INFO, 0},
 	{"ljmm_kernel_window_bytes", "gauge", "Anonymous memory in the kernel's MAP_32BIT window [1 GiB, 2 GiB).",
 	 PV_KERNEL, 0},
@@ -69,7 +72,7 @@ static int shim_enabled(const row_t *r)
 {
 	if (r->maps_err)
 		return -1;
-	if (!r->ljmm)
+	if (!r->ljmm && !r->linked)
 		return 0;
 	if (r->cnt.status != CNT_READ || (r->cnt.flags & LJMM_PROBE_ASIDE))
 		return -1;
@@ -101,7 +104,8 @@ void ljmm_out_prometheus(const row_t *rows, size_t n)
 				have = btime >= 0;
 				break;
 			case PV_32BIT: v = ABI_IS_32(r->abi), have = r->abi != ABI_UNKNOWN; break;
-			case PV_SHIM: v = r->ljmm, have = !r->maps_err; break;
+			case PV_SHIM: v = r->ljmm || r->linked, have = !r->maps_err; break;
+			case PV_LINKED: v = r->linked, have = !r->maps_err; break;
 			case PV_ENABLED: have = shim_enabled(r) >= 0, v = shim_enabled(r) > 0; break;
 			case PV_INFO:
 				v = 1, have = r->cnt.status == CNT_READ || r->cnt.status == CNT_NOT_STARTED;

@@ -121,7 +121,8 @@ void ljmm_out_picture(const state_t *s)
 	if (s->pid >= 0) {
 		printf("pid %ld (", s->pid);
 		ljmm_out_text(s->comm[0] ? s->comm : "?", TEXT_TERM);
-		printf(")  libljmm_preload: %s", s->ljmm ? "yes" : "no");
+		printf(")  libljmm_preload: %s  shim: %s", s->ljmm ? "yes" : "no",
+		       ljmm_shim_form_name[SHIM_FORM(s->ljmm, s->linked)]);
 		if (s->vmsize_kb >= 0)
 			printf("  VmSize %.1f MiB", (double)s->vmsize_kb / 1024.0);
 		if (s->vmrss_kb >= 0)
@@ -130,7 +131,8 @@ void ljmm_out_picture(const state_t *s)
 	} else {
 		printf("maps file ");
 		ljmm_out_text(s->maps_path, TEXT_TERM);
-		printf("  libljmm_preload: %s  mappings %zu\n", s->ljmm ? "yes" : "no", s->nmaps);
+		printf("  libljmm_preload: %s  shim: %s  mappings %zu\n", s->ljmm ? "yes" : "no",
+		       ljmm_shim_form_name[SHIM_FORM(s->ljmm, s->linked)], s->nmaps);
 	}
 	printf("low 2 GiB, one character = 16 MiB:\n");
 	for (i = 0; i < NCELLS; i++) {
@@ -171,6 +173,8 @@ void ljmm_out_picture(const state_t *s)
 
 void ljmm_out_json(const state_t *s)
 {
+	/* Added after the fields of 0.1.0, so that their order stays. */
+	const char *shim = ljmm_shim_form_name[SHIM_FORM(s->ljmm, s->linked)];
 	size_t i;
 	int c;
 	if (s->pid >= 0)
@@ -181,7 +185,8 @@ void ljmm_out_json(const state_t *s)
 	printf(",\"ljmm_mapped\":%s,\"mappings\":%zu,\"bytes\":", s->ljmm ? "true" : "false", s->nmaps);
 	if (ABI_IS_32(s->abi)) {
 		/* Nothing of the low 2 GiB means anything here (ljmm_out_32bit). */
-		printf("null,\"heap\":null,\"guard\":null,\"largest_free\":null,\"picture\":null,\"counters\":");
+		printf("null,\"heap\":null,\"guard\":null,\"largest_free\":null,\"picture\":null,\"shim\":\"%s\",\"counters\":",
+		       shim);
 		ljmm_out_counters_json(&s->cnt);
 		printf("}\n");
 		return;
@@ -206,7 +211,7 @@ void ljmm_out_json(const state_t *s)
 		if (i % COLS == COLS - 1)
 			printf(i + 1 < NCELLS ? "\",\"" : "\"");
 	}
-	printf("],\"counters\":");
+	printf("],\"shim\":\"%s\",\"counters\":", shim);
 	if (s->pid >= 0)
 		ljmm_out_counters_json(&s->cnt);
 	else
@@ -224,15 +229,18 @@ void ljmm_out_table(const row_t *rows, size_t n)
 	for (i = 0; i < n; i++) {
 		const row_t *r = &rows[i];
 		const char *detail = ljmm_counters_detail(&r->cnt);
+		/* One word, as the column has always been "yes" for the preload library. */
+		static const char *const shims[] = {"no", "yes", "link", "both"};
+		const char *shim = shims[SHIM_FORM(r->ljmm, r->linked)];
 		printf("%-8ld ", r->pid);
 		shown = ljmm_out_text(r->comm[0] ? r->comm : "?", TEXT_WORD);
 		printf("%*s ", shown < 15 ? (int)(15 - shown) : 0, "");
 		if (r->maps_err)
 			printf("%-4s %10s %10s %9s %9s %8s", "?", "-", "-", "-", "-", "-");
 		else if (ABI_IS_32(r->abi))
-			printf("%-4s %10s %10s %9s %9s %8s", r->ljmm ? "yes" : "no", "-", "-", "-", "-", "-");
+			printf("%-4s %10s %10s %9s %9s %8s", shim, "-", "-", "-", "-", "-");
 		else
-			printf("%-4s %10.1f %10.1f %9.1f %9.1f %8.1f", r->ljmm ? "yes" : "no", ljmm_out_mib(r->kernel),
+			printf("%-4s %10.1f %10.1f %9.1f %9.1f %8.1f", shim, ljmm_out_mib(r->kernel),
 			       ljmm_out_mib(r->region), ljmm_out_mib(r->free_bytes), ljmm_out_mib(r->hole),
 			       100.0 * ljmm_classify_used_ratio(r));
 		ljmm_out_counters_table_row(&r->cnt);
@@ -270,6 +278,11 @@ void ljmm_out_json_rows(const row_t *rows, size_t n)
 			       ",\"used_ratio\":%.6f",
 			       r->ljmm ? "true" : "false", r->kernel, r->region, r->free_bytes, r->hole, ljmm_classify_used_ratio(r));
 		}
+		/* After the fields of 0.1.0; null where the maps could not be read. */
+		if (r->maps_err)
+			printf(",\"shim\":null");
+		else
+			printf(",\"shim\":\"%s\"", ljmm_shim_form_name[SHIM_FORM(r->ljmm, r->linked)]);
 		printf(",\"counters\":");
 		ljmm_out_counters_json(&r->cnt);
 		putchar('}');

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* ljmm-maps: a live process, read through one descriptor of its /proc directory (its
- * command name, stat, status, program and maps; the counters through maps_counters.c),
+ * command name, stat, status, program (its file and AT_PHDR) and maps; the counters
+ * through maps_counters.c),
  * with its start time compared before and after, so that a process that exits while
  * it is read is reported as gone; and the processes --all NAME chooses. */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -114,31 +116,120 @@ static void read_status(state_t *s)
 		ljmm_proc_parse_status(buf, &s->vmsize_kb, &s->vmrss_kb);
 }
 
-/* The program's ELF class and machine, from the first bytes of /proc/PID/exe (the file
- * the process runs, even after it was deleted or replaced); else its mappings: a 32-bit
- * process (i386 or x32) has none that ends above 4 GiB, a 64-bit one at least its stack
- * near the top of the 47-bit space. Opening exe takes the same ptrace access as the
- * maps, and read permission on the file: a program installed mode 0711 is not
- * readable by its user. */
-static enum abi read_abi(const state_t *s)
+/* The program's headers in memory: AT_PHDR of /proc/PID/auxv (the kernel's copy from
+ * the exec, which the loader does not change; same ptrace access as the maps), or 0. */
+static uint64_t read_auxv_phdr(int dirfd)
 {
-	unsigned char h[20];
+	uint64_t v[128]; /* Linux 6.x passes about 25 pairs */
+	ssize_t n = read_small(dirfd, "auxv", (char *)v, sizeof v);
+	size_t i;
+	for (i = 0; n > 0 && i + 1 < (size_t)n / 8 && v[i]; i += 2)
+		if (v[i] == 3 /* AT_PHDR */)
+			return v[i + 1];
+	return 0;
+}
+
+/* The program's notes (at most LJMM_PROCMEM_NOTES_MAX bytes of its PT_NOTE segments, by
+ * file offset): whether one is the shim's (a malformed one too: the memory read then
+ * says what is wrong with it). */
+static bool prog_has_note(int fd, const unsigned char *ph, size_t nph)
+{
+	unsigned char notes[LJMM_PROCMEM_NOTES_MAX];
+	size_t i, used = 0, doff;
+	int32_t poff;
+	uint32_t psize;
+	const char *why;
+	for (i = 0; i < nph; i++) {
+		Elf64_Phdr p;
+		ssize_t n;
+		memcpy(&p, ph + i * sizeof p, sizeof p);
+		if (p.p_type != PT_NOTE || !p.p_filesz || p.p_offset > (uint64_t)INT64_MAX)
+			continue;
+		n = pread(fd, notes, p.p_filesz < sizeof notes - used ? p.p_filesz : sizeof notes - used, (off_t)p.p_offset);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		if (ljmm_procmem_parse_notes(notes, (size_t)n, p.p_align == 8 ? 8 : 4, &doff, &poff, &psize, &why))
+			return true;
+	}
+	return false;
+}
+
+/* The program, from its file (/proc/PID/exe: the file the process runs, even after it
+ * was deleted or replaced) and AT_PHDR:
+ * - its ELF class and machine (s->abi), else, after the maps, by its mappings: a 32-bit
+ *   process (i386 or x32) has none that ends above 4 GiB, a 64-bit one at least its
+ *   stack near the top of the 47-bit space;
+ * - whether the shim is linked in: the shim's note in its PT_NOTE (ljmm.o's
+ *   .note.ljmm, shim/probe.h). Then it is looked into like a library (prog_look); so
+ *   too when the file may not be read (a program installed mode 0711 is not readable by
+ *   its user) but its memory may;
+ * - its writable segments in the process (s->prog): a non-PIE program's .data and .bss
+ *   lie below 1 GiB, anonymous past the file, and with the shim linked in they end in
+ *   its 7 MiB node pool (.lbss, shim/pool.c), which is the program's memory, not the
+ *   shim's region (in the preload library the pool lies high, with the library).
+ * Opening exe takes the same ptrace access as the maps, and read permission on the
+ * file. Reading it can wait on its file system as a read of the maps' first bytes can. */
+static void read_prog(state_t *s)
+{
+	unsigned char h[sizeof(Elf64_Ehdr)], ph[LJMM_PAGE];
+	ljmm_procmem_obj_t o;
+	uint64_t phdr_vaddr = 0, bias = 0;
 	int fd = openat(s->dirfd, "exe", O_RDONLY | O_CLOEXEC);
 	ssize_t n = -1;
-	if (fd >= 0) {
-		n = pread(fd, h, sizeof h, 0);
-		close(fd);
+	size_t i, nph;
+	bool have_vaddr = false;
+	s->prog_phdr = read_auxv_phdr(s->dirfd);
+	if (fd < 0) {
+		s->prog_look = s->prog_phdr != 0;
+		return;
 	}
-	if (n == (ssize_t)sizeof h && !memcmp(h, "\177ELF", 4) && h[5] == 1 /* ELFDATA2LSB */) {
+	n = pread(fd, h, sizeof h, 0);
+	if (n >= 20 && !memcmp(h, "\177ELF", 4) && h[5] == 1 /* ELFDATA2LSB */) {
 		unsigned machine = h[18] | (unsigned)h[19] << 8;
 		if (h[4] == 1 /* ELFCLASS32 */)
-			return machine == 3 /* EM_386 */ ? ABI_I386 : machine == 62 /* EM_X86_64 */ ? ABI_X32 : ABI_OTHER;
-		if (h[4] == 2 /* ELFCLASS64 */)
-			return machine == 62 ? ABI_X86_64 : ABI_OTHER;
+			s->abi = machine == 3 /* EM_386 */ ? ABI_I386 : machine == 62 /* EM_X86_64 */ ? ABI_X32 : ABI_OTHER;
+		else if (h[4] == 2 /* ELFCLASS64 */)
+			s->abi = machine == 62 ? ABI_X86_64 : ABI_OTHER;
 	}
-	if (!s->nmaps)
-		return ABI_UNKNOWN;
-	return s->top_end <= ADDR32_END ? ABI_32 : ABI_X86_64;
+	if (s->abi != ABI_X86_64 || ljmm_procmem_parse_ehdr(h, (size_t)n, 0, UINT64_MAX, &o) ||
+	    pread(fd, ph, o.ph_len, (off_t)o.ph_addr) != (ssize_t)o.ph_len) {
+		close(fd);
+		return;
+	}
+	nph = o.ph_len / sizeof(Elf64_Phdr);
+	s->prog_note = prog_has_note(fd, ph, nph);
+	close(fd);
+	s->prog_look = s->prog_note && s->prog_phdr;
+	/* The load bias: 0 for ET_EXEC, else where the headers are less where they were linked. */
+	for (i = 0; i < nph && !have_vaddr; i++) {
+		Elf64_Phdr p;
+		memcpy(&p, ph + i * sizeof p, sizeof p);
+		if (p.p_type == PT_PHDR || (p.p_type == PT_LOAD && p.p_offset <= o.ph_addr &&
+					     o.ph_addr - p.p_offset < p.p_filesz)) {
+			phdr_vaddr = p.p_type == PT_PHDR ? p.p_vaddr : p.p_vaddr + (o.ph_addr - p.p_offset);
+			have_vaddr = true;
+		}
+	}
+	if ((h[16] | h[17] << 8) == ET_DYN) {
+		if (!have_vaddr || !s->prog_phdr || s->prog_phdr < phdr_vaddr)
+			return;
+		bias = s->prog_phdr - phdr_vaddr;
+	}
+	for (i = 0; i < nph; i++) {
+		Elf64_Phdr p;
+		uint64_t a, e;
+		memcpy(&p, ph + i * sizeof p, sizeof p);
+		if (p.p_type != PT_LOAD || !(p.p_flags & PF_W) || !p.p_memsz || p.p_vaddr > UINT64_MAX - bias)
+			continue;
+		a = (bias + p.p_vaddr) & ~(LJMM_PAGE - 1);
+		if (bias + p.p_vaddr > UINT64_MAX - p.p_memsz - LJMM_PAGE)
+			continue;
+		e = (bias + p.p_vaddr + p.p_memsz + LJMM_PAGE - 1) & ~(LJMM_PAGE - 1);
+		/* In address order (the ELF specification sorts PT_LOAD by p_vaddr). */
+		if ((s->prog.n && a < s->prog.v[s->prog.n - 1].end) || !ljmm_procmem_ranges_add(&s->prog, a, e))
+			return;
+	}
 }
 
 enum rd ljmm_proc_read(state_t *s, long pid)
@@ -165,6 +256,7 @@ enum rd ljmm_proc_read(state_t *s, long pid)
 	if (before.flags & PF_KTHREAD)
 		return RD_KTHREAD;
 	s->starttime = before.starttime;
+	read_prog(s);
 	snprintf(path, sizeof path, "/proc/%ld/maps", pid);
 	s->maps_path = path;
 	fd = openat(s->dirfd, "maps", O_RDONLY | O_CLOEXEC);
@@ -190,7 +282,8 @@ enum rd ljmm_proc_read(state_t *s, long pid)
 		return RD_FAILED;
 	read_status(s);
 	ljmm_counters_read(s);
-	s->abi = read_abi(s);
+	if (s->abi == ABI_UNKNOWN && s->nmaps)
+		s->abi = s->top_end <= ADDR32_END ? ABI_32 : ABI_X86_64;
 	/* A process that exits while its maps are read does not make the read fail: the
 	 * kernel ends the text early, at a line boundary, once the memory is gone. Read its
 	 * state again: same start time (the same process), not a zombie, and with memory
@@ -220,6 +313,7 @@ void ljmm_proc_free(state_t *s)
 	for (size_t k = 0; k < LJMM_PROCMEM_CANDIDATES; k++)
 		free(s->candmaps[k].v);
 	free(s->writable.v);
+	free(s->prog.v);
 	memset(s, 0, sizeof *s);
 	s->dirfd = -1;
 }

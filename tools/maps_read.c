@@ -2,7 +2,8 @@
 /* ljmm-maps: reading a process's maps text, every line of it untrusted (a maps file
  * given with --maps-file can hold anything), checked field by field; a malformed line
  * is reported, never guessed at. Also the mappings of files named like the library,
- * from which the objects examined for a probe are chosen. */
+ * and of the program when a shim may be linked into it, from which the objects
+ * examined for a probe are chosen. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -186,6 +187,8 @@ static int libmap_cmp(const void *a, const void *b)
 static int cand_cmp(const void *a, const void *b)
 {
 	const libmap_t *x = a, *y = b;
+	if (x->prog != y->prog)
+		return x->prog ? -1 : 1;
 	if (x->exec != y->exec)
 		return x->exec ? -1 : 1;
 	return x->c.start < y->c.start ? -1 : x->c.start > y->c.start;
@@ -194,9 +197,10 @@ static int cand_cmp(const void *a, const void *b)
 /* The objects to look into for a probe: one per file (device and inode: the loader
  * maps a file once) that has a mapping at file offset 0, its lowest such, at most
  * LJMM_PROCMEM_CANDIDATES. A process that maps such a file thousands of times costs no
- * more reads than one that maps it once. Past the cap, files the process executes come
- * first (a loaded library has its text mapped r-xp; a data file named like it rarely
- * does), then in address order. */
+ * more reads than one that maps it once. The program comes first (when it is looked
+ * into at all: prog_look); past the cap, files the process executes come first (a
+ * loaded library has its text mapped r-xp; a data file named like it rarely does), then
+ * in address order. */
 static bool select_candidates(state_t *s)
 {
 	size_t i, j, k, n = 0;
@@ -208,22 +212,26 @@ static bool select_candidates(state_t *s)
 		return false;
 	/* One entry per file: its first offset-0 mapping, executable if any is. */
 	for (i = 0; i < s->nlibmaps; i = j) {
-		bool exec = false, off0 = false;
+		bool exec = false, off0 = false, prog = false;
 		for (j = i; j < s->nlibmaps && same_file(&s->libmaps[i].c, &s->libmaps[j].c); j++) {
 			exec |= s->libmaps[j].exec;
+			prog |= s->libmaps[j].prog;
 			if (s->libmaps[j].off0 && !off0) {
 				first[n] = s->libmaps[j];
 				off0 = true;
 			}
 		}
-		if (off0)
+		if (off0) {
+			first[n].prog = prog;
 			first[n++].exec = exec;
+		}
 	}
 	qsort(first, n, sizeof *first, cand_cmp);
 	s->ncand = n < LJMM_PROCMEM_CANDIDATES ? n : LJMM_PROCMEM_CANDIDATES;
 	s->cand_over = n - s->ncand;
 	for (k = 0; k < s->ncand; k++) {
 		s->cand[k] = first[k].c;
+		s->cand_prog[k] = first[k].prog;
 		for (i = 0; i < s->nlibmaps; i++)
 			if (same_file(&s->libmaps[i].c, &first[k].c) &&
 			    !ljmm_procmem_ranges_add(&s->candmaps[k], s->libmaps[i].c.start, s->libmaps[i].c.end)) {
@@ -262,7 +270,7 @@ int ljmm_read_maps(state_t *s, FILE *f)
 	while ((len = getline(&line, &cap, f)) > 0) {
 		mapping_t m;
 		const char *why, *path = "";
-		bool writable = false;
+		bool writable = false, prog;
 		ljmm_procmem_cand_t id;
 		void *v;
 		char ex[64];
@@ -281,8 +289,17 @@ int ljmm_read_maps(state_t *s, FILE *f)
 		s->nmaps++;
 		prev_end = m.end;
 		s->top_end = m.end;
-		if (is_ljmm_path(path)) {
-			s->ljmm = true;
+		/* The program's own file: the mapping its program headers are in (AT_PHDR),
+		 * and the later mappings of that file (the loader and the kernel map an ELF
+		 * object's segments upwards from its first). */
+		if (s->prog_look && !s->have_prog_id && !m.anon && id.inode && m.start <= s->prog_phdr &&
+		    s->prog_phdr < m.end) {
+			s->prog_id = id;
+			s->have_prog_id = true;
+		}
+		prog = s->have_prog_id && !m.anon && id.inode && same_file(&id, &s->prog_id);
+		if (prog || is_ljmm_path(path)) {
+			s->ljmm |= !prog;
 			if (!(v = grow(s->libmaps, &s->caplibmaps, s->nlibmaps, sizeof *s->libmaps, 16))) {
 				rc = ljmm_fail("out of memory");
 				break;
@@ -292,6 +309,7 @@ int ljmm_read_maps(state_t *s, FILE *f)
 			s->libmaps[s->nlibmaps].c.start = m.start;
 			s->libmaps[s->nlibmaps].c.end = m.end;
 			s->libmaps[s->nlibmaps].off0 = !id.start;
+			s->libmaps[s->nlibmaps].prog = prog;
 			s->libmaps[s->nlibmaps++].exec = m.exec;
 		}
 		if (writable && !ljmm_procmem_ranges_add(&s->writable, m.start, m.end)) {

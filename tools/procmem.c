@@ -413,7 +413,7 @@ static void scan(ljmm_procmem_t *pm, const ranges_t *writable, ljmm_procmem_foun
 }
 
 void ljmm_procmem_find_probe(ljmm_procmem_t *pm, const ljmm_procmem_cand_t *c, const ranges_t *file,
-			     const ranges_t *writable, ljmm_procmem_found_t *out)
+			     const ranges_t *writable, bool scan_too, ljmm_procmem_found_t *out)
 {
 	unsigned char h[sizeof(Elf64_Ehdr)], ph[LJMM_PAGE], notes[LJMM_PROCMEM_NOTES_MAX];
 	ljmm_procmem_obj_t o;
@@ -473,13 +473,13 @@ void ljmm_procmem_find_probe(ljmm_procmem_t *pm, const ljmm_procmem_cand_t *c, c
 		}
 		used += len;
 		r = ljmm_procmem_parse_notes(notes, len, o.note_align[i], &doff, &poff, &psize, &why);
+		if (!r)
+			continue;
+		out->by_note = true;
 		if (r < 0) {
 			set(out, LJMM_PM_BAD, why);
 			return;
 		}
-		if (!r)
-			continue;
-		out->by_note = true;
 		out->probe_addr = o.notes[i].start + doff + (uint64_t)(int64_t)poff;
 		if (psize < LJMM_PROBE_SIZE || psize > LJMM_PAGE) {
 			set(out, LJMM_PM_BAD, "implausible probe size");
@@ -506,5 +506,8 @@ void ljmm_procmem_find_probe(ljmm_procmem_t *pm, const ljmm_procmem_cand_t *c, c
 		set(out, LJMM_PM_FOUND, NULL);
 		return;
 	}
-	scan(pm, writable, out);
+	if (scan_too)
+		scan(pm, writable, out);
+	else
+		set(out, LJMM_PM_NONE, "no note");
 }

@@ -53,7 +53,7 @@ typedef struct {
 	enum ljmm_procmem_verdict verdict;
 	const char *why;
 	int err;
-	bool by_note;       /* found through the note, not by the scan */
+	bool by_note;       /* the object has the shim's note (a probe found through it, not by the scan) */
 	uint64_t probe_addr;
 	ljmm_probe_t probe;
 	size_t nwseg;
@@ -77,9 +77,10 @@ void ljmm_procmem_close(ljmm_procmem_t *pm);
 /** Read len (at most LJMM_PROCMEM_READ_MAX) bytes at addr of the process: bytes read, or -1 with errno. */
 ssize_t ljmm_procmem_read(ljmm_procmem_t *pm, void *buf, size_t len, uint64_t addr);
 /** Find the probe of the object whose first mapping is c; file: every mapping of c's file
- * (device and inode), writable: every writable mapping, both in address order. */
+ * (device and inode), writable: every writable mapping, both in address order; scan: an
+ * object without the note may be a library from before it (not so the program). */
 void ljmm_procmem_find_probe(ljmm_procmem_t *pm, const ljmm_procmem_cand_t *c, const ranges_t *file,
-			     const ranges_t *writable, ljmm_procmem_found_t *out);
+			     const ranges_t *writable, bool scan, ljmm_procmem_found_t *out);
 /** [addr, addr + len) lies in one writable segment of the object the probe was found in. */
 bool ljmm_procmem_in_object(const ljmm_procmem_found_t *f, uint64_t addr, uint64_t len);
 

@@ -8,7 +8,10 @@
  *      line-at-a-time reference (each line through ljmm_read_line, in address order,
  *      no NUL byte) says it should; the mappings kept are those below 2 GiB, in order,
  *      page-aligned, start < end; at most LJMM_PROCMEM_CANDIDATES objects chosen, each
- *      a mapping of a file named like the library.
+ *      a mapping of a file named like the library. With bit 2 of byte 0, the program
+ *      (a linked-in shim) is looked for too, its headers 64 bytes into the first
+ *      mapping: its mappings are all of one file with an inode, and it is at most one
+ *      object, the first.
  *   1  one line through ljmm_read_line: a line it accepts has an aligned range, a path
  *      inside the line and a device the kernel can print.
  *   2  the text as /proc/PID/stat (ljmm_proc_parse_stat: the state is the byte after
@@ -78,10 +81,10 @@ static bool maps_ok(const char *t, size_t n, size_t *low)
 	return true;
 }
 
-static void check_maps(const uint8_t *d, size_t n)
+static void check_maps(const uint8_t *d, size_t n, bool prog)
 {
 	static state_t s;
-	size_t low, i;
+	size_t low, i, nlib = 0, nprog = 0;
 	bool ok = maps_ok((const char *)d, n, &low);
 	FILE *f;
 	int rc;
@@ -89,6 +92,22 @@ static void check_maps(const uint8_t *d, size_t n)
 	s.pid = -1;
 	s.dirfd = -1;
 	s.maps_path = "fuzz";
+	if (prog && n) {
+		const uint8_t *nl = memchr(d, '\n', n);
+		size_t len = nl ? (size_t)(nl - d) : n;
+		char *line = malloc(len + 1);
+		mapping_t m;
+		bool w;
+		const char *path;
+		ljmm_procmem_cand_t id;
+		FUZZ_CHECK(line != NULL, "out of memory");
+		memcpy(line, d, len);
+		line[len] = 0;
+		s.prog_look = true;
+		if (!ljmm_read_line(line, &m, &w, &path, &id))
+			s.prog_phdr = m.start + 64;
+		free(line);
+	}
 	/* fmemopen of 0 bytes fails in glibc before 2.22: an empty text is read from "". */
 	f = fmemopen(n ? (void *)d : (void *)"", n ? n : 1, "r");
 	FUZZ_CHECK(f != NULL, "fmemopen failed");
@@ -107,8 +126,22 @@ static void check_maps(const uint8_t *d, size_t n)
 				   "mapping %zu [%#llx, %#llx)", i, (unsigned long long)m->start, (unsigned long long)m->end);
 			FUZZ_CHECK(!i || m->start >= s.low[i - 1].end, "mapping %zu out of order", i);
 		}
-		FUZZ_CHECK(s.ncand <= LJMM_PROCMEM_CANDIDATES && s.ncand <= s.nlibmaps && s.ljmm == (s.nlibmaps > 0),
+		for (i = 0; i < s.nlibmaps; i++) {
+			const libmap_t *l = &s.libmaps[i];
+			if (!l->prog) {
+				nlib++;
+				continue;
+			}
+			nprog++;
+			FUZZ_CHECK(s.have_prog_id && l->c.inode && l->c.inode == s.prog_id.inode &&
+					   l->c.major == s.prog_id.major && l->c.minor == s.prog_id.minor,
+				   "mapping %zu taken for the program's is another file's", i);
+		}
+		FUZZ_CHECK(prog || !nprog, "the program looked for unasked");
+		FUZZ_CHECK(s.ncand <= LJMM_PROCMEM_CANDIDATES && s.ncand <= s.nlibmaps && s.ljmm == (nlib > 0),
 			   "%zu objects chosen of %zu library mappings", s.ncand, s.nlibmaps);
+		for (i = 0; i < s.ncand; i++)
+			FUZZ_CHECK(!s.cand_prog[i] || i == 0, "the program is object %zu, not the first", i);
 		for (i = 0; i < s.ncand; i++)
 			FUZZ_CHECK(s.candmaps[i].n > 0 && ljmm_procmem_ranges_cover(&s.candmaps[i], s.cand[i].start,
 										     s.cand[i].end - s.cand[i].start),
@@ -222,8 +255,9 @@ static void check_probe(fuzz_in_t *in)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_in_t in = {data, size};
-	switch (fuzz_u8(&in) % 4) {
-	case 0: check_maps(in.p, in.n); break;
+	uint8_t sel = fuzz_u8(&in);
+	switch (sel % 4) {
+	case 0: check_maps(in.p, in.n, sel & 4); break;
 	case 1: check_line(in.p, in.n); break;
 	case 2: check_proc(in.p, in.n); break;
 	default: check_probe(&in); break;

@@ -81,7 +81,7 @@ logmode)
 twocopies)
 	cp "$lib" "$dir/libljmm_copy.so"
 	LJMM_STATS=on env LD_PRELOAD="$lib $dir/libljmm_copy.so" "$pie" exhaust >/dev/null 2>"$dir/err"
-	expect 1 'another copy of libljmm_preload comes first in this process; this copy stands aside' "$dir/err" \
+	expect 1 'another copy of the shim serves this process \(linked into the program, or earlier in LD_PRELOAD\); this copy stands aside' "$dir/err" \
 		"the stand-aside line"
 	expect 1 'calls: mmap=' "$dir/err" "statistics blocks"
 	grep -E 'region-served=[1-9]' "$dir/err" >/dev/null || fail "the statistics are not the serving copy's"

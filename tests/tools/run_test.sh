@@ -371,7 +371,7 @@ command)
 	# (126, 127); WHAT is the text --check (or the error line) must hold, and for 0 and 3
 	# also what the program says when run: shim: yes for 0, shim: no for 3.
 	load='the shim would be loaded (dynamically linked, loader /'
-	static='the shim would not be loaded: statically linked (no PT_INTERP): no dynamic loader runs, so nothing reads LD_PRELOAD'
+	static='the shim would not be loaded: statically linked (no PT_INTERP): no dynamic loader runs, so nothing reads LD_PRELOAD, and the shim is not linked into it (no .note.ljmm; the link form ljmm.o is for such programs)'
 	secure='the shim would not be loaded: set-user-ID to another user: the kernel sets AT_SECURE, and ld.so then ignores LD_PRELOAD entries with a slash'
 	gsecure='the shim would not be loaded: set-group-ID to another group: the kernel sets AT_SECURE, and ld.so then ignores LD_PRELOAD entries with a slash'
 	{
