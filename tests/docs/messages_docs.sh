@@ -4,7 +4,8 @@
 # docs/troubleshooting.md. The message texts are taken from the code:
 #   shim/*.c       string literals given to ljmm_buf_str(), the field names given to
 #                  field() (stats.c) and the DEBUG() messages (alloc.c);
-#   tools/ljmm-run.in   the die "..." and cannot_run messages, the why=/note= reasons and
+#   tools/ljmm-run.in   the die "..." and cannot_run messages, the why=/note= reasons (also in
+#                       tools/ljmm-run-elf.sh, pasted into it) and
 #                  the answers about the shim;
 #   tools/ljmm-maps.c and tools/maps_*.c   ljmm_fail("...") and fprintf(stderr,
 #                  "ljmm-maps: ...") formats, the reasons ljmm_read_line() returns for a
@@ -53,7 +54,9 @@ while IFS= read -r t; do check tools/ljmm-run.in "ljmm-run: $t"; done < <(grep -
 # cannot_run STATUS "...", the reasons and notes it assembles them from, and the
 # printf formats of the answers about the shim.
 while IFS= read -r t; do check tools/ljmm-run.in "ljmm-run: $t"; done < <(grep -oE 'cannot_run "?[$a-z0-9]*"? "([^"\\]|\\.)*"' "$src/tools/ljmm-run.in" | sed 's/^cannot_run [^ ]* "//; s/"$//')
-while IFS= read -r t; do check tools/ljmm-run.in "$t"; done < <(grep -oE '(why|note|_bit)="([^"\\]|\\.)*"' "$src/tools/ljmm-run.in" | sed -E 's/^(why|note|_bit)="//; s/"$//')
+for f in ljmm-run.in ljmm-run-elf.sh; do
+	while IFS= read -r t; do check "tools/$f" "$t"; done < <(grep -oE '(why|note|_bit)="([^"\\]|\\.)*"' "$src/tools/$f" | sed -E 's/^(why|note|_bit)="//; s/"$//')
+done
 while IFS= read -r t; do check tools/ljmm-run.in "$t"; done < <(grep -oE "printf '[^']*the shim w[^']*'" "$src/tools/ljmm-run.in" | sed "s/^printf '//; s/'\$//; s/\\\\n\$//")
 for f in "$src"/tools/ljmm-maps.c "$src"/tools/maps_*.c; do
 	o=${f#"$src"/}
