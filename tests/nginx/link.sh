@@ -6,8 +6,9 @@
 # cached, the two binaries linked here with BUILD's current ljmm.o). No LD_PRELOAD but
 # where said:
 #   - linked, LJMM_STATS=on: one request keeps 1 MiB strings until the worker's Lua heap
-#     holds MIB MiB (default 1946, 1.9 GiB) and answers 200 with the figure; every process
-#     writes its exit report;
+#     holds MIB MiB (default 1946, 1.9 GiB) and answers 200 with the figure; ljmm-maps
+#     (LJMM_MAPS, default BUILD/tools/ljmm-maps) on the worker then says "shim": "linked"
+#     with its live counters (region_served > 0); every process writes its exit report;
 #   - the same link line without the link form: the Lua VM fails ("not enough memory",
 #     500) near 1 GiB;
 #   - linked and LD_PRELOAD=SHIM as well: the preloaded copy says it stands aside, each
@@ -23,7 +24,8 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 
 [ $# -ge 3 ] || fail "usage: link.sh SHIM BUILD REPO_ROOT [MIB]"
-SHIM=$1 BUILD=$2 ROOT=$3 WANT_MIB=${4:-1946}
+SHIM=$1 BUILD=$2 ROOT=$3 WANT_MIB=${4:-1946} MAPS=${LJMM_MAPS:-$2/tools/ljmm-maps}
+[ -x "$MAPS" ] || fail "ljmm-maps not found: $MAPS"
 [ -f "$SHIM" ] || fail "shim not found: $SHIM"
 need_cmd curl curl
 need_cmd readelf binutils
@@ -88,6 +90,20 @@ run() {
   ngx_expect_nongc64 "$label"
   ngx_timed_get "$label" "/fill?mib=$FILL" 120
   RESULT=$NGX_GOT
+  # What docs/deploy.md tells operators to look at in a running nginx: ljmm-maps on the
+  # worker says the shim is linked in and shows its live counters.
+  if [ "$label" = linked ]; then
+    local w json
+    w=$(ngx_workers | sed -n 1p)
+    json=$("$MAPS" --json "$w") || ngx_fail "[$label] ljmm-maps --json $w failed"
+    printf '%s\n' "$json" >"$OUT/$label.maps.json"
+    [[ $json == *'"shim":"linked"'* ]] || LJMM_FAIL_SHOW="$OUT/$label.maps.json" ngx_fail "[$label] ljmm-maps does not say the shim is linked in"
+    [[ $json == *'"counters":{"status":"active"'* ]] ||
+      LJMM_FAIL_SHOW="$OUT/$label.maps.json" ngx_fail "[$label] ljmm-maps did not read the linked copy's counters"
+    MAPS_SERVED=$(sed -n 's/.*"region_served":\([0-9]*\).*/\1/p' <<<"$json")
+    [ "${MAPS_SERVED:-0}" -gt 0 ] || LJMM_FAIL_SHOW="$OUT/$label.maps.json" ngx_fail "[$label] ljmm-maps: region_served=${MAPS_SERVED:-none}"
+    log "[$label] ljmm-maps $w: shim linked, counters active, region_served=$MAPS_SERVED"
+  fi
   if grep -E 'exited on signal|\[(alert|emerg)\]' "$NGX_PREFIX/error.log"; then
     ngx_fail "[$label] a worker crashed or nginx raised an alert"
   fi
