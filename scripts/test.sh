@@ -25,6 +25,11 @@ if [ "${CI:-}" = true ] && [ -z "${LJMM_LUAJIT_DIR:-}" ]; then
   export LJMM_LUAJIT_DIR=/var/cache/ljmm/luajit
 fi
 bash "$root/scripts/build-luajit.sh" >/dev/null
+# musl-gcc and Debian's luajit built with it, before the first ctest: the glibc build's
+# link_c_musl_static and link_luajit_musl_static link with them (and would skip without),
+# as does the musl build below.
+bash "$root/scripts/deps.sh" musl
+LJMM_LUAJIT_VARIANTS=map32only-musl bash "$root/scripts/build-luajit.sh" luajit >/dev/null
 
 # ctest in build folder $1 with the rest as arguments, its output kept for the summary.
 # A failing test does not stop the run: every stage runs, the closing line counts the
@@ -90,8 +95,7 @@ cat "$coverage"
 # 2000 MiB (docs/portability.md says what stays glibc-only). gcc-ar and gcc-ranlib: CMake
 # finds no musl-gcc-ar, and without them the library would lose link-time optimisation.
 # The stress programs run 10 s instead of 30 (the glibc run above has the long ones).
-bash "$root/scripts/deps.sh" musl
-LJMM_LUAJIT_VARIANTS=map32only-musl bash "$root/scripts/build-luajit.sh" luajit >/dev/null
+# (musl-gcc and the musl LuaJIT build were installed at the start.)
 CC=musl-gcc cmake -S "$root" -B "$root/build-musl" -DLJMM_BUILD_TESTS=ON \
   -DCMAKE_C_COMPILER_AR="$(command -v gcc-ar)" -DCMAKE_C_COMPILER_RANLIB="$(command -v gcc-ranlib)"
 cmake --build "$root/build-musl" -j"$jobs"
