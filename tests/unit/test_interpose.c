@@ -25,6 +25,30 @@
 
 #define ANON (MAP_PRIVATE | MAP_ANONYMOUS)
 
+#ifdef LJMM_LINK_FORM
+/* Built as unit_interpose_link: interpose.c compiled as for ljmm.o, whose --wrap names
+ * (__wrap_mmap ...) are the entry points under second names. Every test below then calls
+ * them by those names, as a program linked with -Wl,--wrap=mmap,... does. */
+extern void *__wrap_mmap(void *, size_t, int, int, int, off_t);
+extern void *__wrap_mmap64(void *, size_t, int, int, int, off_t);
+extern int __wrap_munmap(void *, size_t);
+extern void *__wrap_mremap(void *, size_t, size_t, int, ...);
+
+START_TEST(test_interpose_wrap_names_are_the_entry_points)
+{
+	ck_assert(__wrap_mmap == mmap);
+	ck_assert(__wrap_mmap64 == mmap);
+	ck_assert(__wrap_munmap == munmap);
+	ck_assert(__wrap_mremap == mremap);
+}
+END_TEST
+
+#define mmap __wrap_mmap
+#define mmap64 __wrap_mmap64
+#define munmap __wrap_munmap
+#define mremap __wrap_mremap
+#endif
+
 START_TEST(test_interpose_errors_become_errno)
 {
 	void *p;
@@ -154,6 +178,9 @@ START_TEST(test_init_exit_report)
 END_TEST
 
 static const ljmm_unit_test_t tests[] = {
+#ifdef LJMM_LINK_FORM
+	{&test_interpose_wrap_names_are_the_entry_points, 1},
+#endif
 	{&test_interpose_errors_become_errno, 1},
 	{&test_interpose_map32_through_the_region, 1},
 	{&test_interpose_mremap_fifth_argument, 1},
