@@ -223,7 +223,8 @@ static void read_prog(state_t *s)
 		if (p.p_type != PT_LOAD || !(p.p_flags & PF_W) || !p.p_memsz || p.p_vaddr > UINT64_MAX - bias)
 			continue;
 		a = (bias + p.p_vaddr) & ~(LJMM_PAGE - 1);
-		if (bias + p.p_vaddr > UINT64_MAX - p.p_memsz - LJMM_PAGE)
+		/* p_memsz is the file's word: it may be near 2^64 itself. */
+		if (p.p_memsz > UINT64_MAX - LJMM_PAGE || bias + p.p_vaddr > UINT64_MAX - LJMM_PAGE - p.p_memsz)
 			continue;
 		e = (bias + p.p_vaddr + p.p_memsz + LJMM_PAGE - 1) & ~(LJMM_PAGE - 1);
 		/* In address order (the ELF specification sorts PT_LOAD by p_vaddr). */

@@ -10,7 +10,7 @@ case $lib in
 *.o) nm_scope="" ;;
 *) nm_scope=-D ;;
 esac
-exports=$(nm $nm_scope -g --defined-only "$lib" | awk '$2 ~ /^[TWiVD]$/ {print $3}' | LC_ALL=C sort | tr '\n' ' ')
+exports=$(nm $nm_scope -g --defined-only "$lib" | awk '$2 ~ /^[TWiVDBRGSCuv]$/ {print $3}' | LC_ALL=C sort | tr '\n' ' ')
 want="ljmm_stats_snapshot ljmm_verify ljmm_version mmap mmap64 mremap munmap "
 # The object also answers to the names -Wl,--wrap=mmap,... sends references to.
 case $lib in *.o) want="__wrap_mmap __wrap_mmap64 __wrap_mremap __wrap_munmap $want" ;; esac
