@@ -13,7 +13,10 @@
 #     (libc.so.6(GLIBC_2.17)(64bit) and older).
 #   The relocatable tarball is not made by CPack: packaging/tarball.sh.
 #
-# Both packages hold what `cmake --install` installs under /usr: the library, ljmm.h,
+# Each generator makes two packages from CPack component groups: `ljmm` (deb and rpm) and
+# `ljmm-dev` / `ljmm-devel` with the link form (component `link`: ljmm.o, ljmm.dynlist,
+# ljmm-link.pc; packaging/README.md says why it is split off).
+# The main packages hold what `cmake --install` installs under /usr but the link form: the library, ljmm.h,
 # ljmm.pc, ljmm-run and ljmm-maps, the man pages, /usr/share/doc/ljmm (README,
 # docs), the textfile units in /usr/lib/systemd/system and the Prometheus rules in
 # /usr/share/ljmm/prometheus (tools/prometheus/). The installed ljmm-run records the
@@ -25,7 +28,7 @@
 #   deb  /usr/share/doc/ljmm/copyright (DEP-5), changelog.gz, the lintian overrides;
 #   rpm  /usr/share/licenses/ljmm/LICENSE (marked %license); the changelog goes into
 #        the RPM header (%changelog), converted from packaging/changelog.
-# Everything else is in the default component (Unspecified), in both.
+# Everything else is in the default component (Unspecified), in both main packages.
 #
 # Include this file from the top-level CMakeLists.txt after every install() rule's
 # subdirectory (it ends with include(CPack)).
