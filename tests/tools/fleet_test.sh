@@ -536,7 +536,7 @@ flood)
 	debug_ok 8 5 64 72000
 	# The cap the docs give is the one ljmm-maps applies.
 	cap=$(sed -n 's/.*(the cap is \([0-9]*\)).*/\1/p' "$dir/err")
-	grep -F "at most $cap files named" "$here/../../docs/troubleshooting.md" >/dev/null ||
+	grep -F "at most $cap files" "$here/../../docs/troubleshooting.md" >/dev/null ||
 		fail "docs/troubleshooting.md does not give the cap, $cap"
 	grep -F "at most $cap of them" "$here/../../man/ljmm-maps.1" >/dev/null || fail "ljmm-maps(1) does not give the cap, $cap"
 	;;
