@@ -830,7 +830,7 @@ START_TEST(test_region_check_finds_each_fault)
 	case D_LARGER: storage[node_at(&r, 50) - 1].npages = 15; break;
 	/* A node left out of the size treap only. */
 	case D_SIZE_LOST:
-		root = r.root[1];
+		root = r.root[1 + ljmm_region_bin(10)];
 		if (storage[root - 1].left[1])
 			storage[root - 1].left[1] = 0;
 		else
