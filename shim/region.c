@@ -146,6 +146,7 @@ static void node_put(ljmm_region_t *r, uint32_t i)
 /* Put a new node i (start/npages set) into both orders. */
 static void link_node(ljmm_region_t *r, uint32_t i)
 {
+	r->hint = 0;
 	insert(r, ADDR, &r->root[0], i);
 	size_link(r, i);
 	if (++r->count > r->peak_count)
@@ -155,6 +156,7 @@ static void link_node(ljmm_region_t *r, uint32_t i)
 /* Take node i out of both orders and give it back to the pool. */
 static void drop_node(ljmm_region_t *r, uint32_t i)
 {
+	r->hint = 0;
 	erase(r, ADDR, &r->root[0], i);
 	size_unlink(r, i);
 	r->count--;
@@ -167,25 +169,38 @@ static void resize(ljmm_region_t *r, uint32_t i, uint32_t s, uint32_t e)
 {
 	if (N(r, i).start == s && N(r, i).npages == e - s)
 		return;
+	if (i != r->hint)
+		r->hint = 0;
 	size_unlink(r, i);
 	N(r, i).start = s;
 	N(r, i).npages = e - s;
 	size_link(r, i);
 }
 
-/* The extent with the greatest start that is < page (strict) or <= page. */
-static uint32_t floor_node(const ljmm_region_t *r, uint32_t page, int inclusive)
+/* The extent with the greatest start that is < page (strict) or <= page. The last one
+ * found is kept (hint) with the start of the next extent (hint_next, UINT32_MAX for none):
+ * while neither changes, any page in [start of hint, hint_next) has the same answer, and
+ * a region-served pair asks twice about the extent it takes its block from. link_node,
+ * drop_node and resize of another node forget it; resize of the hint itself cannot
+ * move it past a neighbour. */
+static uint32_t floor_node(ljmm_region_t *r, uint32_t page, int inclusive)
 {
-	uint32_t cur = r->root[0], best = 0;
+	uint32_t cur = r->root[0], best = 0, next = UINT32_MAX;
+	if (r->hint && (N(r, r->hint).start < page || (inclusive && N(r, r->hint).start == page)) &&
+	    (r->hint_next > page || (!inclusive && r->hint_next == page)))
+		return r->hint;
 	while (cur) {
 		uint32_t s = N(r, cur).start;
 		if (s < page || (inclusive && s == page)) {
 			best = cur;
 			cur = N(r, cur).right[ADDR];
 		} else {
+			next = s;
 			cur = N(r, cur).left[ADDR];
 		}
 	}
+	r->hint = best;
+	r->hint_next = next;
 	return best;
 }
 
@@ -213,6 +228,7 @@ void ljmm_region_clear(ljmm_region_t *r)
 		r->binmap[w] = 0;
 	r->count = 0;
 	r->free_pages = 0;
+	r->hint = 0;
 }
 
 /* Clip [start, end) to the bounds, in pages; 0 when nothing is left. The shim passes
@@ -360,20 +376,6 @@ int ljmm_region_next(const ljmm_region_t *r, uintptr_t from, uintptr_t *start, u
 		return -ENOENT;
 	*start = (uintptr_t)N(r, best).start << LJMM_PAGE_SHIFT;
 	*end = ((uintptr_t)N(r, best).start + N(r, best).npages) << LJMM_PAGE_SHIFT;
-	return 0;
-}
-
-int ljmm_region_each(const ljmm_region_t *r, int (*fn)(void *ctx, uintptr_t start, uintptr_t end), void *ctx)
-{
-	/* Repeated successor searches: O(n log n), but stackless, which matters on small
-	 * thread stacks. */
-	uintptr_t from = 0, s, e;
-	while (ljmm_region_next(r, from, &s, &e) == 0) {
-		int ret = fn(ctx, s, e);
-		if (ret)
-			return ret;
-		from = e;
-	}
 	return 0;
 }
 

@@ -42,6 +42,7 @@ typedef struct {
 	uint32_t count, peak_count;
 	uint32_t rng;
 	uint32_t lo_page, hi_page;
+	uint32_t hint, hint_next; /* the last address search's answer (0: none) and the next extent's start */
 	uint64_t free_pages;
 	uint64_t dropped_pages; /* free pages forgotten because storage was full */
 } ljmm_region_t;
@@ -102,6 +103,7 @@ typedef enum {
 	LJMM_REGION_OUT_OF_BOUNDS = -9, /* an extent outside [lo, hi) */
 	LJMM_REGION_BAD_BINMAP = -10,   /* a bin's bit says otherwise than its treap */
 	LJMM_REGION_UNSIZED = -11,      /* an extent of the address treap not in its size bin */
+	LJMM_REGION_BAD_HINT = -12,     /* the kept search answer is not an extent, or not the next one's neighbour */
 } ljmm_region_fault_t;
 
 /** Verify every invariant of the address treap, the size bins and the bitmap:

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The low-region index's invariant checker: every order, bin, bit and count verified. */
+/* The low-region index's walk over every extent (each) and its invariant checker: every
+ * order, bin, bit, count and the kept search answer verified. */
 #include "region.h"
 
 #include "internal.h"
@@ -8,6 +9,20 @@
 #define SIZE LJMM_REGION_SIZE
 #define N LJMM_REGION_N
 #define before ljmm_region_before
+
+int ljmm_region_each(const ljmm_region_t *r, int (*fn)(void *ctx, uintptr_t start, uintptr_t end), void *ctx)
+{
+	/* Repeated successor searches: O(n log n), but stackless, which matters on small
+	 * thread stacks. */
+	uintptr_t from = 0, s, e;
+	while (ljmm_region_next(r, from, &s, &e) == 0) {
+		int ret = fn(ctx, s, e);
+		if (ret)
+			return ret;
+		from = e;
+	}
+	return 0;
+}
 
 /* Recursive invariant check for tests; depth is the treap height. A node of size bin b
  * (bin != 0) must have a size of that bin. */
@@ -70,6 +85,26 @@ static int check_extent(void *p, uintptr_t start, uintptr_t end)
 	return 0;
 }
 
+/* The kept answer of the last address search: a node of the address treap, and the
+ * start of the next one (UINT32_MAX: none) — a search from the root by its start. */
+static int check_hint(const ljmm_region_t *r)
+{
+	uint32_t h = r->hint, cur = r->root[0], next = UINT32_MAX;
+	if (h > r->fresh)
+		return 1;
+	while (cur && cur != h) {
+		int left = N(r, h).start < N(r, cur).start;
+		if (left)
+			next = N(r, cur).start;
+		cur = left ? N(r, cur).left[ADDR] : N(r, cur).right[ADDR];
+	}
+	if (!cur)
+		return 1;
+	for (cur = N(r, h).right[ADDR]; cur; cur = N(r, cur).left[ADDR])
+		next = N(r, cur).start;
+	return next != r->hint_next;
+}
+
 ljmm_region_fault_t ljmm_region_check(const ljmm_region_t *r)
 {
 	uint32_t n_addr = 0, n_size = 0;
@@ -87,6 +122,8 @@ ljmm_region_fault_t ljmm_region_check(const ljmm_region_t *r)
 		return LJMM_REGION_BAD_BINMAP;
 	if (n_addr != r->count || n_size != r->count)
 		return LJMM_REGION_BAD_COUNT;
+	if (r->hint && check_hint(r))
+		return LJMM_REGION_BAD_HINT;
 	ret = ljmm_region_each(r, check_extent, &c);
 	if (ret)
 		return (ljmm_region_fault_t)ret;

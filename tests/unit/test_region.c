@@ -977,6 +977,57 @@ START_TEST(test_region_check_finds_bin_faults)
 }
 END_TEST
 
+/* The kept answer of the last address search (hint): taken from the block a pair cuts,
+ * forgotten when another extent changes, and every way of getting it wrong found. */
+START_TEST(test_region_hint_kept_and_checked)
+{
+	static const pr_t first[] = {{10, 20}, {40, 50}, {60, 90}};
+	ljmm_region_node_t storage[8];
+	ljmm_region_t r;
+	uintptr_t a = 0;
+	ljmm_region_init(&r, storage, 8, A(S_LO), A(S_HI));
+	for (size_t i = 0; i < NELEM(first); i++)
+		ck_assert_int_eq(ljmm_region_mark_free(&r, A(first[i].s), A(first[i].e)), 0);
+	/* A pair: the block at the top of [60, 90), then back. */
+	ck_assert_int_eq(ljmm_region_find(&r, 12 * PAGE, &a), 0);
+	ck_assert_int_eq(ljmm_region_mark_used(&r, a, a + 12 * PAGE), 0);
+	ck_assert_uint_ne(r.hint, 0);
+	ck_assert_uint_eq(storage[r.hint - 1].start, 60);
+	ck_assert_uint_eq(r.hint_next, UINT32_MAX);
+	ck_assert_int_eq(ljmm_region_mark_free(&r, a, a + 12 * PAGE), 0);
+	ck_assert_int_eq(ljmm_region_check(&r), 0);
+	/* The next extent grows down towards the kept one: the answer for page 30 changes. */
+	ck_assert_int_eq(ljmm_region_mark_used(&r, A(15), A(20)), 0);
+	ck_assert_uint_eq(storage[r.hint - 1].start, 10);
+	ck_assert_uint_eq(r.hint_next, 40);
+	ck_assert_int_eq(ljmm_region_mark_free(&r, A(30), A(40)), 0);
+	ck_assert_int_eq(ljmm_region_check(&r), 0);
+	ck_assert_int_eq(ljmm_region_mark_used(&r, A(31), A(33)), 0);
+	ck_assert_uint_eq(r.hint, 0); /* a split links a node: forgotten */
+	ck_assert_int_eq(ljmm_region_mark_used(&r, A(89), A(90)), 0);
+	ck_assert_uint_eq(storage[r.hint - 1].start, 60);
+	{
+		static const pr_t want[] = {{10, 15}, {30, 31}, {33, 50}, {60, 89}};
+		expect_extents(&r, want, NELEM(want), "after the neighbour moved");
+	}
+	/* Damage: the next start off by one, a node no longer in the treap, none handed out. */
+	for (int damage = 0; damage < 3; damage++) {
+		uint32_t keep = r.hint, keep_next = r.hint_next;
+		ck_assert_uint_ne(keep, 0);
+		if (damage == 0)
+			r.hint_next++;
+		else if (damage == 1)
+			r.hint = r.unused ? r.unused : r.fresh + 1;
+		else
+			r.hint = r.fresh + 1;
+		ck_assert_int_eq(ljmm_region_check(&r), LJMM_REGION_BAD_HINT);
+		r.hint = keep;
+		r.hint_next = keep_next;
+		ck_assert_int_eq(ljmm_region_check(&r), 0);
+	}
+}
+END_TEST
+
 /* ---- 100000 extents --------------------------------------------------------------------- */
 
 enum { BIG_PAGES = 200000, BIG_EXTENTS = BIG_PAGES / 2 };
@@ -1065,6 +1116,7 @@ static const ljmm_unit_test_t tests[] = {
 	{&test_region_bins_monotone, 1},
 	{&test_region_resize_moves_bins, 1},
 	{&test_region_check_finds_bin_faults, 1},
+	{&test_region_hint_kept_and_checked, 1},
 };
 
 const ljmm_unit_t ljmm_unit = {.name = "region", .timeout = 300, .needs_fork = 0,
