@@ -12,9 +12,11 @@
  * An extent that shrinks or grows keeps its node and its place in the address treap
  * (extents never overlap, so its new start still sorts between the same neighbours);
  * only its size order changes, in a bin that holds few nodes unless many free extents
- * have nearly the same size. Searches cost O(log n) expected in the number n of free
- * extents, plus O(1) per extent an operation removes. Nothing here allocates, locks or
- * makes a system call. */
+ * have nearly the same size. The last address search's answer is kept (hint), so the
+ * second search about the same extent (a pair's munmap after its mmap) is two
+ * comparisons. Searches cost O(log n) expected in the number n of free extents, plus
+ * O(log n) per extent an operation removes. Nothing here allocates, locks or makes a
+ * system call. */
 #ifndef LJMM_REGION_H
 #define LJMM_REGION_H
 
