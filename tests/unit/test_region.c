@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for the low-region index (shim/region.c): best fit, splitting, coalescing, full storage. */
+/* Unit tests for the low-region index (shim/region.c, regioncheck.c): best fit, size bins, splitting,
+ * coalescing, full storage, the kept search. */
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
