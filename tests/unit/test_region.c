@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Unit tests for the low-region index (shim/region.c): best fit, splitting, coalescing, full storage. */
+/* Unit tests for the low-region index (shim/region.c, regioncheck.c): best fit, size bins, splitting,
+ * coalescing, full storage, the kept search. */
 #include <check.h>
 #include <errno.h>
 #include <stdint.h>
@@ -227,7 +228,23 @@ static const struct {
 	{{{10, 11}, {12, 13}, {14, 15}, {16, 17}, {18, 19}, {20, 21}, {22, 23}}, 1, 0, 22},
 	/* the whole region */
 	{{{S_LO, S_HI}}, S_HI - S_LO, 0, S_LO},
-	{{{S_LO, S_HI}}, 1, 0, S_HI - 1},
+	{{{S_LO, S_HI}}, 1, 0, S_HI - 1},	/* Size bins (exact below 16 pages, then 16 per power of two): 32 and 33 pages share a
+	 * bin; a fit inside the wanted size's bin beats a larger bin, and the smaller
+	 * (non-fitting) node of that bin is passed over. */
+	{{{100, 132}, {200, 233}, {300, 334}}, 33, 0, 200},
+	{{{100, 132}, {200, 233}, {300, 334}}, 32, 0, 100},
+	{{{100, 132}, {200, 233}, {300, 334}}, 34, 0, 300},
+	/* Nothing fits in the wanted bin: the smallest of the next bin that holds any, highest on ties. */
+	{{{500, 532}, {100, 135}, {300, 335}, {200, 240}}, 33, 0, 302},
+	/* One-page holes and one large extent: the large one, at its top. */
+	{{{10, 11}, {12, 13}, {14, 15}, {20, 700}}, 16, 0, 684},
+	/* The exact bins at 15 and 16 pages and the first shared one. */
+	{{{100, 115}, {200, 216}, {300, 317}}, 15, 0, 100},
+	{{{100, 115}, {200, 216}, {300, 317}}, 16, 0, 200},
+	{{{100, 115}, {200, 216}, {300, 317}}, 17, 0, 300},
+	{{{100, 115}, {200, 216}, {300, 317}}, 18, -ENOMEM, 0},
+	/* Equal sizes within a bin of several sizes: the highest. */
+	{{{100, 140}, {200, 241}, {300, 340}}, 39, 0, 301},
 };
 
 START_TEST(test_region_find_best_fit)
@@ -830,7 +847,7 @@ START_TEST(test_region_check_finds_each_fault)
 	case D_LARGER: storage[node_at(&r, 50) - 1].npages = 15; break;
 	/* A node left out of the size treap only. */
 	case D_SIZE_LOST:
-		root = r.root[1];
+		root = r.root[1 + ljmm_region_bin(10)];
 		if (storage[root - 1].left[1])
 			storage[root - 1].left[1] = 0;
 		else
@@ -848,6 +865,167 @@ START_TEST(test_region_check_finds_each_fault)
 	default: r.hi_page = 55; break;
 	}
 	ck_assert_int_eq(ljmm_region_check(&r), damage_cases[_i].fault);
+}
+END_TEST
+
+/* ---- size bins: the best fit across and inside bins --------------------------------------- */
+
+START_TEST(test_region_bins_monotone)
+{
+	/* Exact below 16 pages, 16 per power of two, one bin past 2^20 pages; never decreasing. */
+	uint32_t prev = ljmm_region_bin(1);
+	ck_assert_uint_eq(prev, 1);
+	for (uint32_t n = 2; n < (1u << 22); n++) {
+		uint32_t b = ljmm_region_bin(n);
+		if (b < prev || b > prev + 1 || b >= LJMM_REGION_BINS)
+			ck_abort_msg("bin(%u) = %u after %u", n, b, prev);
+		prev = b;
+	}
+	ck_assert_uint_eq(ljmm_region_bin(15), 15);
+	ck_assert_uint_eq(ljmm_region_bin(16), 16);
+	ck_assert_uint_eq(ljmm_region_bin(31), 31);
+	ck_assert_uint_eq(ljmm_region_bin(32), ljmm_region_bin(33)); /* from here, bins hold several sizes */
+	ck_assert_uint_ne(ljmm_region_bin(33), ljmm_region_bin(34));
+	ck_assert_uint_eq(ljmm_region_bin((1u << 20) - 1), LJMM_REGION_BINS - 1);
+	ck_assert_uint_eq(ljmm_region_bin(1u << 20), LJMM_REGION_BINS - 1);
+	ck_assert_uint_eq(ljmm_region_bin(UINT32_MAX), LJMM_REGION_BINS - 1);
+}
+END_TEST
+
+/* An extent that shrinks and grows changes bins (and the largest with it) while it keeps
+ * its place among its neighbours; extents past 2^20 pages share the last bin, in size order. */
+START_TEST(test_region_resize_moves_bins)
+{
+	ljmm_region_node_t storage[8];
+	ljmm_region_t r;
+	uintptr_t s = 0, len = 0;
+	uint32_t page = 0;
+	const uint32_t big = (1u << 20) + 5, bigger = 1u << 21, base = 1u << 22;
+	ljmm_region_init(&r, storage, 8, A(S_LO), A((uint64_t)base * 4));
+	ck_assert_int_eq(ljmm_region_largest(&r, &s, &len), -ENOENT);
+	ck_assert_int_eq(ljmm_region_mark_free(&r, A(base), A(base + bigger)), 0);
+	ck_assert_int_eq(ljmm_region_mark_free(&r, A(2 * base), A(2 * base + big)), 0);
+	ck_assert_int_eq(ljmm_region_mark_free(&r, A(100), A(110)), 0);
+	ck_assert_int_eq(ljmm_region_check(&r), 0);
+	ck_assert_int_eq(find_pages(&r, (1u << 20) + 1, &page), 0);
+	ck_assert_uint_eq(page, 2 * base + 4); /* the smaller of the two in the last bin */
+	ck_assert_int_eq(ljmm_region_largest(&r, &s, &len), 0);
+	ck_assert_uint_eq(s, A(base));
+	ck_assert_uint_eq(len, A(bigger));
+	/* Cut the largest down through every bin, one page at a time from its top near the
+	 * end, then in large steps: it stays where it is in address order. */
+	for (uint32_t keep = bigger; keep > 1; keep = keep > 64 ? keep / 2 + 3 : keep - 1) {
+		ck_assert_int_eq(ljmm_region_mark_used(&r, A(base + keep - 1), A(base + bigger)), 0);
+		ck_assert_int_eq(ljmm_region_check(&r), 0);
+		ck_assert_int_eq(ljmm_region_next(&r, A(110), &s, &len), 0);
+		ck_assert_uint_eq(s, A(base));
+		ck_assert_uint_eq(len, A(base + keep - 1));
+	}
+	/* And grow it back in one free, from below: its start moves, its node stays. */
+	ck_assert_int_eq(ljmm_region_mark_free(&r, A(base - 7), A(base + bigger)), 0);
+	ck_assert_int_eq(ljmm_region_check(&r), 0);
+	ck_assert_uint_eq(r.count, 3);
+	ck_assert_int_eq(ljmm_region_largest(&r, &s, &len), 0);
+	ck_assert_uint_eq(s, A(base - 7));
+	ck_assert_uint_eq(len, A(bigger + 7));
+	ck_assert_int_eq(find_pages(&r, 11, &page), 0);
+	ck_assert_uint_eq(page, 2 * base + big - 11);
+}
+END_TEST
+
+/* The faults of the bins: a bit that lies, a node in the wrong bin, a node left out of
+ * every bin while another is in one twice. */
+START_TEST(test_region_check_finds_bin_faults)
+{
+	ljmm_region_node_t storage[8];
+	ljmm_region_t r;
+	uint32_t b10 = ljmm_region_bin(10), b20 = ljmm_region_bin(20);
+	for (int damage = 0; damage < 5; damage++) {
+		ljmm_region_init(&r, storage, 8, A(S_LO), A(S_HI));
+		ck_assert_int_eq(ljmm_region_mark_free(&r, A(10), A(20)), 0);
+		ck_assert_int_eq(ljmm_region_mark_free(&r, A(30), A(50)), 0);
+		ck_assert_int_eq(ljmm_region_check(&r), LJMM_REGION_SOUND);
+		ck_assert_uint_ne(r.root[1 + b10], 0);
+		ck_assert_uint_ne(r.root[1 + b20], 0);
+		switch (damage) {
+		case 0: /* a full bin whose bit is clear */
+			r.binmap[b10 / 64] &= ~(1ull << (b10 % 64));
+			ck_assert_int_eq(ljmm_region_check(&r), LJMM_REGION_BAD_BINMAP);
+			break;
+		case 1: /* an empty bin whose bit is set */
+			r.binmap[(b10 + 1) / 64] |= 1ull << ((b10 + 1) % 64);
+			ck_assert_int_eq(ljmm_region_check(&r), LJMM_REGION_BAD_BINMAP);
+			break;
+		case 2: /* the 20-page extent's node moved into the 10-page bin */
+			r.root[1 + b10] = r.root[1 + b20];
+			r.root[1 + b20] = 0;
+			r.binmap[b20 / 64] &= ~(1ull << (b20 % 64));
+			ck_assert_int_eq(ljmm_region_check(&r), LJMM_REGION_MISORDERED);
+			break;
+		case 3: { /* the 10-page extent grown to 20 behind the bins' back: in no bin of its size */
+			uint32_t n = r.root[1 + b10];
+			storage[n - 1].npages = 20;
+			storage[n - 1].start = 60;
+			ck_assert_int_ne(ljmm_region_check(&r), LJMM_REGION_SOUND);
+			break;
+		}
+		default: /* bin 0, of empty extents, used */
+			r.root[1] = r.root[1 + b10];
+			ck_assert_int_ne(ljmm_region_check(&r), LJMM_REGION_SOUND);
+			break;
+		}
+	}
+}
+END_TEST
+
+/* The kept answer of the last address search (hint): taken from the block a pair cuts,
+ * forgotten when another extent changes, and every way of getting it wrong found. */
+START_TEST(test_region_hint_kept_and_checked)
+{
+	static const pr_t first[] = {{10, 20}, {40, 50}, {60, 90}};
+	ljmm_region_node_t storage[8];
+	ljmm_region_t r;
+	uintptr_t a = 0;
+	ljmm_region_init(&r, storage, 8, A(S_LO), A(S_HI));
+	for (size_t i = 0; i < NELEM(first); i++)
+		ck_assert_int_eq(ljmm_region_mark_free(&r, A(first[i].s), A(first[i].e)), 0);
+	/* A pair: the block at the top of [60, 90), then back. */
+	ck_assert_int_eq(ljmm_region_find(&r, 12 * PAGE, &a), 0);
+	ck_assert_int_eq(ljmm_region_mark_used(&r, a, a + 12 * PAGE), 0);
+	ck_assert_uint_ne(r.hint, 0);
+	ck_assert_uint_eq(storage[r.hint - 1].start, 60);
+	ck_assert_uint_eq(r.hint_next, UINT32_MAX);
+	ck_assert_int_eq(ljmm_region_mark_free(&r, a, a + 12 * PAGE), 0);
+	ck_assert_int_eq(ljmm_region_check(&r), 0);
+	/* The next extent grows down towards the kept one: the answer for page 30 changes. */
+	ck_assert_int_eq(ljmm_region_mark_used(&r, A(15), A(20)), 0);
+	ck_assert_uint_eq(storage[r.hint - 1].start, 10);
+	ck_assert_uint_eq(r.hint_next, 40);
+	ck_assert_int_eq(ljmm_region_mark_free(&r, A(30), A(40)), 0);
+	ck_assert_int_eq(ljmm_region_check(&r), 0);
+	ck_assert_int_eq(ljmm_region_mark_used(&r, A(31), A(33)), 0);
+	ck_assert_uint_eq(r.hint, 0); /* a split links a node: forgotten */
+	ck_assert_int_eq(ljmm_region_mark_used(&r, A(89), A(90)), 0);
+	ck_assert_uint_eq(storage[r.hint - 1].start, 60);
+	{
+		static const pr_t want[] = {{10, 15}, {30, 31}, {33, 50}, {60, 89}};
+		expect_extents(&r, want, NELEM(want), "after the neighbour moved");
+	}
+	/* Damage: the next start off by one, a node no longer in the treap, none handed out. */
+	for (int damage = 0; damage < 3; damage++) {
+		uint32_t keep = r.hint, keep_next = r.hint_next;
+		ck_assert_uint_ne(keep, 0);
+		if (damage == 0)
+			r.hint_next++;
+		else if (damage == 1)
+			r.hint = r.unused ? r.unused : r.fresh + 1;
+		else
+			r.hint = r.fresh + 1;
+		ck_assert_int_eq(ljmm_region_check(&r), LJMM_REGION_BAD_HINT);
+		r.hint = keep;
+		r.hint_next = keep_next;
+		ck_assert_int_eq(ljmm_region_check(&r), 0);
+	}
 }
 END_TEST
 
@@ -936,6 +1114,10 @@ static const ljmm_unit_test_t tests[] = {
 	{&test_region_clear_forgets_everything, 1},
 	{&test_region_check_finds_each_fault, NELEM(damage_cases)},
 	{&test_region_hundred_thousand_extents, 1},
+	{&test_region_bins_monotone, 1},
+	{&test_region_resize_moves_bins, 1},
+	{&test_region_check_finds_bin_faults, 1},
+	{&test_region_hint_kept_and_checked, 1},
 };
 
 const ljmm_unit_t ljmm_unit = {.name = "region", .timeout = 300, .needs_fork = 0,
