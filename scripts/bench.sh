@@ -653,8 +653,8 @@ frag_builds() {
 # full collection; three variants per build and mix: the shim with its default policy,
 # the shim with LJMM_POLICY=region-first, and no shim, in an order that turns each
 # round. The round is the seed, so each round's three variants churn the same sizes.
-# Without the shim (an info row) only in round 1: a run takes 10-25 s on a loaded 2-core
-# machine, 3 rounds of everything ~25 min.
+# Without the shim (an info row) only in round 1: a run takes 10-60 s on a loaded 2-core
+# machine, and the 3 rounds took 18 min beside a CI run.
 # QUICK stops every run at FRAG_CAP MiB (frag.lua exits 2 there): the figures mean
 # nothing, the path is tried.
 bench_frag() {
@@ -675,7 +675,8 @@ bench_frag() {
     esac
     for mix in $FRAG_MIXES; do
       for b in "${builds[@]}"; do
-        name=${b%% *} lj=${b#* } m=${mix}_${b%% *}
+        name=${b%% *} lj=${b#* }
+        m=${mix}_$name
         [ "$mix" != tables ] || [[ " $FRAG_TABLES_ON " == *" $name "* ]] || continue
         for v in "${order[@]}"; do
           [ "$v" != none ] || [ "$r" = 1 ] || continue
