@@ -237,6 +237,12 @@ function compute(r,    sec, meas, kind, a, b, u, lo, hi, x, y) {
 	} else if (kind == "median" || kind == "completes") {
 		C_left = cell(sec, meas, "without")
 		C_right = cell(sec, meas, "with")
+		# a measure recorded under other variants only (frag: default, region_first,
+		# none): the variant of the comparison, on the right
+		if (C_left C_right == "n/an/a" && a != "without" && a != "with") {
+			C_left = "—"
+			C_right = cell(sec, meas, a)
+		}
 		if (kind == "median") {
 			C_value = med(sec, meas, a)
 			C_measured = (C_value == "") ? "n/a" : fmt(C_value, u) " " unit_text(u)

@@ -17,6 +17,9 @@
 #   7. the external commands of bench/commands.tsv (two values each: without and with)
 #   8. the link form: section 1's pass-through pairs with ljmm.o linked in (no LTO), the
 #      preload library (LTO) and no shim, three sides in turn
+#   9. fragmentation: tests/lua/frag.lua's churn until "not enough memory" on every
+#      non-GC64 LuaJIT build, with the default policy, with region-first and without
+#      the shim (largest live set, memory mapped below 2 GiB at the failure)
 # Every comparison alternates the two sides (A B, then B A) over several rounds, and each
 # round's figures are recorded with its round number, so that the report can take the
 # median of the per-round ratios. Targets are reported, never enforced: the exit status
@@ -26,13 +29,16 @@
 #   LJMM_BENCH_QUICK=1     few rounds, short runs (to try the script; numbers are rough)
 #   LJMM_BENCH_ONLY="1 2"  run only these sections (1 pass-through, 2 region + naive,
 #                          4 LuaJIT, 5 nginx, 6 start-up/RSS, 7 external commands,
-#                          8 link form; 6 times nginx -t only with 5)
+#                          8 link form, 9 fragmentation; 6 times nginx -t only with 5)
 #   LJMM_BENCH_BUILD       build directory (default build-bench/)
 #   LJMM_BENCH_SETUP=0     install nothing and build nothing: use the programs already
 #                          in LJMM_BENCH_BUILD (ctest's bench_smoke)
 #   LJMM_BENCH_OUT         where latest.log, latest.md and latest.png go (default bench/results/)
 #   LJMM_BENCH_LEVELS      free extents of section 2 (default "10 100 1000 10000 100000")
 #   LJMM_BENCH_COMMANDS    the external commands of section 7 (default bench/commands.tsv)
+#   LJMM_BENCH_FRAG_ROUNDS rounds of section 9 (default 3; QUICK 1)
+#   LJMM_BENCH_FRAG_BUILDS the LuaJIT builds of section 9 (default every non-GC64 build,
+#                          named as luajit2_map32only)
 # Root only: vm.max_map_count is raised to 262144 for the run when a level needs it
 # (100,000 holes need 100,000 mappings) and restored on exit.
 set -euo pipefail
@@ -49,22 +55,29 @@ BIN=$BUILD/bench
 SHIM=$BUILD/libljmm_preload.so
 EMPTY_LIB=$BUILD/bench/libbench_empty_preload.so
 QUICK=${LJMM_BENCH_QUICK:-0}
-FULL_SECTIONS="1 2 4 5 6 7 8"
+FULL_SECTIONS="1 2 4 5 6 7 8 9"
 ONLY=${LJMM_BENCH_ONLY:-$FULL_SECTIONS}
 COMMANDS=${LJMM_BENCH_COMMANDS:-$ROOT/bench/commands.tsv}
 read -r -a LEVELS <<<"${LJMM_BENCH_LEVELS:-10 100 1000 10000 100000}"
 
 if [ "$QUICK" = 1 ]; then
   PT_ROUNDS=3 LK_ROUNDS=3 RG_ROUNDS=2 LEVEL_MS=60 LUA_ROUNDS=1 NGX_ROUNDS=2 NGX_SECS=2
-  START_ITERS=31 NGXT_ITERS=9 RSS_RUNS=9
+  START_ITERS=31 NGXT_ITERS=9 RSS_RUNS=9 FRAG_ROUNDS=1 FRAG_CAP=64
 else
   PT_ROUNDS=401 LK_ROUNDS=101 RG_ROUNDS=9 LEVEL_MS=100 LUA_ROUNDS=3 NGX_ROUNDS=11 NGX_SECS=3
-  START_ITERS=201 NGXT_ITERS=31 RSS_RUNS=101
+  START_ITERS=201 NGXT_ITERS=31 RSS_RUNS=101 FRAG_ROUNDS=3 FRAG_CAP=-
 fi
 PT_PAIRS=1000 PT_BATCHES=10     # per pass-through process: 10 batches of 1000 pairs
 REGION_KIB=64                   # the measured MAP_32BIT request
 NAIVE_MAX=10000                 # the naive fallback costs ~1 ms a call at 10,000
 CHURN_ROUNDS=2                  # churn.lua rounds after its initial fill
+FRAG_MIXES="strings tables"     # frag.lua's mixes (section 9)
+# The tables mix runs 25-60 s a run (the interpreter builds every array): on luajit2's
+# builds only. Debian's luajit has the same allocator (lj_alloc.c) and differs only in
+# how it probes without the shim.
+FRAG_TABLES_ON="luajit2_nogc64 luajit2_map32only"
+FRAG_ROUNDS=${LJMM_BENCH_FRAG_ROUNDS:-$FRAG_ROUNDS}
+FRAG_ONLY=${LJMM_BENCH_FRAG_BUILDS:-}  # section 9's builds (names as luajit2_map32only; default all)
 WRK_CONNS=16
 # With two or more CPUs, nginx (every instance: only one is loaded at a time) runs on
 # CPU 0 and wrk on CPU 1, so that the scheduler does not move them onto one core at
@@ -138,6 +151,11 @@ setup_luajit() {
       err "scripts/build-luajit.sh failed"
     find_luajit
   fi
+  if section 9 && [ "$SETUP" = 1 ] && ! frag_builds | grep '^luajit_' >/dev/null; then
+    log "building luajit (2.1) nogc64 and map32only (scripts/build-luajit.sh, ~1 min)"
+    LJMM_LUAJIT_VARIANTS="nogc64 map32only" "$ROOT/scripts/build-luajit.sh" luajit >/dev/null ||
+      err "scripts/build-luajit.sh luajit failed"
+  fi
 }
 
 # Levels the kernel's map count allows: n holes need about n + 100 mappings.
@@ -175,7 +193,7 @@ machine_meta() {
   meta quick "$QUICK"
   meta region_kib "$REGION_KIB"
   meta sections "$ONLY"
-  meta rounds "pass-through $PT_ROUNDS (each process: median of $PT_BATCHES batches of $PT_PAIRS pairs), region $RG_ROUNDS (extents ${LEVELS[*]}), LuaJIT fill $LUA_ROUNDS, nginx $NGX_ROUNDS x ${NGX_SECS} s each way (three instances in turn: without, with, and a control with an empty library preloaded${NGX_PIN[*]:+; nginx on CPU 0, wrk on CPU 1}), start-up $START_ITERS / $NGXT_ITERS paired runs, RSS $RSS_RUNS paired runs, link form $LK_ROUNDS"
+  meta rounds "pass-through $PT_ROUNDS (each process: median of $PT_BATCHES batches of $PT_PAIRS pairs), region $RG_ROUNDS (extents ${LEVELS[*]}), LuaJIT fill $LUA_ROUNDS, nginx $NGX_ROUNDS x ${NGX_SECS} s each way (three instances in turn: without, with, and a control with an empty library preloaded${NGX_PIN[*]:+; nginx on CPU 0, wrk on CPU 1}), start-up $START_ITERS / $NGXT_ITERS paired runs, RSS $RSS_RUNS paired runs, link form $LK_ROUNDS, fragmentation $FRAG_ROUNDS (frag.lua's seed: the round; without the shim: round 1)"
 }
 
 # --- 1. pass-through -----------------------------------------------------------------
@@ -621,6 +639,69 @@ bench_commands() {
   done <"$COMMANDS"
 }
 
+# --- 9. fragmentation under churn -----------------------------------------------------------
+
+# frag_builds: "NAME PATH" of every non-GC64 LuaJIT that scripts/build-luajit.sh has built
+# (luajit/nogc64 becomes luajit_nogc64, a part of the measure's name).
+frag_builds() {
+  { "$ROOT/scripts/build-luajit.sh" --print 2>/dev/null || true; } |
+    awk -v only=" $FRAG_ONLY " '$1 ~ /\/(nogc64|map32only)$/ { n = $1; sub("/", "_", n)
+      if (only == "  " || index(only, " " n " ")) print n, $2 }'
+}
+
+# tests/lua/frag.lua grows a live set of one mix until "not enough memory" even after a
+# full collection; three variants per build and mix: the shim with its default policy,
+# the shim with LJMM_POLICY=region-first, and no shim, in an order that turns each
+# round. The round is the seed, so each round's three variants churn the same sizes.
+# Without the shim (an info row) only in round 1: a run takes 10-60 s on a loaded 2-core
+# machine, and the 3 rounds took 18 min beside a CI run.
+# QUICK stops every run at FRAG_CAP MiB (frag.lua exits 2 there): the figures mean
+# nothing, the path is tried.
+bench_frag() {
+  local frag=$ROOT/tests/lua/frag.lua b name lj mix r v out rc t0 secs m want=0
+  local -a builds order
+  mapfile -t builds < <(frag_builds)
+  if [ "${#builds[@]}" -eq 0 ]; then
+    err "no non-GC64 LuaJIT build (scripts/build-luajit.sh): fragmentation benchmark skipped"
+    return
+  fi
+  [ "$FRAG_CAP" = - ] || want=2
+  log "9. fragmentation: frag.lua ($FRAG_MIXES) on ${#builds[@]} builds x (default, region-first, no shim), $FRAG_ROUNDS round(s)"
+  for ((r = 1; r <= FRAG_ROUNDS; r++)); do
+    case $((r % 3)) in
+      1) order=(default region_first none) ;;
+      2) order=(region_first none default) ;;
+      *) order=(none default region_first) ;;
+    esac
+    for mix in $FRAG_MIXES; do
+      for b in "${builds[@]}"; do
+        name=${b%% *} lj=${b#* }
+        m=${mix}_$name
+        [ "$mix" != tables ] || [[ " $FRAG_TABLES_ON " == *" $name "* ]] || continue
+        for v in "${order[@]}"; do
+          [ "$v" != none ] || [ "$r" = 1 ] || continue
+          rc=0 t0=$EPOCHREALTIME
+          case $v in
+            default) out=$(env -u LJMM_POLICY LD_PRELOAD="$SHIM" "$lj" "$frag" "$mix" "$r" 1 "$FRAG_CAP" 2>>"$ERRS") || rc=$? ;;
+            region_first) out=$(env LJMM_POLICY=region-first LD_PRELOAD="$SHIM" "$lj" "$frag" "$mix" "$r" 1 "$FRAG_CAP" 2>>"$ERRS") || rc=$? ;;
+            none) out=$(without_shim "$lj" "$frag" "$mix" "$r" 1 "$FRAG_CAP" 2>>"$ERRS") || rc=$? ;;
+          esac
+          secs=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+          out=$(grep '^RESULT' <<<"$out" | tail -n 1 || true)
+          raw "frag round=$r seed=$r $name $v exit=$rc wall_s=$secs: $out"
+          if [ "$rc" != "$want" ] || [ -z "$out" ]; then
+            err "frag.lua $mix (seed $r) on $name, $v: exit $rc${out:+ ($out)}"
+            continue
+          fi
+          record frag "$m" "$v" "$r" "$(kv live_mib "$out")" MiB
+          record frag "${m}_mapped" "$v" "$r" "$(kv low_mapped_mib "$out")" MiB
+          record frag "${m}_freemax" "$v" "$r" "$(awk -v x="$(kv largest_free_mib "$out")" 'BEGIN { printf "%.0f", x * 1024 }')" KiB
+        done
+      done
+    done
+  done
+}
+
 # --- main --------------------------------------------------------------------------------
 
 main() {
@@ -645,6 +726,7 @@ main() {
   done
   section 7 && bench_commands
   section 8 && bench_link
+  section 9 && bench_frag
   meta runtime "$((SECONDS / 60)) min $(printf '%02d' $((SECONDS % 60))) s"
   if [ -s "$ERRS" ]; then
     raw "stderr of the benchmark programs:"
