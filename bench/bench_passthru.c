@@ -6,10 +6,11 @@
  *   anon4k     4 KiB private anonymous mapping (no MAP_32BIT), never touched
  *   anon1m     1 MiB, likewise
  *   map32      64 KiB MAP_32BIT with the kernel's window empty (the kernel serves it)
- *   map32live  64 KiB MAP_32BIT served by the kernel after the window was filled once
- *              and emptied again: under the shim the region index is then live and
- *              every call in the low 2 GiB is recorded in it (without the shim the
- *              process went through the same fill and release)
+ *   map32live  64 KiB MAP_32BIT after the window was filled once and emptied again:
+ *              under the shim (default policy) the window has run out, so the region
+ *              serves every call from then on (docs/design.md "Placement"); without
+ *              it the process went through the same fill and release and the kernel
+ *              serves them
  * For anon4k/anon1m the layout is settled first, the same way with and without the shim:
  * PROT_NONE blocks of the measured size are mapped until one lands right below the
  * previous one, so every small gap the top-down allocator would try first is filled

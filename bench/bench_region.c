@@ -4,8 +4,8 @@
  *
  *   kernel  no shim, the kernel's [1 GiB, 2 GiB) window has room: the kernel serves it.
  *   region  under LD_PRELOAD=libljmm_preload.so, with the kernel's window filled first:
- *           the shim serves it from its region (kernel-first, and the kernel skipped
- *           once its window refused the size).
+ *           the shim serves it from its region (kernel-first, which hands placement
+ *           to the region once its window has run out).
  *   naive   no shim, window full: a baseline fallback of our own written like the
  *           published workarounds: after the kernel's ENOMEM it re-reads
  *           /proc/self/maps with stdio on every call, takes the first gap that fits in

@@ -32,13 +32,6 @@
 #include "sys.h"
 #include "warn.h"
 
-/* Room in the kernel's window again: ask it first from now on. Any thread, no lock. */
-static void window_freed(uintptr_t start, uintptr_t end)
-{
-	if (start < LJMM_2G && end > LJMM_WINDOW_LO && __atomic_load_n(&ljmm_hot.window_full_len, __ATOMIC_RELAXED))
-		__atomic_store_n(&ljmm_hot.window_full_len, 0, __ATOMIC_RELAXED);
-}
-
 /* Record a mapping the kernel placed (hinted, MAP_FIXED, or from its window) that lands
  * in the region. Without the section (a signal handler inside the shim, a stuck holder)
  * the index is marked for a rebuild instead. */
@@ -76,12 +69,14 @@ static inline int current_mode(void)
 	return LJMM_LIKELY(m != LJMM_MODE_UNKNOWN) ? m : load_mode();
 }
 
-/* Kernel-first without a hint skips the kernel while its window is known to have no
- * room for this size: the answer would be ENOMEM, at the cost of a search. */
-static inline int window_known_full(const void *addr, size_t len)
+/* Once the kernel's window has run out (LJMM_MODE_WINDOW_FULL), a request without a
+ * hint goes to the region first, as under region-first, and for good: the kernel's
+ * first fit in [1 GiB, 2 GiB) and the region's best fit, taking turns, leave ~2 % more
+ * of the low 2 GiB in holes than best fit alone (frag.lua's churn, docs/design.md
+ * "Placement"). A hint still asks the kernel first: it honours hints, the region does not. */
+static inline int region_goes_first(int mode, const void *addr)
 {
-	uintptr_t w = __atomic_load_n(&ljmm_hot.window_full_len, __ATOMIC_RELAXED);
-	return !addr && w && ljmm_page_up(len) >= w;
+	return mode == LJMM_MODE_REGION_FIRST || (mode == LJMM_MODE_WINDOW_FULL && !addr);
 }
 
 /* A MAP_32BIT request that ended in ENOMEM: count it, turn the hint service on (hint.c)
@@ -104,7 +99,7 @@ static int failed(size_t len, int why)
 }
 
 /* A MAP_32BIT call the kernel did not simply serve: r is the kernel's error, or 0 when
- * it has not been asked (region-first, or its window known to be full). Kept out of
+ * it has not been asked (region-first, or its window ran out before). Kept out of
  * line so that the calls the kernel serves pay for none of this.
  *
  * The caller gets the kernel's own answer to its call, or a block of the region that is
@@ -116,7 +111,7 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 						 int mode, long r, void **out)
 {
 	ljmm_section_t sec;
-	int asked = r != 0, known_full = !asked && mode != LJMM_MODE_REGION_FIRST;
+	int asked = r != 0, known_full = !asked && mode == LJMM_MODE_WINDOW_FULL;
 	int why = LJMM_PLACE_UNLIKE, ret, pf = 0;
 	int refused = 0; /* the section turned us away: the kernel alone answers */
 	uintptr_t need = ljmm_page_up(len);
@@ -130,12 +125,10 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 		if (ljmm_section_enter(&sec) == 0) {
 			ret = ljmm_place_block(len, prot, pf, fd, off, out, &why);
 			/* Only a placement the kernel accepted proves that its ENOMEM meant "no
-			 * room in the window" and not RLIMIT_AS, RLIMIT_DATA or overcommit. */
-			if (ret == 0 && asked) {
-				uintptr_t w = __atomic_load_n(&ljmm_hot.window_full_len, __ATOMIC_RELAXED);
-				if (!w || need < w)
-					__atomic_store_n(&ljmm_hot.window_full_len, need, __ATOMIC_RELAXED);
-			}
+			 * room in the window" and not RLIMIT_AS, RLIMIT_DATA or overcommit: from
+			 * then on the region places first (region_goes_first). */
+			if (ret == 0 && asked && mode == LJMM_MODE_KERNEL_FIRST)
+				__atomic_store_n(&ljmm_hot.mode, LJMM_MODE_WINDOW_FULL, __ATOMIC_RELAXED);
 			ljmm_section_leave(&sec);
 			if (ret == 0) {
 				ljmm_stats_add(&ljmm_stats_live.region_served, 1);
@@ -155,8 +148,6 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 		r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
 		if (!ljmm_sys_is_err(r)) {
 			ljmm_stats_bump(&ljmm_stats_live.kernel_served);
-			if (known_full)
-				__atomic_store_n(&ljmm_hot.window_full_len, 0, __ATOMIC_RELAXED);
 			if (!refused)
 				record_result((uintptr_t)r, len);
 			else if ((uintptr_t)r < ljmm_index_hi() && ljmm_index_built())
@@ -197,7 +188,7 @@ int ljmm_alloc_mmap(void *addr, size_t len, int prot, int flags, int fd, long of
 		return 0;
 	}
 	ljmm_stats_bump(&ljmm_stats_live.map32_calls);
-	if (mode == LJMM_MODE_REGION_FIRST || LJMM_UNLIKELY(window_known_full(addr, len)))
+	if (LJMM_UNLIKELY(region_goes_first(mode, addr)))
 		return map32_slow(addr, len, prot, flags, fd, off, mode, 0, out);
 	r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
 	if (LJMM_UNLIKELY(ljmm_sys_is_err(r)))
@@ -227,8 +218,6 @@ int ljmm_alloc_munmap(void *addr, size_t len)
 			ljmm_section_leave(&sec);
 		return (int)r;
 	}
-	/* Above LJMM_REGION_HI when it is set below 2 GiB: still the kernel's window. */
-	window_freed(start, end);
 	if (inside) {
 		ljmm_index_record_free(start, end);
 		ljmm_section_leave(&sec);
@@ -301,8 +290,6 @@ int ljmm_alloc_mremap(void *old, size_t old_len, size_t new_len, int flags, void
 		r = -ENOMEM;
 	}
 	if (!ljmm_sys_is_err(r)) {
-		if ((uintptr_t)r != o || new_len < old_len)
-			window_freed(o, o + ljmm_page_up(old_len));
 		if (inside)
 			record_mremap(o, old_len, (uintptr_t)r, new_len, flags);
 		else if (want)

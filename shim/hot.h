@@ -5,7 +5,7 @@
  * and every line read is a miss: with these fields spread over four lines, a
  * kernel-served MAP_32BIT pair cost 2.5 % more than without the shim (bench/results).
  * The fields belong to three files: index.c writes the index's (bound_hi, built,
- * need_resync), alloc.c the decision's (mode, window_full_len), hint.c serve_hints. */
+ * need_resync), alloc.c the decision's (mode), hint.c serve_hints. */
 #ifndef LJMM_HOT_H
 #define LJMM_HOT_H
 
@@ -17,14 +17,13 @@ typedef enum {
 	LJMM_MODE_OFF,
 	LJMM_MODE_KERNEL_FIRST,
 	LJMM_MODE_REGION_FIRST,
+	/* kernel-first after the kernel's window first ran out: the region places first,
+	 * for the rest of the process (alloc.c, region_goes_first) */
+	LJMM_MODE_WINDOW_FULL,
 } ljmm_mode_t;
 
 typedef struct {
 	uintptr_t bound_hi; /* end of the region, set once when the index is first built (atomic) */
-	/* The smallest length (bytes) the kernel's window refused since anything in it was
-	 * last freed; 0 when unknown. Larger requests skip the kernel's certain ENOMEM.
-	 * Written under the lock, read and cleared without it. */
-	uintptr_t window_full_len;
 	int built;       /* atomic: the index exists and mappings must be recorded */
 	int need_resync; /* atomic: the index may be wrong (fork, signal re-entry, a gap in the records) */
 	int mode;        /* atomic: an ljmm_mode_t */

@@ -98,44 +98,40 @@ START_TEST(test_alloc_kernel_first_then_region)
 }
 END_TEST
 
-/* ---- the window-full hint --------------------------------------------------------------- */
+/* ---- after the window runs out ---------------------------------------------------------- */
 
-START_TEST(test_alloc_window_full_hint_skips_the_kernel)
+START_TEST(test_alloc_full_window_hands_placement_to_the_region)
 {
 	static const rng_t free[] = {{16 * M, 48 * M}, {G + 100 * M, G + 101 * M}, {0, 0}};
 	long kernel_block, a;
 	sc_start(NULL);
 	only_free(free);
-	kernel_block = sc_map32(M); /* the window's last hole */
+	kernel_block = sc_map32(M); /* the window's last hole: pass-through, no index */
 	ck_assert_int_eq(kernel_block, (long)(G + 100 * M));
-	a = sc_map32(M); /* the kernel says ENOMEM: served at the top of [16M, 48M), hint set */
+	ck_assert_int_eq(ljmm_index_built(), 0);
+	ck_assert_uint_eq(sc_stats().region_served, 0);
+	a = sc_map32(M); /* the kernel says ENOMEM: served at the top of [16M, 48M) */
 	ck_assert_int_eq(a, (long)(47 * M));
 	ck_assert_uint_eq(fk_count.map32, 2);
-	ck_assert_int_eq(sc_map32(M), (long)(46 * M)); /* skips the kernel */
-	ck_assert_int_eq(sc_map32(2 * M), (long)(44 * M)); /* larger: skips too */
+	/* From now on the region places first, whatever the size: the kernel is not asked. */
+	ck_assert_int_eq(sc_map32(M), (long)(46 * M));
+	ck_assert_int_eq(sc_map32(2 * M), (long)(44 * M));
+	ck_assert_int_eq(sc_map32(512 * K), (long)(44 * M - 512 * K));
 	ck_assert_uint_eq(fk_count.map32, 2);
-	ck_assert_uint_eq(sc_stats().kernel_skipped, 2);
-	ck_assert_int_eq(sc_map32(512 * K), (long)(44 * M - 512 * K)); /* smaller: the kernel is asked */
-	ck_assert_uint_eq(fk_count.map32, 3);
-	ck_assert_int_eq(sc_map32(512 * K), (long)(43 * M)); /* the hint is now 512 KiB */
-	ck_assert_uint_eq(fk_count.map32, 3);
-	/* Freeing outside the window keeps the hint... */
-	ck_assert_int_eq(sc_munmap((uintptr_t)a, M), 0);
-	ck_assert_int_eq(sc_map32(M), a);
-	ck_assert_uint_eq(fk_count.map32, 3);
-	/* ...shrinking a block in the window resets it: the kernel is asked again, and
-	 * serves from what was freed. */
+	ck_assert_uint_eq(sc_stats().kernel_skipped, 3);
+	/* Room freed in the kernel's window does not hand placement back to the kernel: the
+	 * region's best fit takes it, the exact fit before the larger free range... */
 	ck_assert_int_eq(sc_mremap((uintptr_t)kernel_block, M, 512 * K, 0, 0), kernel_block);
 	ck_assert_int_eq(sc_map32(512 * K), kernel_block + (long)(512 * K));
-	ck_assert_uint_eq(fk_count.map32, 4);
-	ck_assert_uint_eq(sc_stats().kernel_served, 2);
-	/* And munmap in the window resets it as well. */
-	ck_assert_int_eq(sc_map32(M), (long)(42 * M)); /* ENOMEM from the kernel: hint M */
-	ck_assert_uint_eq(fk_count.map32, 5);
 	ck_assert_int_eq(sc_munmap((uintptr_t)kernel_block, M), 0);
 	ck_assert_int_eq(sc_map32(M), kernel_block);
-	ck_assert_uint_eq(fk_count.map32, 6);
-	sc_verified("after the hint's whole life");
+	ck_assert_uint_eq(fk_count.map32, 2);
+	ck_assert_uint_eq(sc_stats().kernel_served, 1);
+	ck_assert_uint_eq(sc_stats().kernel_skipped, 5);
+	/* ...and a request the region cannot hold still ends with the kernel's answer. */
+	ck_assert_int_eq(sc_map32(64 * M), -ENOMEM);
+	ck_assert_uint_eq(fk_count.map32, 3);
+	sc_verified("after the window ran out");
 }
 END_TEST
 
@@ -146,13 +142,13 @@ START_TEST(test_alloc_skipped_request_falls_back_to_the_kernel)
 	static const rng_t free[] = {{16 * M, 17 * M}, {0, 0}};
 	SC_START("LJMM_REGION_HI=1G");
 	only_free(free);
-	ck_assert_int_eq(sc_map32(M), (long)(16 * M)); /* hint set */
-	fk_unmap(G + 512 * M, G + 513 * M); /* freed behind the shim's back: the hint stays */
+	ck_assert_int_eq(sc_map32(M), (long)(16 * M)); /* the window ran out */
+	fk_unmap(G + 512 * M, G + 513 * M); /* freed behind the shim's back */
 	ck_assert_int_eq(sc_map32(M), (long)(G + 512 * M)); /* the region is full: the kernel after all */
 	ck_assert_uint_eq(fk_count.map32, 2);
 	ck_assert_uint_eq(sc_stats().kernel_served, 1);
 	ck_assert_uint_eq(sc_stats().kernel_skipped, 0);
-	/* The hint was dropped: the next request asks the kernel first again. */
+	/* The region first again, then the kernel, which has no room either. */
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_uint_eq(fk_count.map32, 3);
 	sc_verified("after the fallback");
@@ -164,7 +160,7 @@ START_TEST(test_alloc_hinted_requests_never_skip)
 	static const rng_t free[] = {{16 * M, 48 * M}, {0, 0}};
 	sc_start(NULL);
 	only_free(free);
-	ck_assert_int_eq(sc_map32(M), (long)(47 * M)); /* hint set */
+	ck_assert_int_eq(sc_map32(M), (long)(47 * M)); /* the window ran out */
 	/* A hint (taken, so the kernel searches its window and says ENOMEM) asks the kernel. */
 	ck_assert_int_eq(sc_mmap(100 * M, M, RW, ANON | MAP_32BIT, -1, 0), (long)(46 * M));
 	ck_assert_uint_eq(fk_count.map32, 2);
@@ -402,6 +398,10 @@ START_TEST(test_alloc_kernel_errors_pass_through)
 		unsigned before = fk_count.map32;
 		ck_assert_int_eq(sc_map32(M), (long)(47 * M));
 		ck_assert_uint_eq(fk_count.map32, before + 1);
+		/* That placement did prove it: from now on the region places first. */
+		ck_assert_int_eq(sc_map32(M), (long)(46 * M));
+		ck_assert_uint_eq(fk_count.map32, before + 1);
+		ck_assert_uint_eq(sc_stats().kernel_skipped, 1);
 	}
 	if (fk_count.open_maps)
 		sc_verified(error_cases[_i].what);
@@ -914,7 +914,7 @@ END_TEST
 
 static const ljmm_unit_test_t tests[] = {
 	{&test_alloc_kernel_first_then_region, NELEM(fit_cases)},
-	{&test_alloc_window_full_hint_skips_the_kernel, 1},
+	{&test_alloc_full_window_hands_placement_to_the_region, 1},
 	{&test_alloc_skipped_request_falls_back_to_the_kernel, 1},
 	{&test_alloc_hinted_requests_never_skip, 1},
 	{&test_alloc_missed_low_hint_after_a_failure, NELEM(hint_cases)},
