@@ -105,8 +105,8 @@ typedef enum {
 	X(guard_reserve, NULL, LJMM_STAT_HAND, NULL, NULL, "bytes left for brk below the guard") \
 	X(kernel_skipped, "kernel-skipped", LJMM_STAT_CALLS | LJMM_STAT_TEXT | LJMM_STAT_TABLE, \
 	  "ljmm_kernel_skipped_total", "Region-served requests that did not ask the kernel first (kernel-skipped=).", \
-	  "region-served requests that did not ask the kernel first: its window had refused that length and " \
-	  "nothing in it was freed since (part of `region-served`)") \
+	  "region-served requests that did not ask the kernel first: its window had run out before, and from " \
+	  "then on the region places first (part of `region-served`)") \
 	X(fork_resets, "fork-resets", LJMM_STAT_REGION, NULL, NULL, \
 	  "times a forked child found the index possibly half-updated by a thread of its parent and had it " \
 	  "rebuilt (counts include the parent's, like every field)") \
