@@ -77,21 +77,39 @@ frag)
   # stops inside the kernel's window ([1 GiB, 2 GiB)); with it the live set passes
   # 1.9 GiB. Either way the live set lies in what the script reads as mapped below
   # 2 GiB at the failure, and what it reads adds up (mapped + free = the low 2 GiB).
+  # The default policy hands placement to the region once the kernel's window has run
+  # out (docs/design.md "Placement"): it maps at least 97 % of the low 2 GiB at the
+  # failure (1987 MiB; before issue 20 it stopped at 1957-1961 with this seed's mix),
+  # and its live set is region-first's within 1 % (the bench holds it to 0.5 % over
+  # three seeds; one seed here, so a little room for the GC's timing).
   need map32only
-  for with in 0 1; do
-    run "$with" frag.lua strings
-    [ "$rc" = 0 ] || fail "frag.lua (shim: $with) ended with exit $rc: $result"
+  unset LJMM_POLICY
+  for variant in none default region-first; do
+    case $variant in
+      none) run 0 frag.lua strings ;;
+      default) run 1 frag.lua strings ;;
+      region-first) LJMM_POLICY=region-first run 1 frag.lua strings ;;
+    esac
+    [ "$rc" = 0 ] || fail "frag.lua ($variant) ended with exit $rc: $result"
     live=$(field live_mib) mapped=$(field low_mapped_mib) free=$(field low_free_mib)
+    echo "frag.lua strings, $variant: live set $live MiB, mapped below 2 GiB $mapped MiB, free $free MiB"
     ge "$mapped" "$live" || fail "mapped below 2 GiB $mapped MiB < live set $live MiB: $result"
     ge "$free" "$(field largest_free_mib)" || fail "largest free range > all that is free: $result"
     awk -v m="$mapped" -v f="$free" 'BEGIN { exit !(m + f > 2047 && m + f <= 2048) }' ||
       fail "mapped $mapped + free $free MiB is not the low 2 GiB: $result"
-    if [ "$with" = 0 ]; then
-      ge "$mib_1g_05" "$mapped" || fail "without the shim $mapped MiB mapped > $mib_1g_05: is the map32only patch applied?"
-      ge "$live" 900 || fail "without the shim only $live MiB live"
-    else
-      ge "$live" 1900 || fail "with the shim only $live MiB live"
-    fi
+    case $variant in
+      none)
+        ge "$mib_1g_05" "$mapped" || fail "without the shim $mapped MiB mapped > $mib_1g_05: is the map32only patch applied?"
+        ge "$live" 900 || fail "without the shim only $live MiB live" ;;
+      default)
+        default_live=$live
+        ge "$live" 1900 || fail "with the shim only $live MiB live"
+        ge "$mapped" 1987 || fail "default policy: only $mapped MiB mapped below 2 GiB at the failure (< 1987)" ;;
+      region-first)
+        ge "$mapped" 1987 || fail "region-first: only $mapped MiB mapped below 2 GiB at the failure (< 1987)"
+        awk -v d="$default_live" -v r="$live" 'BEGIN { exit !(d >= 0.99 * r) }' ||
+          fail "default policy's live set $default_live MiB < 99 % of region-first's $live MiB" ;;
+    esac
   done
   ;;
 musl_reach)
