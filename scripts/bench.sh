@@ -642,11 +642,37 @@ bench_commands() {
 # --- 9. fragmentation under churn -----------------------------------------------------------
 
 # frag_builds: "NAME PATH" of every non-GC64 LuaJIT that scripts/build-luajit.sh has built
-# (luajit/nogc64 becomes luajit_nogc64, a part of the measure's name).
+# (luajit/nogc64 becomes luajit_nogc64, a part of the measure's name), and the non-PIE
+# one of frag_link_nopie once it is linked.
 frag_builds() {
-  { "$ROOT/scripts/build-luajit.sh" --print 2>/dev/null || true; } |
-    awk -v only=" $FRAG_ONLY " '$1 ~ /\/(nogc64|map32only)$/ { n = $1; sub("/", "_", n)
-      if (only == "  " || index(only, " " n " ")) print n, $2 }'
+  local name bin
+  { "$ROOT/scripts/build-luajit.sh" --print 2>/dev/null || true
+    [ ! -x "$BUILD/luajit2-map32only-nopie" ] || echo "luajit2/map32only_nopie $BUILD/luajit2-map32only-nopie"
+  } | awk '$1 ~ /\/(nogc64|map32only|map32only_nopie)$/ { n = $1; sub("/", "_", n); print n, $2 }' |
+    while read -r name bin; do
+      [ -z "$FRAG_ONLY" ] || [[ " $FRAG_ONLY " == *" $name "* ]] || continue
+      echo "$name $bin"
+    done
+}
+
+# frag_link_nopie: a non-PIE luajit2 MAP_32BIT-only (luajit2_map32only_nopie), the same
+# objects linked with -no-pie from the build's work tree (as tests/link does), so that the
+# program and its brk heap lie at the bottom of the low 2 GiB, as in a LuaJIT 2.0 embedder
+# built without PIE.
+frag_link_nopie() {
+  local bin src pkgver
+  rm -f "$BUILD/luajit2-map32only-nopie"
+  bin=$({ "$ROOT/scripts/build-luajit.sh" --print 2>/dev/null || true; } | awk '$1 == "luajit2/map32only" { print $2 }')
+  [ -n "$bin" ] || return 0
+  # build-luajit.sh's layout: CACHE/<pkg>-<ver>/<variant>/bin/luajit, built in
+  # CACHE/work/<pkg>-<ver>-<variant>/src.
+  pkgver=$(basename "$(dirname "$(dirname "$(dirname "$bin")")")")
+  src=$(dirname "$(dirname "$(dirname "$(dirname "$bin")")")")/work/$pkgver-map32only/src
+  if [ -f "$src/luajit.o" ] && [ -f "$src/libluajit.a" ] &&
+    "${CC:-cc}" -no-pie -o "$BUILD/luajit2-map32only-nopie" "$src/luajit.o" "$src/libluajit.a" -lm -ldl 2>>"$ERRS"; then
+    return 0
+  fi
+  err "no non-PIE luajit2 MAP_32BIT-only: cannot link $src/luajit.o and libluajit.a with -no-pie"
 }
 
 # tests/lua/frag.lua grows a live set of one mix until "not enough memory" even after a
@@ -660,6 +686,7 @@ frag_builds() {
 bench_frag() {
   local frag=$ROOT/tests/lua/frag.lua b name lj mix r v out rc t0 secs m want=0
   local -a builds order
+  frag_link_nopie
   mapfile -t builds < <(frag_builds)
   if [ "${#builds[@]}" -eq 0 ]; then
     err "no non-GC64 LuaJIT build (scripts/build-luajit.sh): fragmentation benchmark skipped"
