@@ -69,11 +69,21 @@ static inline int current_mode(void)
 	return LJMM_LIKELY(m != LJMM_MODE_UNKNOWN) ? m : load_mode();
 }
 
+/* Change the mode from 'from' to 'to' unless another thread changed it first: a thread
+ * that lost the race to parse the options runs with kernel-first and must not overwrite
+ * the parsed LJMM_ENABLE=off or region-first. */
+static void switch_mode(int from, int to)
+{
+	int m = from;
+	(void)__atomic_compare_exchange_n(&ljmm_hot.mode, &m, to, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
 /* Once the kernel's window has run out (LJMM_MODE_WINDOW_FULL), a request without a
- * hint goes to the region first, as under region-first, and for good: the kernel's
- * first fit in [1 GiB, 2 GiB) and the region's best fit, taking turns, leave ~2 % more
- * of the low 2 GiB in holes than best fit alone (frag.lua's churn, docs/design.md
- * "Placement"). A hint still asks the kernel first: it honours hints, the region does not. */
+ * hint goes to the region first, as under region-first, even after frees in the window:
+ * the kernel's first fit in [1 GiB, 2 GiB) and the region's best fit, taking turns,
+ * leave ~2 % more of the low 2 GiB in holes than best fit alone (frag.lua's churn,
+ * docs/design.md "Placement"). A hint still asks the kernel first: it honours hints,
+ * the region does not. */
 static inline int region_goes_first(int mode, const void *addr)
 {
 	return mode == LJMM_MODE_REGION_FIRST || (mode == LJMM_MODE_WINDOW_FULL && !addr);
@@ -127,8 +137,8 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 			/* Only a placement the kernel accepted proves that its ENOMEM meant "no
 			 * room in the window" and not RLIMIT_AS, RLIMIT_DATA or overcommit: from
 			 * then on the region places first (region_goes_first). */
-			if (ret == 0 && asked && mode == LJMM_MODE_KERNEL_FIRST)
-				__atomic_store_n(&ljmm_hot.mode, LJMM_MODE_WINDOW_FULL, __ATOMIC_RELAXED);
+			if (ret == 0 && asked)
+				switch_mode(LJMM_MODE_KERNEL_FIRST, LJMM_MODE_WINDOW_FULL);
 			ljmm_section_leave(&sec);
 			if (ret == 0) {
 				ljmm_stats_add(&ljmm_stats_live.region_served, 1);
@@ -148,6 +158,12 @@ static __attribute__((noinline)) int map32_slow(void *addr, size_t len, int prot
 		r = ljmm_sys_mmap(addr, len, prot, flags, fd, off);
 		if (!ljmm_sys_is_err(r)) {
 			ljmm_stats_bump(&ljmm_stats_live.kernel_served);
+			/* The kernel had room where the region had none (LJMM_REGION_HI below 2 GiB,
+			 * or frees the index missed): ask it first again, rather than pay for a
+			 * failed search and a rebuild check on every call; its next ENOMEM hands
+			 * placement back to the region. */
+			if (known_full && why == LJMM_PLACE_NO_ROOM)
+				switch_mode(LJMM_MODE_WINDOW_FULL, LJMM_MODE_KERNEL_FIRST);
 			if (!refused)
 				record_result((uintptr_t)r, len);
 			else if ((uintptr_t)r < ljmm_index_hi() && ljmm_index_built())

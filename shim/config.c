@@ -26,7 +26,8 @@ const ljmm_option_t ljmm_options[LJMM_OPT_COUNT] = {
 			     "`off` turns the shim into a pure pass-through to the kernel"},
 	[LJMM_OPT_POLICY] = {"LJMM_POLICY", LJMM_KIND_WORD, LJMM_POLICY_KERNEL_FIRST, 0, 1, policy_words,
 			     "`kernel-first`: `MAP_32BIT` requests go to the kernel's window until it first runs "
-			     "out, then to the region first; `region-first`: to the region first from the start"},
+			     "out, then (without an address hint) to the region first; `region-first`: to the region "
+			     "first from the start"},
 	[LJMM_OPT_GUARD] = {"LJMM_GUARD", LJMM_KIND_WORD, LJMM_GUARD_ON, 0, 2, guard_words,
 			    "`on`: place the brk guard at start-up; `lazy`: at the first region allocation; `off`: never. "
 			    "Unset, it is `on`, but `lazy` on a glibc older than 2.31, the oldest the guard's cost was "

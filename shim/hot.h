@@ -18,7 +18,7 @@ typedef enum {
 	LJMM_MODE_KERNEL_FIRST,
 	LJMM_MODE_REGION_FIRST,
 	/* kernel-first after the kernel's window first ran out: the region places first,
-	 * for the rest of the process (alloc.c, region_goes_first) */
+	 * until the kernel serves what the region had no room for (alloc.c, region_goes_first) */
 	LJMM_MODE_WINDOW_FULL,
 } ljmm_mode_t;
 

@@ -143,12 +143,15 @@ START_TEST(test_alloc_skipped_request_falls_back_to_the_kernel)
 	SC_START("LJMM_REGION_HI=1G");
 	only_free(free);
 	ck_assert_int_eq(sc_map32(M), (long)(16 * M)); /* the window ran out */
+	ck_assert_int_eq(ljmm_hot.mode, LJMM_MODE_WINDOW_FULL);
 	fk_unmap(G + 512 * M, G + 513 * M); /* freed behind the shim's back */
 	ck_assert_int_eq(sc_map32(M), (long)(G + 512 * M)); /* the region is full: the kernel after all */
 	ck_assert_uint_eq(fk_count.map32, 2);
 	ck_assert_uint_eq(sc_stats().kernel_served, 1);
 	ck_assert_uint_eq(sc_stats().kernel_skipped, 0);
-	/* The region first again, then the kernel, which has no room either. */
+	/* The kernel had room where the region had none: it is asked first again (and says
+	 * ENOMEM; the region has no room either). */
+	ck_assert_int_eq(ljmm_hot.mode, LJMM_MODE_KERNEL_FIRST);
 	ck_assert_int_eq(sc_map32(M), -ENOMEM);
 	ck_assert_uint_eq(fk_count.map32, 3);
 	sc_verified("after the fallback");

@@ -228,7 +228,8 @@ static const struct {
 	{{{10, 11}, {12, 13}, {14, 15}, {16, 17}, {18, 19}, {20, 21}, {22, 23}}, 1, 0, 22},
 	/* the whole region */
 	{{{S_LO, S_HI}}, S_HI - S_LO, 0, S_LO},
-	{{{S_LO, S_HI}}, 1, 0, S_HI - 1},	/* Size bins (exact below 16 pages, then 16 per power of two): 32 and 33 pages share a
+	{{{S_LO, S_HI}}, 1, 0, S_HI - 1},
+	/* Size bins (exact below 16 pages, then 16 per power of two): 32 and 33 pages share a
 	 * bin; a fit inside the wanted size's bin beats a larger bin, and the smaller
 	 * (non-fitting) node of that bin is passed over. */
 	{{{100, 132}, {200, 233}, {300, 334}}, 33, 0, 200},
