@@ -11,6 +11,9 @@
  *              serves every call from then on (docs/design.md "Placement"); without
  *              it the process went through the same fill and release and the kernel
  *              serves them
+ *   map32hint  the same after the same fill and release, with an address hint in the
+ *              window (1.25 GiB): the kernel serves it, shim or not (a hint asks the
+ *              kernel first), and under the shim each call is recorded in the live index
  * For anon4k/anon1m the layout is settled first, the same way with and without the shim:
  * PROT_NONE blocks of the measured size are mapped until one lands right below the
  * previous one, so every small gap the top-down allocator would try first is filled
@@ -68,24 +71,27 @@ int main(int argc, char **argv)
 	long pairs = argc > 2 ? strtol(argv[2], NULL, 10) : 0, batches = argc > 3 ? strtol(argv[3], NULL, 10) : 0;
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
 	size_t len;
+	void *hint = NULL;
 	double *ns, *wall;
 	if (!strcmp(mode, "anon4k")) {
 		len = 4096;
 	} else if (!strcmp(mode, "anon1m")) {
 		len = (size_t)1 << 20;
-	} else if (!strcmp(mode, "map32") || !strcmp(mode, "map32live")) {
+	} else if (!strcmp(mode, "map32") || !strcmp(mode, "map32live") || !strcmp(mode, "map32hint")) {
 		len = (size_t)64 << 10;
 		flags |= MAP_32BIT;
 	} else {
-		fprintf(stderr, "usage: %s anon4k|anon1m|map32|map32live PAIRS_PER_BATCH BATCHES\n", argv[0]);
+		fprintf(stderr, "usage: %s anon4k|anon1m|map32|map32live|map32hint PAIRS_PER_BATCH BATCHES\n", argv[0]);
 		return 2;
 	}
 	if (pairs < 1 || batches < 1) {
 		fprintf(stderr, "%s: PAIRS_PER_BATCH and BATCHES must be positive\n", argv[0]);
 		return 2;
 	}
-	if (!strcmp(mode, "map32live"))
+	if (!strcmp(mode, "map32live") || !strcmp(mode, "map32hint"))
 		fill_and_release();
+	if (!strcmp(mode, "map32hint"))
+		hint = (void *)((uintptr_t)5 << 28);
 	if (!(flags & MAP_32BIT))
 		settle(len);
 	ns = calloc((size_t)batches, sizeof *ns);
@@ -96,7 +102,7 @@ int main(int argc, char **argv)
 	for (long b = -1; b < batches; b++) {
 		uint64_t w0 = bench_now_ns(), t0 = bench_cpu_ns();
 		for (long i = 0; i < pairs; i++) {
-			void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+			void *p = mmap(hint, len, PROT_READ | PROT_WRITE, flags, -1, 0);
 			if (p == MAP_FAILED) {
 				fprintf(stderr, "mmap: %s\n", strerror(errno));
 				return 1;

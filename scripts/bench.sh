@@ -200,8 +200,8 @@ machine_meta() {
 
 bench_passthru() {
   local mode r out_a out_b side
-  log "1. pass-through: $PT_ROUNDS rounds x 5 modes, each $PT_BATCHES x $PT_PAIRS pairs per process"
-  for mode in anon4k anon1m map32 map32empty map32live; do
+  log "1. pass-through: $PT_ROUNDS rounds x 6 modes, each $PT_BATCHES x $PT_PAIRS pairs per process"
+  for mode in anon4k anon1m map32 map32empty map32live map32hint; do
     # map32empty: the map32 calls again, with an empty library preloaded as the other side.
     local PRELOAD_LIB="" prog_mode=$mode
     side=with

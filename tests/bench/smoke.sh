@@ -47,12 +47,12 @@ count() { awk -F'\t' -v s="$1" -v m="$2" '$1 == s && $2 ~ m { n++ } END { print 
 # expect_count WHAT GOT WANT
 expect_count() { [ "$2" = "$3" ] || fail "$1: $2 records, expected $3 (see $log)"; }
 bash "$src/bench/report.sh" --log "$log" --check || fail "the records do not parse"
-# 5 modes x 3 rounds x 2 sides; 2 levels x 2 rounds x (kernel, region, naive) + maps +
+# 6 modes x 3 rounds x 2 sides; 2 levels x 2 rounds x (kernel, region, naive) + maps +
 # index; true: without, with, extra; RSS 9 paired runs x 5 + the ASLR-off pair (setarch);
 # link form: 2 modes x 3 rounds x (without, with, linked).
 rss_want=45
 if command -v setarch >/dev/null 2>&1; then rss_want=47; fi
-expect_count "passthru" "$(count passthru .)" 30
+expect_count "passthru" "$(count passthru .)" 36
 expect_count "region pair_ns" "$(count region '^pair_ns@(10|100)$')" 12
 expect_count "region maps" "$(count region '^maps@')" 4
 expect_count "region index_ns" "$(count region '^index_ns@')" 4
@@ -67,7 +67,7 @@ smoke_pair without 2 1000 MiB
 smoke_pair with 2 2000.5 MiB" ] || fail "the external command's records: [$smoke]"
 grep -F "meta	skipped	-	-	skipped: echo" "$log" >/dev/null || fail "the command that exited 77 is not noted as skipped"
 grep '^meta	error' "$log" && fail "errors recorded in a run that exited 0"
-echo "ok   records: passthru 30, region 20, startup 3, rss $rss_want, link 18, external 4 (exit 77: skipped, none recorded)"
+echo "ok   records: passthru 36, region 20, startup 3, rss $rss_want, link 18, external 4 (exit 77: skipped, none recorded)"
 
 # Every row of the table of targets, once, in order; nothing else.
 mapfile -t want < <(awk -F'\t' '!/^[ \t]*(#|$)/ { print $5 }' "$src/bench/targets.tsv")
