@@ -642,17 +642,29 @@ bench_commands() {
 # --- 9. fragmentation under churn -----------------------------------------------------------
 
 # frag_builds: "NAME PATH" of every non-GC64 LuaJIT that scripts/build-luajit.sh has built
-# (luajit/nogc64 becomes luajit_nogc64, a part of the measure's name), and the non-PIE
-# one of frag_link_nopie once it is linked.
+# (luajit/nogc64 becomes luajit_nogc64, a part of the measure's name), the non-PIE one of
+# frag_link_nopie once it is linked, and Debian's Tarantool when it is installed and
+# non-GC64 (bookworm's 2.6 is: its LuaJIT 2.1 fork allocates with MAP_32BIT; scripts/deps.sh
+# bench installs it).
 frag_builds() {
   local name bin
   { "$ROOT/scripts/build-luajit.sh" --print 2>/dev/null || true
     [ ! -x "$BUILD/luajit2-map32only-nopie" ] || echo "luajit2/map32only_nopie $BUILD/luajit2-map32only-nopie"
+    bin=$(command -v tarantool 2>/dev/null) && [ "$(frag_tarantool_gc64 "$bin")" = false ] && echo "tarantool/nogc64 $bin" || true
   } | awk '$1 ~ /\/(nogc64|map32only|map32only_nopie)$/ { n = $1; sub("/", "_", n); print n, $2 }' |
     while read -r name bin; do
       [ -z "$FRAG_ONLY" ] || [[ " $FRAG_ONLY " == *" $name "* ]] || continue
       echo "$name $bin"
     done
+}
+
+# frag_tarantool_gc64 BIN: "true" or "false", what Tarantool's ffi says of its LuaJIT.
+frag_tarantool_gc64() {
+  local t
+  t=$(mktemp) || return 0
+  printf 'print(require("ffi").abi("gc64"))\nos.exit(0)\n' >"$t"
+  timeout 30 "$1" "$t" 2>/dev/null | tail -n 1
+  rm -f "$t"
 }
 
 # frag_link_nopie: a non-PIE luajit2 MAP_32BIT-only (luajit2_map32only_nopie), the same

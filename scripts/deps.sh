@@ -18,7 +18,8 @@
 #   fuzz     clang and its libFuzzer runtime, for scripts/fuzz.sh
 #   musl     musl-gcc and musl's loader (musl-tools), for the musl build of the library,
 #            its tests and a musl LuaJIT (docs/portability.md)
-#   bench    gnuplot (the benchmark chart, bench/report.sh) and wrk (nginx load, scripts/bench.sh)
+#   bench    gnuplot (the benchmark chart, bench/report.sh), wrk (nginx load, scripts/bench.sh) and
+#            tarantool (Debian's 2.6, a non-GC64 LuaJIT host: section 9's fragmentation runs)
 #   debian11 debootstrap (and wget), for the Debian 11 root of scripts/debian11.sh;
 #            what the root holds comes from bullseye itself
 #   field    debootstrap, wget, systemd-nspawn (systemd-container) and promtool
@@ -35,7 +36,7 @@ for g in "${groups[@]}"; do
     nginx) packages+=(build-essential dpkg-dev libpcre3-dev lua-resty-core lua-resty-lrucache curl) ;;
     fuzz) packages+=(clang libclang-rt-14-dev) ;;
     musl) packages+=(musl-tools) ;;
-    bench) packages+=(gnuplot-nox wrk) ;;
+    bench) packages+=(gnuplot-nox wrk tarantool) ;;
     debian11) packages+=(debootstrap wget) ;;
     field) packages+=(debootstrap wget systemd-container prometheus) ;;
     *) echo "scripts/deps.sh: unknown group '$g' (build, clients, nginx, fuzz, musl, bench, debian11, field)" >&2; exit 2 ;;
