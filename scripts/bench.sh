@@ -672,14 +672,11 @@ frag_tarantool_gc64() {
 # program and its brk heap lie at the bottom of the low 2 GiB, as in a LuaJIT 2.0 embedder
 # built without PIE.
 frag_link_nopie() {
-  local bin src pkgver
+  local src
   rm -f "$BUILD/luajit2-map32only-nopie"
-  bin=$({ "$ROOT/scripts/build-luajit.sh" --print 2>/dev/null || true; } | awk '$1 == "luajit2/map32only" { print $2 }')
-  [ -n "$bin" ] || return 0
-  # build-luajit.sh's layout: CACHE/<pkg>-<ver>/<variant>/bin/luajit, built in
-  # CACHE/work/<pkg>-<ver>-<variant>/src.
-  pkgver=$(basename "$(dirname "$(dirname "$(dirname "$bin")")")")
-  src=$(dirname "$(dirname "$(dirname "$(dirname "$bin")")")")/work/$pkgver-map32only/src
+  src=$({ "$ROOT/scripts/build-luajit.sh" --print-src luajit2 2>/dev/null || true; } |
+    awk '$1 == "luajit2/map32only" { print $2 }')
+  [ -n "$src" ] || return 0
   if [ -f "$src/luajit.o" ] && [ -f "$src/libluajit.a" ] &&
     "${CC:-cc}" -no-pie -o "$BUILD/luajit2-map32only-nopie" "$src/luajit.o" "$src/libluajit.a" -lm -ldl 2>>"$ERRS"; then
     return 0

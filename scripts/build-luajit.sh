@@ -24,10 +24,13 @@
 #
 # A variant whose prefix already holds a matching stamp is not rebuilt.
 #
-# Usage: scripts/build-luajit.sh [--print] [PKG...]
+# Usage: scripts/build-luajit.sh [--print | --print-src] [PKG...]
 #   PKG defaults to "luajit luajit2".
-#   --print   only print the binaries already built (exit 1 if none).
-# Output: one line per binary, "<pkg>/<variant> <path to bin/luajit>".
+#   --print       only print the binaries already built (exit 1 if none).
+#   --print-src   only print, for those, the build tree's src/ (luajit.o, libluajit.a:
+#                 what a host that links the interpreter in needs; exit 1 if none).
+# Output: one line per binary, "<pkg>/<variant> <path to bin/luajit>" (with --print-src,
+# "<pkg>/<variant> <path to work/<pkg>-<ver>-<variant>/src>").
 #
 # Environment: LJMM_LUAJIT_DIR (cache dir), LJMM_MAKE_JOBS (default 2),
 #   LJMM_LUAJIT_VARIANTS (default "nogc64 map32only gc64").
@@ -263,6 +266,7 @@ check_variant() {
     log "  expected ffi.abi(\"gc64\") = $want"; return 1; }
 }
 
+# print_built [src]: the built variants' binaries, or (src) their build trees' src/.
 print_built() {
   local found=0 pkg dir variant
   for pkg in "${PKGS[@]}"; do
@@ -270,7 +274,11 @@ print_built() {
       [ -d "$dir" ] || continue
       for variant in "${VARIANTS[@]}"; do
         if [ -f "$dir$variant/.ljmm-stamp" ] && [ -x "$dir$variant/bin/luajit" ]; then
-          printf '%s/%s %s\n' "$pkg" "$variant" "$dir$variant/bin/luajit"
+          if [ "${1:-}" = src ]; then
+            printf '%s/%s %s\n' "$pkg" "$variant" "$WORK/$(basename "$dir")-$variant/src"
+          else
+            printf '%s/%s %s\n' "$pkg" "$variant" "$dir$variant/bin/luajit"
+          fi
           found=1
         fi
       done
@@ -285,6 +293,7 @@ main() {
   for arg in "$@"; do
     case $arg in
       --print) print_only=1 ;;
+      --print-src) print_only=src ;;
       -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
       luajit|luajit2) PKGS+=("$arg") ;;
       *) die "unknown argument: $arg" ;;
@@ -293,6 +302,9 @@ main() {
   [ ${#PKGS[@]} -gt 0 ] || PKGS=(luajit luajit2)
   if [ "$print_only" = 1 ]; then
     print_built
+    return
+  elif [ "$print_only" = src ]; then
+    print_built src
     return
   fi
   [ -f "$PATCH" ] || die "missing $PATCH"

@@ -95,13 +95,9 @@ c)
 	host_objs=("$tmp/host.o") host_libs=()
 	;;
 luajit)
-	bin=$(LJMM_LUAJIT_VARIANTS=$variant "$repo/scripts/build-luajit.sh" --print 2>/dev/null |
+	src=$(LJMM_LUAJIT_VARIANTS=$variant "$repo/scripts/build-luajit.sh" --print-src 2>/dev/null |
 		awk -v k="luajit/$variant" '$1 == k { print $2 }') || true
-	[ -n "$bin" ] || skip "luajit/$variant is not built (run scripts/build-luajit.sh)"
-	# build-luajit.sh's layout: CACHE/<pkg>-<ver>/<variant>/bin/luajit, built in
-	# CACHE/work/<pkg>-<ver>-<variant>/src.
-	pkgver=$(basename "$(dirname "$(dirname "$(dirname "$bin")")")")
-	src=$(dirname "$(dirname "$(dirname "$(dirname "$bin")")")")/work/$pkgver-$variant/src
+	[ -n "$src" ] || skip "luajit/$variant is not built (run scripts/build-luajit.sh)"
 	[ -f "$src/luajit.o" ] && [ -f "$src/libluajit.a" ] ||
 		skip "no luajit.o and libluajit.a in $src (the work tree of scripts/build-luajit.sh)"
 	host_objs=("$src/luajit.o" "$src/libluajit.a") host_libs=(-lm)
