@@ -833,6 +833,18 @@ START_TEST(test_log_end_keeps_room_for_newline)
 }
 END_TEST
 
+/* The shim stamps lines with clock_gettime(CLOCK_REALTIME). time() is not that clock: the
+ * kernel's vDSO time() returns the seconds of the last tick, so for up to a tick after each
+ * second begins (5 ms measured on Linux 6.18) it still says the second before, and a line
+ * stamped then is "later" than time() afterwards (seen in CI: 1796633754 against 1796633753).
+ * Bound the lines with the clock that stamps them. */
+static time_t realtime_s(void)
+{
+	struct timespec ts;
+	ck_assert_int_eq(clock_gettime(CLOCK_REALTIME, &ts), 0);
+	return ts.tv_sec;
+}
+
 /* Every line: "2026-12-06T20:30:05.123Z [level] ljmm[PID]: ", the time UTC and now. */
 START_TEST(test_log_line_carries_time_level_and_pid)
 {
@@ -842,7 +854,7 @@ START_TEST(test_log_line_carries_time_level_and_pid)
 	} levels[] = {{LJMM_LOG_ERROR, "error"}, {LJMM_LOG_WARN, "warn"}, {LJMM_LOG_NOTICE, "notice"},
 		      {LJMM_LOG_DEBUG, "debug"}};
 	char err[4096], got[1024], stamp[64], want[128];
-	time_t before = time(NULL), after;
+	time_t before = realtime_s(), after;
 	struct tm tm;
 	capture_stderr(err, sizeof err);
 	ljmm_log_configure(NULL, 0);
@@ -853,7 +865,7 @@ START_TEST(test_log_line_carries_time_level_and_pid)
 		ljmm_buf_str(&b, levels[i].word);
 		ck_assert_int_eq(ljmm_log_end(&b), 0);
 	}
-	after = time(NULL);
+	after = realtime_s();
 	slurp_raw(err, got, sizeof got);
 	const char *line = got;
 	for (size_t i = 0; i < NELEM(levels); i++) {
