@@ -486,24 +486,47 @@ START_TEST(test_log_file_kept_above_stderr_close_on_exec)
 }
 END_TEST
 
-/* A daemon closes every descriptor and opens its own data file, which gets the number
- * a kept log descriptor would have had: the lines must reach the log, not the data. */
+/* A daemon closes every descriptor and opens its own data file (for appending, as a log of
+ * its own would be), which gets the kept log descriptor's number: the lines must reach the
+ * log, not the data. The daemon is a child that asserts nothing after closing: Check's own
+ * message descriptor is among the ones closed, and its next checkpoint would land in
+ * whatever file took that number. Descriptors below the kept one are taken first so the
+ * data file gets exactly its number (run by hand the kept one is 4, beside Check's 3: a
+ * plain open after closing got 3 and tested nothing). */
 START_TEST(test_log_never_writes_to_a_reused_descriptor)
 {
 	char path[4096], data[4096], got[1024];
-	int fd;
+	int status, kept;
+	pid_t child;
 	temp_path(path, sizeof path);
 	temp_path(data, sizeof data);
 	ljmm_log_configure(path, 0);
 	log_line("before");
-	for (int i = 3; i < 1024; i++)
-		close(i);
-	fd = open(data, O_WRONLY | O_TRUNC);
-	ck_assert_int_eq(fd, 3);
-	log_line("after");
-	close(fd);
+	kept = kept_descriptor();
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		char storage[128];
+		ljmm_buf_t b;
+		int fd = 3;
+		for (int i = 3; i < 1024; i++)
+			close(i);
+		while (fd < kept) {
+			int filler = open("/dev/null", O_RDONLY);
+			if (filler < 0)
+				_exit(4);
+			fd = filler + 1;
+		}
+		if (open(data, O_WRONLY | O_TRUNC | O_APPEND) != kept)
+			_exit(2);
+		ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_NOTICE);
+		ljmm_buf_str(&b, "after");
+		_exit(ljmm_log_end(&b) == 0 ? 0 : 3);
+	}
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon child: status %#x", status);
 	ck_assert_uint_eq(slurp(data, got, sizeof got), 0);
-	expect_textf(path, "ljmm[%ld]: before\nljmm[%ld]: after\n", (long)getpid(), (long)getpid());
+	expect_textf(path, "ljmm[%ld]: before\nljmm[%ld]: after\n", (long)getpid(), (long)child);
 	unlink(path);
 	unlink(data);
 }
