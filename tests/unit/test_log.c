@@ -396,12 +396,17 @@ static int open_fds(void)
 }
 
 /* The library's kept log descriptor: the one above 2 opened for appending. */
-static int kept_descriptor(void)
+static int kept_descriptor(const char *path)
 {
+	struct stat want, st;
+	ck_assert_int_eq(stat(path, &want), 0);
+	/* The file itself, not the first descriptor open for appending: a runner may hand
+	 * down one of its own below ours (CK_FORK=yes ./tests/test_log 3>>file). */
 	for (int fd = 3; fd < 1024; fd++)
-		if (fcntl(fd, F_GETFD) != -1 && fcntl(fd, F_GETFL) & O_APPEND)
+		if (fstat(fd, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino &&
+		    fcntl(fd, F_GETFL) & O_APPEND)
 			return fd;
-	ck_abort_msg("no kept log descriptor");
+	ck_abort_msg("no kept log descriptor for %s", path);
 	return -1;
 }
 
@@ -479,7 +484,7 @@ START_TEST(test_log_file_kept_above_stderr_close_on_exec)
 	log_line("first");
 	log_line("second");
 	ck_assert_int_eq(open_fds(), before + 1);
-	kept = kept_descriptor();
+	kept = kept_descriptor(path);
 	ck_assert_int_eq(fcntl(kept, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
 	expect_textf(path, "existing\nljmm[%ld]: first\nljmm[%ld]: second\n", (long)getpid(), (long)getpid());
 	unlink(path);
@@ -492,7 +497,8 @@ END_TEST
  * message descriptor is among the ones closed, and its next checkpoint would land in
  * whatever file took that number. Descriptors below the kept one are taken first so the
  * data file gets exactly its number (run by hand the kept one is 4, beside Check's 3: a
- * plain open after closing got 3 and tested nothing). */
+ * plain open after closing got 3 and tested nothing). The daemon then writes through it:
+ * the shim must have left it open. */
 START_TEST(test_log_never_writes_to_a_reused_descriptor)
 {
 	char path[4096], data[4096], got[1024];
@@ -502,7 +508,7 @@ START_TEST(test_log_never_writes_to_a_reused_descriptor)
 	temp_path(data, sizeof data);
 	ljmm_log_configure(path, 0);
 	log_line("before");
-	kept = kept_descriptor();
+	kept = kept_descriptor(path);
 	child = fork();
 	ck_assert_int_ge(child, 0);
 	if (child == 0) {
@@ -521,11 +527,15 @@ START_TEST(test_log_never_writes_to_a_reused_descriptor)
 			_exit(2);
 		ljmm_log_begin(&b, storage, sizeof storage, LJMM_LOG_NOTICE);
 		ljmm_buf_str(&b, "after");
-		_exit(ljmm_log_end(&b) == 0 ? 0 : 3);
+		if (ljmm_log_end(&b) != 0)
+			_exit(3);
+		/* Neither written nor closed: the daemon's descriptor still holds its file. */
+		_exit(write(kept, "data\n", 5) == 5 ? 0 : 5);
 	}
 	ck_assert_int_eq(waitpid(child, &status, 0), child);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "daemon child: status %#x", status);
-	ck_assert_uint_eq(slurp(data, got, sizeof got), 0);
+	ck_assert_uint_eq(slurp_raw(data, got, sizeof got), 5);
+	ck_assert_str_eq(got, "data\n");
 	expect_textf(path, "ljmm[%ld]: before\nljmm[%ld]: after\n", (long)getpid(), (long)child);
 	unlink(path);
 	unlink(data);
@@ -1115,7 +1125,7 @@ START_TEST(test_log_dup2_over_kept_descriptor_is_not_written)
 	temp_path(data, sizeof data);
 	ljmm_log_configure(path, 0);
 	ck_assert_int_eq(ljmm_log_check(), 0);
-	kept = kept_descriptor();
+	kept = kept_descriptor(path);
 	fd = open(data, O_WRONLY | O_APPEND);
 	ck_assert_int_eq(dup2(fd, kept), kept);
 	close(fd);
@@ -1124,6 +1134,37 @@ START_TEST(test_log_dup2_over_kept_descriptor_is_not_written)
 	expect_textf(path, "ljmm[%ld]: line\n", (long)getpid());
 	unlink(path);
 	unlink(data);
+}
+END_TEST
+
+/* The log file itself back on the kept number, but not open for appending (a program
+ * that opened it to read, or to write at its own offset, and dup2'd it there): the shim
+ * must not write through it (at offset 0 it would overwrite the first line; read-only the
+ * line would be lost), nor close it; the line is appended through a descriptor of its own. */
+START_TEST(test_log_own_file_not_appending_on_kept_number_is_left_alone)
+{
+	static const struct {
+		int flags;
+		const char *what;
+	} opens[] = {{O_WRONLY, "write-only"}, {O_RDWR, "read-write"}, {O_RDONLY, "read-only"}};
+	for (size_t i = 0; i < NELEM(opens); i++) {
+		char path[4096];
+		int kept, fd;
+		temp_path(path, sizeof path);
+		ljmm_log_configure(path, 0);
+		log_line("before");
+		kept = kept_descriptor(path);
+		fd = open(path, opens[i].flags);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(dup2(fd, kept), kept);
+		close(fd);
+		log_line("after");
+		ck_assert_msg(fcntl(kept, F_GETFD) != -1, "%s: the program's descriptor was closed", opens[i].what);
+		ck_assert_int_eq(fcntl(kept, F_GETFL) & O_ACCMODE, opens[i].flags);
+		expect_textf(path, "ljmm[%ld]: before\nljmm[%ld]: after\n", (long)getpid(), (long)getpid());
+		close(kept);
+		unlink(path);
+	}
 }
 END_TEST
 
@@ -1251,6 +1292,7 @@ static const ljmm_unit_test_t tests[] = {
 	{&test_log_pid_pattern_child_without_rights_uses_the_parents_file, 1},
 	{&test_log_stderr_reused_by_a_data_file_is_not_written, 1},
 	{&test_log_dup2_over_kept_descriptor_is_not_written, 1},
+	{&test_log_own_file_not_appending_on_kept_number_is_left_alone, 1},
 	{&test_log_threads_share_the_kept_file, 1},
 	{&test_log_path_is_fixed_at_start, 1},
 	{&test_log_line_while_the_path_is_written_goes_to_stderr, 1},
