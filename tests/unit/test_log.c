@@ -395,13 +395,13 @@ static int open_fds(void)
 	return n;
 }
 
-/* The library's kept log descriptor: the one above 2 opened for appending. */
+/* The library's kept log descriptor: the one above 2 that holds the file at path, open for
+ * appending. The file itself, not the first descriptor open for appending: a runner may
+ * hand down one of its own below ours (CK_FORK=yes ./tests/test_log 3>>file). */
 static int kept_descriptor(const char *path)
 {
 	struct stat want, st;
 	ck_assert_int_eq(stat(path, &want), 0);
-	/* The file itself, not the first descriptor open for appending: a runner may hand
-	 * down one of its own below ours (CK_FORK=yes ./tests/test_log 3>>file). */
 	for (int fd = 3; fd < 1024; fd++)
 		if (fstat(fd, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino &&
 		    fcntl(fd, F_GETFL) & O_APPEND)
