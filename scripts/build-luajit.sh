@@ -206,10 +206,15 @@ variant_stamp() {
   fi
 }
 
+# Where a variant of PKGVER (<pkg>-<ver>) is installed, and the tree it is built in (kept
+# for gdb, and for hosts that link luajit.o and libluajit.a: --print-src).
+variant_prefix() { printf '%s\n' "$CACHE/$1/$2"; }
+variant_tree() { printf '%s\n' "$WORK/$1-$2"; }
+
 build_variant() {
-  local pkg=$1 ver=$2 tree=$3 variant=$4
-  local prefix=$CACHE/$pkg-$ver/$variant
-  local bdir=$WORK/$pkg-$ver-$variant
+  local pkg=$1 ver=$2 tree=$3 variant=$4 prefix bdir
+  prefix=$(variant_prefix "$pkg-$ver" "$variant")
+  bdir=$(variant_tree "$pkg-$ver" "$variant")
   local stamp xcflags cc t0
   stamp=$(variant_stamp "$variant" "$pkg" "$ver")
   if [ -f "$prefix/.ljmm-stamp" ] && [ "$(cat "$prefix/.ljmm-stamp")" = "$stamp" ] \
@@ -266,18 +271,20 @@ check_variant() {
     log "  expected ffi.abi(\"gc64\") = $want"; return 1; }
 }
 
-# print_built [src]: the built variants' binaries, or (src) their build trees' src/.
+# print_built bin|src: the built variants' binaries, or their build trees' src/.
 print_built() {
-  local found=0 pkg dir variant
+  local found=0 pkg dir pkgver variant prefix
   for pkg in "${PKGS[@]}"; do
     for dir in "$CACHE/$pkg"-*/; do
       [ -d "$dir" ] || continue
+      pkgver=$(basename "$dir")
       for variant in "${VARIANTS[@]}"; do
-        if [ -f "$dir$variant/.ljmm-stamp" ] && [ -x "$dir$variant/bin/luajit" ]; then
-          if [ "${1:-}" = src ]; then
-            printf '%s/%s %s\n' "$pkg" "$variant" "$WORK/$(basename "$dir")-$variant/src"
+        prefix=$(variant_prefix "$pkgver" "$variant")
+        if [ -f "$prefix/.ljmm-stamp" ] && [ -x "$prefix/bin/luajit" ]; then
+          if [ "$1" = src ]; then
+            printf '%s/%s %s\n' "$pkg" "$variant" "$(variant_tree "$pkgver" "$variant")/src"
           else
-            printf '%s/%s %s\n' "$pkg" "$variant" "$dir$variant/bin/luajit"
+            printf '%s/%s %s\n' "$pkg" "$variant" "$prefix/bin/luajit"
           fi
           found=1
         fi
@@ -288,11 +295,11 @@ print_built() {
 }
 
 main() {
-  local print_only=0 arg
+  local print_only="" arg
   PKGS=()
   for arg in "$@"; do
     case $arg in
-      --print) print_only=1 ;;
+      --print) print_only=bin ;;
       --print-src) print_only=src ;;
       -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; exit 0 ;;
       luajit|luajit2) PKGS+=("$arg") ;;
@@ -300,11 +307,8 @@ main() {
     esac
   done
   [ ${#PKGS[@]} -gt 0 ] || PKGS=(luajit luajit2)
-  if [ "$print_only" = 1 ]; then
-    print_built
-    return
-  elif [ "$print_only" = src ]; then
-    print_built src
+  if [ -n "$print_only" ]; then
+    print_built "$print_only"
     return
   fi
   [ -f "$PATCH" ] || die "missing $PATCH"
@@ -318,7 +322,7 @@ main() {
       build_variant "$pkg" "$ver" "$tree" "$variant"
     done
   done
-  print_built
+  print_built bin
 }
 
 main "$@"
