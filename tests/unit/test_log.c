@@ -358,15 +358,24 @@ static size_t slurp(const char *path, char *dst, size_t cap)
 	return out;
 }
 
+/* Open path with flags on descriptor number target, as a program does with dup2 (left
+ * as it is when open gave that number already). */
+static void open_onto(const char *path, int flags, int target)
+{
+	int fd = open(path, flags);
+	ck_assert_int_ge(fd, 0);
+	if (fd != target) {
+		ck_assert_int_eq(dup2(fd, target), target);
+		close(fd);
+	}
+}
+
 /* Send stderr to a fresh temporary file for the rest of the test (each test runs in a
  * process of its own: CK_FORK). */
 static void capture_stderr(char *path, size_t cap)
 {
 	temp_path(path, cap);
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(dup2(fd, 2), 2);
-	close(fd);
+	open_onto(path, O_WRONLY | O_TRUNC, 2);
 }
 
 /* Lines of text that contain needle. */
@@ -1120,15 +1129,11 @@ END_TEST
 START_TEST(test_log_dup2_over_kept_descriptor_is_not_written)
 {
 	char path[4096], data[4096], got[256];
-	int kept = -1, fd;
 	temp_path(path, sizeof path);
 	temp_path(data, sizeof data);
 	ljmm_log_configure(path, 0);
 	ck_assert_int_eq(ljmm_log_check(), 0);
-	kept = kept_descriptor(path);
-	fd = open(data, O_WRONLY | O_APPEND);
-	ck_assert_int_eq(dup2(fd, kept), kept);
-	close(fd);
+	open_onto(data, O_WRONLY | O_APPEND, kept_descriptor(path));
 	log_line("line");
 	ck_assert_uint_eq(slurp(data, got, sizeof got), 0);
 	expect_textf(path, "ljmm[%ld]: line\n", (long)getpid());
@@ -1149,15 +1154,12 @@ START_TEST(test_log_own_file_not_appending_on_kept_number_is_left_alone)
 	} opens[] = {{O_WRONLY, "write-only"}, {O_RDWR, "read-write"}, {O_RDONLY, "read-only"}};
 	for (size_t i = 0; i < NELEM(opens); i++) {
 		char path[4096];
-		int kept, fd;
+		int kept;
 		temp_path(path, sizeof path);
 		ljmm_log_configure(path, 0);
 		log_line("before");
 		kept = kept_descriptor(path);
-		fd = open(path, opens[i].flags);
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_eq(dup2(fd, kept), kept);
-		close(fd);
+		open_onto(path, opens[i].flags, kept);
 		log_line("after");
 		ck_assert_msg(fcntl(kept, F_GETFD) != -1, "%s: the program's descriptor was closed", opens[i].what);
 		ck_assert_int_eq(fcntl(kept, F_GETFL) & O_ACCMODE, opens[i].flags);
